@@ -1,0 +1,22 @@
+# The two commands of the README: `make demo` (main job on the embedded default) and `make test`.
+CPU := $(shell bash scripts/target-cpu)
+CPUFLAGS := $(if $(CPU),-Xswiftc -target-cpu -Xswiftc $(CPU),)
+RELEASE := -c release $(CPUFLAGS)
+export MRC_MINILM_DIR ?= $(shell bash scripts/minilm-dir 2>/dev/null)
+
+.PHONY: setup build test demo bench
+setup:
+	@bash scripts/setup
+
+build: setup
+	swift build $(RELEASE)
+
+# Tests run optimised: the parity tests push real data and a real model through the kernels.
+test: setup
+	swift test $(RELEASE) -Xswiftc -enable-testing
+
+demo: build
+	bash scripts/demo
+
+bench: build
+	bash scripts/bench

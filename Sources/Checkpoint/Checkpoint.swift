@@ -1,0 +1,1 @@
+// Checkpoint: see README.md "Architecture" for what this target holds.

@@ -1,0 +1,1 @@
+// Kernels: see README.md "Architecture" for what this target holds.

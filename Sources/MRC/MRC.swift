@@ -1,0 +1,1 @@
+// MRC: see README.md "Architecture" for what this target holds.

@@ -1,0 +1,1 @@
+// Model: see README.md "Architecture" for what this target holds.

@@ -1,0 +1,1 @@
+// Text: see README.md "Architecture" for what this target holds.

@@ -1,0 +1,1 @@
+// Training: see README.md "Architecture" for what this target holds.
