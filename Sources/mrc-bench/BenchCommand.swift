@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mrc-bench",
+        abstract: "Side-by-side speed and memory benchmark of the Swift BERT engine against PyTorch."
+    )
+}

@@ -1,0 +1,12 @@
+import ArgumentParser
+
+@main
+struct MRCDistillCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mrc-distill",
+        abstract: "Distil an ensemble of extractive QA models into one small, fast BERT student, and run it.",
+        subcommands: [
+            // Each subcommand lives in its own file, named after it.
+        ]
+    )
+}
