@@ -60,7 +60,7 @@ extension WordPieceTokenizer {
         }
         var first = true
         for decomposed in UnicodeNormalization.canonicalDecomposition(of: scalar) {
-            let combiningClass = decomposed.properties.canonicalCombiningClass.rawValue
+            let combiningClass = UnicodeNormalization.combiningClass(of: decomposed)
             if combiningClass == 0 { finishRun(&state) }
             state.run.append(DecomposedScalar(scalar: decomposed, combiningClass: combiningClass,
                                               continuesDecomposition: !first))
