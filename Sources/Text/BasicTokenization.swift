@@ -2,9 +2,11 @@
 /// Reused across words so that tokenising allocates little beyond the output.
 struct EncodingState {
     var encoding = Encoding()
-    /// Normalised scalars of the current word.
-    var word: [Unicode.Scalar] = []
-    /// For each scalar of `word`, the index of the input scalar it came from.
+    /// UTF-8 bytes of the normalised scalars of the current word.
+    var wordBytes: [UInt8] = []
+    /// Byte offset in `wordBytes` where each scalar of the word starts.
+    var byteStarts: [Int] = []
+    /// For each scalar of the word, the index of the input scalar it came from.
     var origins: [Int] = []
     /// Decomposed scalars since the last NFD starter, not yet in canonical order.
     var run: [DecomposedScalar] = []
@@ -17,8 +19,18 @@ struct EncodingState {
     var lowered: [Unicode.Scalar] = []
     /// Pieces of the word being split: (id, start, end) in `word` positions.
     var pieces: [(id: Int32, start: Int, end: Int)] = []
-    /// Scratch for WordPiece candidates.
-    var candidate = ""
+
+    /// Adds one normalised scalar to the current word.
+    @inline(__always)
+    mutating func appendToWord(_ scalar: Unicode.Scalar, origin: Int) {
+        byteStarts.append(wordBytes.count)
+        origins.append(origin)
+        if scalar.isASCII {
+            wordBytes.append(UInt8(truncatingIfNeeded: scalar.value))
+        } else {
+            UTF8.encode(scalar) { wordBytes.append($0) }
+        }
+    }
 }
 
 /// One scalar of a canonical decomposition, as `tokenizers`' NFD iterator carries it.
@@ -43,12 +55,8 @@ extension WordPieceTokenizer {
         } else if BertCharacterClasses.isPunctuation(scalar) {
             appendPunctuation(scalar, origin: origin, to: &state)
         } else {
-            if lowercase {
-                UnicodeNormalization.appendLowercase(of: scalar, to: &state.word)
-            } else {
-                state.word.append(scalar)
-            }
-            state.origins.append(origin)
+            let lowered = lowercase && value >= 0x41 && value <= 0x5A ? Unicode.Scalar(value + 0x20)! : scalar
+            state.appendToWord(lowered, origin: origin)
         }
     }
 
@@ -125,16 +133,14 @@ extension WordPieceTokenizer {
         } else if BertCharacterClasses.isPunctuation(scalar) {
             appendPunctuation(scalar, origin: origin, to: &state)
         } else {
-            state.word.append(scalar)
-            state.origins.append(origin)
+            state.appendToWord(scalar, origin: origin)
         }
     }
 
     /// Punctuation is a word of its own.
     private func appendPunctuation(_ scalar: Unicode.Scalar, origin: Int, to state: inout EncodingState) {
         finishWord(&state)
-        state.word.append(scalar)
-        state.origins.append(origin)
+        state.appendToWord(scalar, origin: origin)
         finishWord(&state)
     }
 }

@@ -4,7 +4,7 @@ import Foundation
 public struct Vocabulary: Sendable {
     /// Tokens by id.
     public let tokens: [String]
-    private let idsByToken: [String: Int32]
+    private let table: TokenTable
     /// Length in Unicode scalars of the longest token, `##` included; bounds the WordPiece search.
     public let longestTokenScalars: Int
 
@@ -37,7 +37,7 @@ public struct Vocabulary: Sendable {
             return id
         }
         self.tokens = tokens
-        self.idsByToken = ids
+        self.table = TokenTable(tokens: tokens)
         self.longestTokenScalars = longest
         self.unkId = try special(Self.unkToken)
         self.clsId = try special(Self.clsToken)
@@ -78,7 +78,17 @@ public struct Vocabulary: Sendable {
     public var count: Int { tokens.count }
 
     /// The id of `token`, or nil when it is not in the vocabulary.
-    public func id(for token: String) -> Int32? { idsByToken[token] }
+    public func id(for token: String) -> Int32? {
+        var token = token
+        return token.withUTF8 { table.id(of: $0, continuation: false) }
+    }
+
+    /// The id of the token spelled by the UTF-8 bytes `piece`, with "##" before it when
+    /// `continuation`.
+    @inline(__always)
+    func id(ofPiece piece: UnsafeBufferPointer<UInt8>, continuation: Bool) -> Int32? {
+        table.id(of: piece, continuation: continuation)
+    }
 
     /// The token with id `id`, or nil when `id` is out of range.
     public func token(for id: Int32) -> String? {

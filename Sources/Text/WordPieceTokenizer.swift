@@ -67,10 +67,11 @@ public final class WordPieceTokenizer: Sendable {
 
     /// Splits the current word into WordPiece tokens, appends them, and empties the word.
     func finishWord(_ state: inout EncodingState) {
-        let count = state.word.count
+        let count = state.origins.count
         guard count > 0 else { return }
         defer {
-            state.word.removeAll(keepingCapacity: true)
+            state.wordBytes.removeAll(keepingCapacity: true)
+            state.byteStarts.removeAll(keepingCapacity: true)
             state.origins.removeAll(keepingCapacity: true)
         }
         let wordRange = state.origins[0] ..< state.origins[count - 1] + 1
@@ -78,28 +79,32 @@ public final class WordPieceTokenizer: Sendable {
             appendUnknown(covering: wordRange, to: &state.encoding)
             return
         }
+        state.byteStarts.append(state.wordBytes.count)
         state.pieces.removeAll(keepingCapacity: true)
-        var start = 0
-        while start < count {
-            let prefixLength = start > 0 ? 2 : 0
-            var end = min(count, start + vocabulary.longestTokenScalars - prefixLength)
-            var found: Int32?
-            while end > start {
-                state.candidate.removeAll(keepingCapacity: true)
-                if start > 0 { state.candidate.append(continuingSubwordPrefix) }
-                state.candidate.unicodeScalars.append(contentsOf: state.word[start ..< end])
-                if let id = vocabulary.id(for: state.candidate) {
-                    found = id
-                    break
+        let complete = state.wordBytes.withUnsafeBufferPointer { bytes in
+            // Greedy longest match first; pieces longer than the longest token cannot match.
+            var start = 0
+            while start < count {
+                let continuation = start > 0
+                var end = min(count, start + vocabulary.longestTokenScalars - (continuation ? 2 : 0))
+                var found: Int32?
+                while end > start {
+                    let piece = UnsafeBufferPointer(rebasing: bytes[state.byteStarts[start] ..< state.byteStarts[end]])
+                    if let id = vocabulary.id(ofPiece: piece, continuation: continuation) {
+                        found = id
+                        break
+                    }
+                    end -= 1
                 }
-                end -= 1
+                guard let id = found else { return false }
+                state.pieces.append((id, start, end))
+                start = end
             }
-            guard let id = found else {
-                appendUnknown(covering: wordRange, to: &state.encoding)
-                return
-            }
-            state.pieces.append((id, start, end))
-            start = end
+            return true
+        }
+        guard complete else {
+            appendUnknown(covering: wordRange, to: &state.encoding)
+            return
         }
         for piece in state.pieces {
             state.encoding.ids.append(piece.id)
