@@ -17,7 +17,7 @@ struct EncodingState {
     var lastRunOrigin = 0
     /// Scratch for one scalar's lowercase mapping.
     var lowered: [Unicode.Scalar] = []
-    /// Pieces of the word being split: (id, start, end) in `word` positions.
+    /// Pieces of the word being split: (id, start, end) in scalar positions of the word.
     var pieces: [(id: Int32, start: Int, end: Int)] = []
 
     /// Adds one normalised scalar to the current word.
@@ -87,7 +87,7 @@ extension WordPieceTokenizer {
     func finishRun(_ state: inout EncodingState) {
         let count = state.run.count
         guard count > 0 else { return }
-        for index in 1 ..< max(count, 1) {
+        for index in 1 ..< count {
             let item = state.run[index]
             var position = index
             while position > 0, state.run[position - 1].combiningClass > item.combiningClass, item.combiningClass != 0 {
