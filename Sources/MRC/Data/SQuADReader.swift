@@ -63,7 +63,7 @@ public enum SQuADReader {
             if start < 0 || end > context.count {
                 report.skip(.answerSpan, at: "\(qa.location).\(field)",
                             "answer_start \(start) + length puts the answer outside the context (\(context.count) characters)")
-            } else if context.slice(start..<end).unicodeScalars.elementsEqual(text.unicodeScalars) {
+            } else if context.scalars[start..<end].elementsEqual(text.unicodeScalars) {
                 spans.append(AnswerSpan(text: text, characters: start..<end))
             } else {
                 report.skip(.answerSpan, at: "\(qa.location).\(field)",
