@@ -87,19 +87,3 @@ public enum MRQAReader {
                           answerSpans: spans, isImpossible: isImpossible, dataset: dataset)
     }
 }
-
-/// Reads SQuAD JSON or MRQA jsonl(.gz), choosing by content: a file whose first non-blank byte
-/// opens a JSON object with a `data` array is SQuAD, anything else line-delimited MRQA.
-public enum MRCReader {
-    public static func read(_ url: URL) throws -> MRCDataset {
-        let data = try DataFile.contents(of: url)
-        let name = url.lastPathComponent
-        if name.hasSuffix(".jsonl") || name.hasSuffix(".jsonl.gz") {
-            return try MRQAReader.parse(data, file: url.path, fallbackName: DataFile.stem(of: url))
-        }
-        if name.hasSuffix(".json") || name.hasSuffix(".json.gz") {
-            return try SQuADReader.parse(data, file: url.path, dataset: DataFile.stem(of: url))
-        }
-        throw DataReadError(file: url.path, message: "unknown data format: expected .json (SQuAD) or .jsonl/.jsonl.gz (MRQA)")
-    }
-}
