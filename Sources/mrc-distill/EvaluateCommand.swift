@@ -81,7 +81,7 @@ enum DataFileList {
         for path in paths {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                throw ValidationError("\(path): no such file or directory")
+                throw DataReadError(file: path, message: "no such file or directory")
             }
             guard isDirectory.boolValue else { urls.append(URL(fileURLWithPath: path)); continue }
             let enumerator = FileManager.default.enumerator(atPath: path)
@@ -89,7 +89,7 @@ enum DataFileList {
             while let relative = enumerator?.nextObject() as? String {
                 if extensions.contains(where: { relative.hasSuffix($0) }) { found.append(relative) }
             }
-            if found.isEmpty { throw ValidationError("\(path): no .json, .jsonl or .jsonl.gz files in this directory") }
+            if found.isEmpty { throw DataReadError(file: path, message: "no .json, .jsonl or .jsonl.gz files in this directory") }
             urls += found.sorted().map { URL(fileURLWithPath: path).appendingPathComponent($0) }
         }
         return urls

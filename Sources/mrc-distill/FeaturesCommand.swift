@@ -40,9 +40,15 @@ struct FeaturesCommand: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object ({\"windows\": [...], \"summary\": {...}}).")
     var json = false
 
-    func run() throws {
-        let settings = WindowSettings(maxSeqLen: maxSeqLen, docStride: docStride, maxQueryLen: maxQueryLen)
+    private var settings: WindowSettings {
+        WindowSettings(maxSeqLen: maxSeqLen, docStride: docStride, maxQueryLen: maxQueryLen)
+    }
+
+    func validate() throws {
         do { try settings.validate() } catch { throw ValidationError("\(error)") }
+    }
+
+    func run() throws {
         let tokenizer = try WordPieceTokenizer(vocabFile: URL(fileURLWithPath: vocab), lowercase: !cased)
         let dataset = try MRCReader.read(URL(fileURLWithPath: data))
         let builder = try WindowBuilder(tokenizer: tokenizer, settings: settings)
