@@ -3,6 +3,7 @@ import Foundation
 /// Reads SQuAD JSON or MRQA jsonl(.gz), choosing by file name: `.json` (or `.json.gz`) is SQuAD,
 /// `.jsonl` / `.jsonl.gz` is MRQA.
 public enum MRCReader {
+    /// Reads `url` with `SQuADReader` or `MRQAReader`; the dataset is named after the MRQA header or the file.
     public static func read(_ url: URL) throws -> MRCDataset {
         let name = url.lastPathComponent
         if name.hasSuffix(".jsonl") || name.hasSuffix(".jsonl.gz") {

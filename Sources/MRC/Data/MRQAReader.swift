@@ -8,10 +8,12 @@ import Foundation
 /// `question_tokens` are optional and not used. Malformed lines or fields throw a `DataReadError`
 /// naming file, line and field; spans outside the context are skipped and reported.
 public enum MRQAReader {
+    /// Reads a `.jsonl` or `.jsonl.gz` file; `dataset` overrides the header's name (default: header, else file stem).
     public static func read(_ url: URL, dataset: String? = nil) throws -> MRCDataset {
         try parse(DataFile.contents(of: url), file: url.path, dataset: dataset, fallbackName: DataFile.stem(of: url))
     }
 
+    /// Parses MRQA lines from `data`; `file` names the source in errors and reports.
     public static func parse(_ data: Data, file: String, dataset: String? = nil,
                              fallbackName: String) throws -> MRCDataset {
         var report = ReadReport(file: file)
