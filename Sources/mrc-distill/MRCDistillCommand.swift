@@ -8,6 +8,8 @@ struct MRCDistillCommand: AsyncParsableCommand {
         subcommands: [
             // Each subcommand lives in its own file, named after it.
             TokenizeCommand.self,
+            EvaluateCommand.self,
+            FeaturesCommand.self,
         ]
     )
 }
