@@ -102,6 +102,20 @@ final class ModelDirectoryTests: XCTestCase {
         XCTAssertEqual(mlm.initialised.count, 5)
     }
 
+    /// Flat buffers (e.g. optimizer moments) go to a training checkpoint under a prefix and come back.
+    func testParameterBufferRoundTripsUnderAPrefix() throws {
+        let model = try ModelDirectory.load(tinyQA, spanHead: .require).model
+        var writer = SafeTensorsWriter()
+        try model.parameters.add(to: &writer, prefix: "ema.")
+        let file = try SafeTensorsFile(data: writer.serialized(), source: "checkpoint")
+        let copy = ParameterBuffer(layout: model.layout)
+        try copy.load(from: file, prefix: "ema.")
+        XCTAssertEqual(Array(copy.buffer), Array(model.parameters.buffer))
+        XCTAssertThrowsError(try copy.load(from: file, prefix: "adam.")) { error in
+            XCTAssertEqual(error as? CheckpointError, .missingTensor(file: "checkpoint", tensor: "adam.bert.embeddings.word_embeddings.weight"))
+        }
+    }
+
     func testSaveThenLoadRoundTrips() throws {
         let loaded = try ModelDirectory.load(tinyQA, spanHead: .require, mlmHead: .initialiseIfMissing(seed: 3))
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("saved-\(UUID())")
