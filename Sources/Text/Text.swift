@@ -1,1 +1,0 @@
-// Text: see README.md "Architecture" for what this target holds.
