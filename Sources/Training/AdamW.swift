@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 
 /// Adam with decoupled weight decay, computed as `torch.optim.AdamW` does (single-tensor path):
 ///
@@ -67,12 +68,14 @@ public final class AdamW: @unchecked Sendable {
             sqrtBiasCorrection2: Float(biasCorrection2.squareRoot()),
             epsilon: Float(h.epsilon),
             stepSize: Float(learningRate / biasCorrection1))
-        let buffers = SendablePointers(parameters, UnsafeMutablePointer(mutating: gradients), firstMoment, secondMoment)
+        let p = SendablePointer(parameters), g = SendablePointer(gradients)
+        let m = SendablePointer(firstMoment), v = SendablePointer(secondMoment)
         for segment in segments.segments {
             let decays = segment.decays && h.weightDecay != 0
-            forEachChunk(count: segment.range.count) { chunk in
+            // Element-wise: the result does not depend on how the range is split over workers.
+            parallelFor(count: segment.range.count, minimumWork: 1 << 18) { chunk in
                 let start = segment.range.lowerBound + chunk.lowerBound
-                AdamW.updateRange(p: buffers[0] + start, g: buffers[1] + start, m: buffers[2] + start, v: buffers[3] + start,
+                AdamW.updateRange(p: p.pointer + start, g: g.pointer + start, m: m.pointer + start, v: v.pointer + start,
                                   count: chunk.count, decays: decays, c: coefficients)
             }
         }

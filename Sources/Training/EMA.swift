@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 
 /// Exponential moving average of the weights, as D-NET (PaddlePaddle's ExponentialMovingAverage) kept it:
 /// the shadow starts at **zero** and is updated after every optimizer step,
@@ -30,7 +31,7 @@ public final class EMA: @unchecked Sendable {
     /// Restores a saved shadow after `updates` updates.
     public func restore(updates: Int, shadow saved: UnsafePointer<Float>) {
         self.updates = updates
-        shadow.update(from: saved, count: count)
+        if UnsafePointer(shadow) != saved { shadow.update(from: saved, count: count) }
     }
 
     /// Folds the current `weights` [count] into the shadow.
@@ -38,10 +39,10 @@ public final class EMA: @unchecked Sendable {
         updates += 1
         let keep = Float(decay)
         let take = Float(1.0 - decay)
-        let buffers = SendablePointers(shadow, UnsafeMutablePointer(mutating: weights))
-        forEachChunk(count: count) { range in
-            let s = buffers[0] + range.lowerBound
-            let w = buffers[1] + range.lowerBound
+        let shadowBox = SendablePointer(shadow), weightsBox = SendablePointer(weights)
+        parallelFor(count: count, minimumWork: 1 << 18) { range in
+            let s = shadowBox.pointer + range.lowerBound
+            let w = weightsBox.pointer + range.lowerBound
             var i = 0
             while i + 16 <= range.count {
                 let si = UnsafeRawPointer(s + i).loadUnaligned(as: SIMD16<Float>.self)
@@ -58,10 +59,10 @@ public final class EMA: @unchecked Sendable {
     public func writeAverage(into weights: UnsafeMutablePointer<Float>) throws {
         guard updates > 0 else { throw TrainingError.invalidState("the EMA has no updates yet") }
         let correction = Float(1.0 / (1.0 - pow(decay, Double(updates))))
-        let buffers = SendablePointers(weights, shadow)
-        forEachChunk(count: count) { range in
-            let out = buffers[0] + range.lowerBound
-            let s = buffers[1] + range.lowerBound
+        let outBox = SendablePointer(weights), shadowBox = SendablePointer(shadow)
+        parallelFor(count: count, minimumWork: 1 << 18) { range in
+            let out = outBox.pointer + range.lowerBound
+            let s = shadowBox.pointer + range.lowerBound
             for i in 0..<range.count { out[i] = s[i] * correction }
         }
     }

@@ -1,3 +1,5 @@
+import Kernels
+
 /// Global L2-norm clipping over the flat gradient buffer, as `torch.nn.utils.clip_grad_norm_`:
 /// every gradient is multiplied by `min(1, maxNorm / (norm + 1e-6))`.
 public enum GradientClipping {
@@ -8,10 +10,13 @@ public enum GradientClipping {
         let chunks = (count + chunkSize - 1) / chunkSize
         let partials = UnsafeMutablePointer<Double>.allocate(capacity: max(1, chunks))
         defer { partials.deallocate() }
-        let box = SendableDoubles(pointer: partials)
-        let source = SendablePointers(UnsafeMutablePointer(mutating: gradients))
-        forEachChunk(count: count, chunkSize: chunkSize) { range in
-            box.pointer[range.lowerBound / chunkSize] = sumOfSquares(source[0] + range.lowerBound, count: range.count)
+        let box = SendablePointer(partials), source = SendablePointer(gradients)
+        // Fixed chunks, whatever the worker count: each partial sum is the same in every run.
+        parallelFor(count: chunks, minimumWork: 2) { chunkRange in
+            for chunk in chunkRange {
+                let start = chunk * chunkSize
+                box.pointer[chunk] = sumOfSquares(source.pointer + start, count: min(count, start + chunkSize) - start)
+            }
         }
         var total = 0.0
         for chunk in 0..<chunks { total += partials[chunk] }
@@ -34,9 +39,9 @@ public enum GradientClipping {
 
     /// Multiplies `buffer` [count] by `factor` in place.
     public static func scale(_ buffer: UnsafeMutablePointer<Float>, count: Int, by factor: Float) {
-        let target = SendablePointers(buffer)
-        forEachChunk(count: count) { range in
-            let p = target[0] + range.lowerBound
+        let target = SendablePointer(buffer)
+        parallelFor(count: count, minimumWork: 1 << 18) { range in
+            let p = target.pointer + range.lowerBound
             var i = 0
             while i + 16 <= range.count {
                 let x = UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<Float>.self)
@@ -68,5 +73,3 @@ public enum GradientClipping {
         return total
     }
 }
-
-private struct SendableDoubles: @unchecked Sendable { let pointer: UnsafeMutablePointer<Double> }
