@@ -1,18 +1,25 @@
 /// BERT's character classes exactly as Hugging Face `tokenizers` applies them.
 ///
 /// `tokenizers` takes punctuation, format and nonspacing-mark categories from the
-/// `unicode_categories` crate, whose tables are Unicode 8.0, while whitespace, lowercasing and
-/// decomposition follow current Unicode. So a category test here is "has this category today and
-/// was assigned by Unicode 8.0" (`age`), plus the scalars whose category changed since then.
+/// `unicode_categories` crate, whose tables are Unicode 8.0, while whitespace and lowercasing
+/// follow current Unicode. So a category test here is "has this category today and was assigned
+/// by Unicode 8.0" (`age`), corrected for the scalars whose category changed since then.
 /// `UnicodeClassParityTests` checks every code point against `tokenizers`.
 enum BertCharacterClasses {
-    /// Scalars that were punctuation (Po) in Unicode 8.0 and are not today.
-    private static let formerPunctuation: Set<UInt32> = [0x166D, 0x111C9]
-
+    /// General category as Unicode 8.0 had it, nil for scalars assigned later (which the crate
+    /// sees as unassigned: not punctuation, format or mark). A few scalars changed category since.
     @inline(__always)
-    private static func assignedByUnicode8(_ properties: Unicode.Scalar.Properties) -> Bool {
-        guard let age = properties.age else { return false }
-        return age.major < 8 || (age.major == 8 && age.minor == 0)
+    static func unicode8Category(_ scalar: Unicode.Scalar) -> Unicode.GeneralCategory? {
+        switch scalar.value {
+        case 0x166D, 0x111C9: return .otherPunctuation  // now So and Mn
+        case 0x1734, 0x1171E: return .nonspacingMark  // now Mc
+        case 0x1885, 0x1886: return .otherLetter  // now Mn
+        case 0xA9BD: return .spacingMark  // now Mn
+        default: break
+        }
+        let properties = scalar.properties
+        guard let age = properties.age, age.major < 8 || (age.major == 8 && age.minor == 0) else { return nil }
+        return properties.generalCategory
     }
 
     /// Removed by BertNormalizer's `clean_text`: NUL, U+FFFD and "other" characters (Cc, Cf, Co)
@@ -23,10 +30,8 @@ enum BertCharacterClasses {
             return (value < 0x20 && value != 0x09 && value != 0x0A && value != 0x0D) || value == 0x7F
         }
         if value == 0xFFFD { return true }
-        let properties = scalar.properties
-        switch properties.generalCategory {
-        case .control, .privateUse: return true
-        case .format: return assignedByUnicode8(properties)
+        switch unicode8Category(scalar) {
+        case .control, .privateUse, .format: return true
         default: return false
         }
     }
@@ -45,12 +50,10 @@ enum BertCharacterClasses {
             return (value >= 33 && value <= 47) || (value >= 58 && value <= 64)
                 || (value >= 91 && value <= 96) || (value >= 123 && value <= 126)
         }
-        if formerPunctuation.contains(value) { return true }
-        let properties = scalar.properties
-        switch properties.generalCategory {
+        switch unicode8Category(scalar) {
         case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
              .initialPunctuation, .finalPunctuation, .otherPunctuation:
-            return assignedByUnicode8(properties)
+            return true
         default:
             return false
         }
@@ -58,9 +61,7 @@ enum BertCharacterClasses {
 
     /// Unicode 8.0 nonspacing mark (Mn): what `strip_accents` drops after NFD.
     static func isStrippedMark(_ scalar: Unicode.Scalar) -> Bool {
-        if scalar.value < 0x300 { return false }
-        let properties = scalar.properties
-        return properties.generalCategory == .nonspacingMark && assignedByUnicode8(properties)
+        scalar.value >= 0x300 && unicode8Category(scalar) == .nonspacingMark
     }
 
     /// The CJK ideograph blocks that BERT surrounds with spaces.
