@@ -45,7 +45,7 @@ public struct BatchPlanner: Sendable {
 
     /// The batches of `epoch`, in training order.
     public func batches(epoch: Int) -> [Batch] {
-        var generator = SeededGenerator(seed: seed, stream: 0x6261_7463_6800 &+ UInt64(epoch))
+        var generator = Xoshiro256(seed: seed, stream: 0x6261_7463_6800 &+ UInt64(epoch))
         var order = Array(lengths.indices)
         order.shuffle(using: &generator)
         var batches: [Batch] = []

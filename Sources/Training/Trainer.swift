@@ -59,7 +59,7 @@ public final class Trainer {
     public func run(resume: Bool, showProgress: Bool? = nil) throws -> TrainingSummary {
         try FileManager.default.createDirectory(at: store.outputDirectory, withIntermediateDirectories: true)
         var state = TrainerState(step: 0, epoch: 0, batchInEpoch: 0, totalSteps: totalSteps,
-                                 generatorState: SeededGenerator(seed: settings.seed, stream: 0x64726F70).state,
+                                 generatorState: Xoshiro256(seed: settings.seed, stream: 0x64726F70).state,
                                  emaUpdates: 0, tokensSeen: 0, trainingSeconds: 0,
                                  settingsFingerprint: settings.resumeFingerprint, dataFingerprint: dataFingerprint,
                                  parameterCount: model.parameterCount)
@@ -74,7 +74,7 @@ public final class Trainer {
         let metrics = try MetricsLog(url: store.outputDirectory.appendingPathComponent("metrics.jsonl"),
                                      keepingStepsThrough: resume ? state.step : nil)
         let progress = ProgressLine(totalSteps: totalSteps, startStep: state.step, enabled: showProgress)
-        var generator = try SeededGenerator(state: state.generatorState)
+        var generator = try Xoshiro256(state: state.generatorState)
         var plan = planner.batches(epoch: state.epoch)
         let startStep = state.step
         var lossSum = 0.0, lastLoss = Double.nan
@@ -149,7 +149,7 @@ public final class Trainer {
         for (index, micro) in microBatches.enumerated() {
             let share = Double(micro.rows) / Double(rows)
             // Each micro-batch gets its own dropout stream so accumulation never reuses a mask.
-            let seed = dropoutSeed.map { SeededGenerator.mix($0, UInt64(index)) }
+            let seed = dropoutSeed.map { Xoshiro256.mix($0, UInt64(index)) }
             let microLoss = try model.accumulateGradients(micro, dropoutSeed: seed, lossScale: Float(share))
             loss += share * microLoss
         }

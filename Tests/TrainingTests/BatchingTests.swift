@@ -4,7 +4,7 @@ import XCTest
 
 final class BatchingTests: XCTestCase {
     func makeLengths(_ count: Int) -> [Int] {
-        var generator = SeededGenerator(seed: 99)
+        var generator = Xoshiro256(seed: 99)
         return (0..<count).map { _ in 20 + Int(generator.next() % 237) }
     }
 
@@ -45,27 +45,27 @@ final class BatchingTests: XCTestCase {
     }
 }
 
-final class SeededGeneratorTests: XCTestCase {
+final class Xoshiro256Tests: XCTestCase {
     func testKnownSplitMix64Values() {
         // Reference values of SplitMix64 from seed 0 (Vigna's splitmix64.c).
         var x: UInt64 = 0
-        XCTAssertEqual(SeededGenerator.splitMix64(&x), 0xE220_A839_7B1D_CDAF)
-        XCTAssertEqual(SeededGenerator.splitMix64(&x), 0x6E78_9E6A_A1B9_65F4)
+        XCTAssertEqual(Xoshiro256.splitMix64(&x), 0xE220_A839_7B1D_CDAF)
+        XCTAssertEqual(Xoshiro256.splitMix64(&x), 0x6E78_9E6A_A1B9_65F4)
     }
 
     func testStateRoundTripContinuesTheStream() throws {
-        var generator = SeededGenerator(seed: 5, stream: 3)
+        var generator = Xoshiro256(seed: 5, stream: 3)
         for _ in 0..<10 { _ = generator.next() }
-        var restored = try SeededGenerator(state: generator.state)
+        var restored = try Xoshiro256(state: generator.state)
         XCTAssertEqual((0..<5).map { _ in generator.next() }, (0..<5).map { _ in restored.next() })
-        XCTAssertThrowsError(try SeededGenerator(state: [0, 0, 0, 0]))
-        var other = SeededGenerator(seed: 5, stream: 4)
-        var same = SeededGenerator(seed: 5, stream: 3)
+        XCTAssertThrowsError(try Xoshiro256(state: [0, 0, 0, 0]))
+        var other = Xoshiro256(seed: 5, stream: 4)
+        var same = Xoshiro256(seed: 5, stream: 3)
         XCTAssertNotEqual(other.next(), same.next())
     }
 
     func testGaussianMoments() {
-        var generator = SeededGenerator(seed: 11)
+        var generator = Xoshiro256(seed: 11)
         let samples = (0..<200_000).map { _ in generator.nextGaussian() }
         let mean = samples.reduce(0, +) / Double(samples.count)
         let variance = samples.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(samples.count)

@@ -2,9 +2,9 @@
 /// four words, so that a checkpoint can save it and a resumed run continues the same stream.
 ///
 /// Training draws everything random from generators derived from the run's seed and a purpose
-/// (`SeededGenerator(seed:stream:)`), never from the system generator: data order and dropout
+/// (`Xoshiro256(seed:stream:)`), never from the system generator: data order and dropout
 /// masks are functions of (seed, epoch, step), which is what makes `--resume` exact.
-public struct SeededGenerator: RandomNumberGenerator, Sendable, Equatable, Codable {
+public struct Xoshiro256: RandomNumberGenerator, Sendable, Equatable, Codable {
     /// The four state words of xoshiro256**.
     public private(set) var state: [UInt64]
 
@@ -12,7 +12,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Equatable, Codab
     public init(seed: UInt64, stream: UInt64 = 0) {
         var mixer = seed ^ (stream &* 0xD1B5_4A32_D192_ED03)
         var words = [UInt64]()
-        for _ in 0..<4 { words.append(SeededGenerator.splitMix64(&mixer)) }
+        for _ in 0..<4 { words.append(Xoshiro256.splitMix64(&mixer)) }
         // xoshiro must not start from the all-zero state; SplitMix64 never yields four zeros, but be explicit.
         if words.allSatisfy({ $0 == 0 }) { words[0] = 0x9E37_79B9_7F4A_7C15 }
         state = words
