@@ -69,7 +69,7 @@ final class WindowBuilderTests: XCTestCase {
                                           file: StaticString = #filePath, line: UInt = #line) {
         if actual.count != expected.count {
             XCTFail("\(what): \(actual.count) elements, expected \(expected.count)", file: file, line: line)
-        } else if let index = zip(actual, expected).firstIndex(where: { $0 != $1 }) {
+        } else if let index = actual.indices.first(where: { actual[$0] != expected[$0] }) {
             XCTFail("\(what): element \(index) is \(actual[index]), expected \(expected[index])", file: file, line: line)
         }
     }
