@@ -1,8 +1,7 @@
 /// Which stretches of the flat parameter buffer receive weight decay.
 ///
-/// AdamW's decoupled decay skips biases and LayerNorm weights (as the Hugging Face recipes group
-/// parameters: names ending in `bias` or containing `LayerNorm`). The optimizer walks these
-/// segments in order; they tile `0..<count` exactly.
+/// AdamW's decoupled decay skips biases and LayerNorm weights (the model's layout says which
+/// tensor decays). The optimizer walks these segments in order; they tile `0..<count` exactly.
 public struct ParameterSegments: Sendable, Equatable {
     /// One contiguous range of the flat buffer and whether it is decayed.
     public struct Segment: Sendable, Equatable {
@@ -16,7 +15,7 @@ public struct ParameterSegments: Sendable, Equatable {
 
     /// Builds segments from named tensors laid out in the flat buffer (any order; they must tile
     /// `0..<total` without gaps or overlaps). Adjacent ranges with the same decay flag are merged.
-    public init(tensors: [(name: String, range: Range<Int>)], total: Int) throws {
+    public init(tensors: [(name: String, range: Range<Int>, decays: Bool)], total: Int) throws {
         let sorted = tensors.sorted { $0.range.lowerBound < $1.range.lowerBound }
         var merged: [Segment] = []
         var next = 0
@@ -25,7 +24,7 @@ public struct ParameterSegments: Sendable, Equatable {
                 throw TrainingError.invalidState(
                     "parameter \(tensor.name) starts at \(tensor.range.lowerBound), expected \(next): tensors must tile the buffer")
             }
-            let decays = ParameterSegments.decays(name: tensor.name)
+            let decays = tensor.decays
             if let last = merged.last, last.decays == decays {
                 merged[merged.count - 1].range = last.range.lowerBound..<tensor.range.upperBound
             } else {
@@ -44,10 +43,5 @@ public struct ParameterSegments: Sendable, Equatable {
     public init(segments: [Segment]) {
         self.segments = segments
         self.count = segments.last?.range.upperBound ?? 0
-    }
-
-    /// The Hugging Face no-decay rule: biases and LayerNorm weights are not decayed.
-    public static func decays(name: String) -> Bool {
-        !(name.hasSuffix("bias") || name.contains("LayerNorm") || name.contains("layer_norm"))
     }
 }

@@ -11,8 +11,9 @@ public protocol SpanTrainable: AnyObject {
     var parameters: UnsafeMutablePointer<Float> { get }
     /// The gradients [parameterCount], accumulated by `accumulateGradients`.
     var gradients: UnsafeMutablePointer<Float> { get }
-    /// Every trainable tensor's Hugging Face name and its range in the flat buffer.
-    var parameterRanges: [(name: String, range: Range<Int>)] { get }
+    /// Every trainable tensor's Hugging Face name, its range in the flat buffer, and whether
+    /// AdamW decays it (not biases and LayerNorm weights).
+    var parameterRanges: [(name: String, range: Range<Int>, decays: Bool)] { get }
     /// Sets every gradient to zero.
     func zeroGradients()
     /// Runs the span loss (mean over the batch's rows of (start CE + end CE) / 2, padding masked)

@@ -35,11 +35,12 @@ final class AdamWTests: XCTestCase {
 
     func testMatchesTorchAdamWWithClippingAndSchedule() throws {
         let reference = try loadReference()
-        var tensors: [(name: String, range: Range<Int>)] = []
+        var tensors: [(name: String, range: Range<Int>, decays: Bool)] = []
         var offset = 0
         for (name, shape) in zip(reference.names, reference.shapes) {
             let size = shape.reduce(1, *)
-            tensors.append((name, offset..<offset + size))
+            // The script's no-decay rule (Hugging Face recipes): biases and LayerNorm weights.
+            tensors.append((name, offset..<offset + size, !(name.hasSuffix("bias") || name.contains("LayerNorm"))))
             offset += size
         }
         let segments = try ParameterSegments(tensors: tensors, total: offset)
