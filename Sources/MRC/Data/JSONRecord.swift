@@ -1,0 +1,80 @@
+import Foundation
+
+/// A JSON object from `JSONSerialization`, with the file and location it came from, so that every
+/// failed field access throws a `DataReadError` that names file, record and field.
+struct JSONRecord {
+    let object: [String: Any]
+    let file: String
+    let location: String
+
+    init(_ value: Any, file: String, location: String, field: String = "") throws {
+        guard let object = value as? [String: Any] else {
+            throw DataReadError(file: file, location: location, field: field,
+                                message: "expected a JSON object, found \(JSONRecord.describe(value))")
+        }
+        self.object = object
+        self.file = file
+        self.location = location
+    }
+
+    func error(_ field: String, _ message: String) -> DataReadError {
+        DataReadError(file: file, location: location, field: field, message: message)
+    }
+
+    func has(_ key: String) -> Bool { object[key] != nil && !(object[key] is NSNull) }
+
+    func string(_ key: String) throws -> String {
+        guard let value = object[key] else { throw error(key, "missing") }
+        guard let string = value as? String else {
+            throw error(key, "expected a string, found \(JSONRecord.describe(value))")
+        }
+        return string
+    }
+
+    func optionalString(_ key: String) throws -> String? { has(key) ? try string(key) : nil }
+
+    func int(_ key: String) throws -> Int { try JSONRecord.int(object[key], field: key, in: self) }
+
+    static func int(_ value: Any?, field: String, in record: JSONRecord) throws -> Int {
+        guard let value else { throw record.error(field, "missing") }
+        if let number = value as? NSNumber, !isBoolean(value), let int = Int(exactly: number.doubleValue) {
+            return int
+        }
+        throw record.error(field, "expected an integer, found \(describe(value))")
+    }
+
+    func bool(_ key: String, default defaultValue: Bool) throws -> Bool {
+        guard has(key) else { return defaultValue }
+        if JSONRecord.isBoolean(object[key]!), let bool = object[key] as? Bool { return bool }
+        throw error(key, "expected true or false, found \(JSONRecord.describe(object[key]!))")
+    }
+
+    func array(_ key: String) throws -> [Any] {
+        guard let value = object[key] else { throw error(key, "missing") }
+        guard let array = value as? [Any] else {
+            throw error(key, "expected an array, found \(JSONRecord.describe(value))")
+        }
+        return array
+    }
+
+    func optionalArray(_ key: String) throws -> [Any]? { has(key) ? try array(key) : nil }
+
+    /// JSONSerialization gives numbers and booleans as NSNumber, and `is Bool` holds for both;
+    /// the boolean ones have Objective-C type "c".
+    static func isBoolean(_ value: Any) -> Bool {
+        guard let number = value as? NSNumber else { return false }
+        return String(cString: number.objCType) == "c"
+    }
+
+    /// A short description of a JSON value's type for error messages.
+    static func describe(_ value: Any) -> String {
+        switch value {
+        case is NSNull: return "null"
+        case is String: return "a string"
+        case let number as NSNumber: return isBoolean(number) ? "a boolean" : "a number"
+        case is [Any]: return "an array"
+        case is [String: Any]: return "an object"
+        default: return "\(type(of: value))"
+        }
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+
+/// The scores of one predictions file on several datasets, with MRQA's group macro-averages.
+public struct EvaluationReport: Sendable {
+    /// An unweighted mean over a group of datasets (MRQA's in-domain / out-of-domain averages).
+    public struct GroupScore: Sendable {
+        public var name: String
+        public var datasets: [String]
+        public var exactMatch: Double
+        public var f1: Double
+    }
+
+    public var predictionsFile: String
+    public var datasets: [DatasetScore]
+    public var groups: [GroupScore]
+
+    /// - Parameter groups: group name → dataset names, in output order; empty groups are left out.
+    public init(predictionsFile: String, datasets: [DatasetScore], groups: [(name: String, datasets: [String])]) {
+        self.predictionsFile = predictionsFile
+        self.datasets = datasets
+        self.groups = groups.compactMap { group in
+            let members = datasets.filter { group.datasets.contains($0.name) }
+            guard !members.isEmpty else { return nil }
+            // Summed in dataset order, then divided: the unweighted macro-average.
+            var exactMatch = 0.0
+            var f1 = 0.0
+            for member in members { exactMatch += member.exactMatch; f1 += member.f1 }
+            return GroupScore(name: group.name, datasets: members.map(\.name),
+                              exactMatch: exactMatch / Double(members.count), f1: f1 / Double(members.count))
+        }
+    }
+
+    /// A readable table: one row per dataset, then the group averages.
+    public var table: String {
+        var rows: [[String]] = [["dataset", "format", "EM", "F1", "questions", "unanswered"]]
+        for score in datasets {
+            rows.append([score.name, score.format.rawValue, Self.percent(score.exactMatch), Self.percent(score.f1),
+                         "\(score.count)", "\(score.missing)"])
+            if let v2 = score.squad2 {
+                if let has = v2.hasAnswer {
+                    rows.append(["  HasAns", "", Self.percent(has.exactMatch), Self.percent(has.f1), "\(has.count)", ""])
+                }
+                if let no = v2.noAnswer {
+                    rows.append(["  NoAns", "", Self.percent(no.exactMatch), Self.percent(no.f1), "\(no.count)", ""])
+                }
+                if let best = v2.best {
+                    rows.append(["  best (thresholds \(best.exactThreshold), \(best.f1Threshold))", "",
+                                 Self.percent(best.exactMatch), Self.percent(best.f1), "", ""])
+                }
+            }
+        }
+        for group in groups {
+            rows.append(["\(group.name) macro-average (\(group.datasets.count))", "", Self.percent(group.exactMatch),
+                         Self.percent(group.f1), "", ""])
+        }
+        let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max()! }
+        var lines = ["predictions: \(predictionsFile)"]
+        for (index, row) in rows.enumerated() {
+            let cells = row.enumerated().map { column, cell in
+                column == 0 || column == 1
+                    ? cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+                    : String(repeating: " ", count: widths[column] - cell.count) + cell
+            }
+            lines.append(cells.joined(separator: "  "))
+            if index == 0 { lines.append(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")) }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func percent(_ value: Double) -> String { String(format: "%.2f", value) }
+
+    /// One JSON object: `datasets` maps each dataset name to `{"exact_match", "f1", "count", ...}`
+    /// (SQuAD v2.0 adds the official script's HasAns/NoAns/best keys), then one entry per group
+    /// (`in_domain`, `out_of_domain`) with its macro-averaged `exact_match` and `f1`. Numbers are
+    /// printed with full round-trip precision.
+    public var json: String {
+        var datasetEntries: [(String, JSONText)] = []
+        for score in datasets {
+            var fields: [(String, JSONText)] = [
+                ("exact_match", .number(score.exactMatch)), ("f1", .number(score.f1)), ("count", .integer(score.count)),
+                ("unanswered", .integer(score.missing)), ("format", .string(score.format.rawValue)),
+                ("file", .string(score.file)),
+            ]
+            if let v2 = score.squad2 {
+                if let has = v2.hasAnswer {
+                    fields += [("HasAns_exact", .number(has.exactMatch)), ("HasAns_f1", .number(has.f1)),
+                               ("HasAns_total", .integer(has.count))]
+                }
+                if let no = v2.noAnswer {
+                    fields += [("NoAns_exact", .number(no.exactMatch)), ("NoAns_f1", .number(no.f1)),
+                               ("NoAns_total", .integer(no.count))]
+                }
+                if let best = v2.best {
+                    fields += [("best_exact", .number(best.exactMatch)), ("best_exact_thresh", .number(best.exactThreshold)),
+                               ("best_f1", .number(best.f1)), ("best_f1_thresh", .number(best.f1Threshold))]
+                }
+            }
+            datasetEntries.append((score.name, .object(fields)))
+        }
+        var root: [(String, JSONText)] = [("predictions", .string(predictionsFile)), ("datasets", .object(datasetEntries))]
+        for group in groups {
+            root.append((group.name, .object([("exact_match", .number(group.exactMatch)), ("f1", .number(group.f1)),
+                                              ("datasets", .array(group.datasets.map { .string($0) }))])))
+        }
+        return JSONText.object(root).rendered
+    }
+}
+
+/// A minimal JSON writer that keeps key order and prints doubles with round-trip precision.
+public indirect enum JSONText: Sendable {
+    case string(String)
+    case number(Double)
+    case integer(Int)
+    case array([JSONText])
+    case object([(String, JSONText)])
+
+    public var rendered: String {
+        switch self {
+        case .string(let text): return JSONText.quote(text)
+        case .number(let value): return value.isFinite ? "\(value)" : "null"
+        case .integer(let value): return "\(value)"
+        case .array(let items): return "[" + items.map(\.rendered).joined(separator: ", ") + "]"
+        case .object(let fields):
+            return "{" + fields.map { JSONText.quote($0.0) + ": " + $0.1.rendered }.joined(separator: ", ") + "}"
+        }
+    }
+
+    static func quote(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    result += String(format: "\\u%04x", scalar.value)
+                } else {
+                    result.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return result + "\""
+    }
+}

@@ -1,0 +1,155 @@
+import Text
+
+/// Window lengths and strides (BERT/D-NET defaults: 384, 128, 64).
+public struct WindowSettings: Sendable, Equatable {
+    /// Tokens per window including `[CLS]` and two `[SEP]` (at most 512, BERT's positions).
+    public var maxSeqLen: Int
+    /// Tokens the window start advances by.
+    public var docStride: Int
+    /// Question tokens kept (the rest are cut).
+    public var maxQueryLen: Int
+
+    public init(maxSeqLen: Int = 384, docStride: Int = 128, maxQueryLen: Int = 64) {
+        self.maxSeqLen = maxSeqLen
+        self.docStride = docStride
+        self.maxQueryLen = maxQueryLen
+    }
+
+    /// Throws unless every window can hold a full question and at least one context token.
+    public func validate() throws {
+        guard maxSeqLen <= 512 else { throw WindowSettingsError("max_seq_len \(maxSeqLen) is above 512") }
+        guard docStride > 0 else { throw WindowSettingsError("doc_stride must be positive, not \(docStride)") }
+        guard maxQueryLen > 0 else { throw WindowSettingsError("max_query_len must be positive, not \(maxQueryLen)") }
+        guard maxSeqLen - maxQueryLen - 3 > 0 else {
+            throw WindowSettingsError("max_seq_len \(maxSeqLen) leaves no room for context after a \(maxQueryLen)-token question")
+        }
+    }
+}
+
+/// Invalid window settings.
+public struct WindowSettingsError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// What featurising a list of examples did.
+public struct FeatureReport: Sendable {
+    public var examples = 0
+    public var windows = 0
+    /// Questions longer than `maxQueryLen` tokens (cut).
+    public var truncatedQuestions = 0
+    /// Examples with an answer that no window holds whole (every window says `[CLS]`).
+    public var answersLostToTruncation = 0
+    /// Examples whose answer spans map onto no token (or that have none while answerable).
+    public var unlabelledExamples = 0
+    /// Examples whose context produced no tokens: they get no window.
+    public var emptyContexts = 0
+
+    public var summary: String {
+        "\(examples) examples → \(windows) windows; \(truncatedQuestions) questions truncated, "
+            + "\(answersLostToTruncation) answers lost to truncation, \(unlabelledExamples) unlabelled, "
+            + "\(emptyContexts) empty contexts"
+    }
+}
+
+/// Builds the windows of examples: tokenises question and context, cuts the context with
+/// `DocStride`, labels the first answer span through `AnswerAlignment`.
+public struct WindowBuilder: Sendable {
+    public let tokenizer: WordPieceTokenizer
+    public let settings: WindowSettings
+
+    public init(tokenizer: WordPieceTokenizer, settings: WindowSettings = WindowSettings()) throws {
+        try settings.validate()
+        self.tokenizer = tokenizer
+        self.settings = settings
+    }
+
+    /// The windows of all `examples`, in order; `exampleIndex` indexes `examples`.
+    public func windows(for examples: [MRCExample]) -> (windows: [Window], report: FeatureReport) {
+        var windows: [Window] = []
+        windows.reserveCapacity(examples.count + examples.count / 4)
+        var report = FeatureReport()
+        // Questions of one paragraph follow each other and share its context: tokenise it once.
+        var cachedContext: [Unicode.Scalar] = []
+        var cachedEncoding = Encoding()
+        for (index, example) in examples.enumerated() {
+            if example.context.scalars != cachedContext {
+                cachedContext = example.context.scalars
+                cachedEncoding = tokenizer.encode(example.context.string)
+            }
+            windows += self.windows(for: example, exampleIndex: index, contextEncoding: cachedEncoding, report: &report)
+        }
+        return (windows, report)
+    }
+
+    /// The windows of one example, given its context's encoding.
+    public func windows(for example: MRCExample, exampleIndex: Int, contextEncoding context: Encoding,
+                        report: inout FeatureReport) -> [Window] {
+        report.examples += 1
+        var questionIds = tokenizer.encode(example.question).ids
+        if questionIds.count > settings.maxQueryLen {
+            questionIds.removeLast(questionIds.count - settings.maxQueryLen)
+            report.truncatedQuestions += 1
+        }
+        let maxContextTokens = settings.maxSeqLen - questionIds.count - 3
+        let spans = DocStride.spans(contextTokenCount: context.count, maxContextTokens: maxContextTokens,
+                                    docStride: settings.docStride)
+        if spans.isEmpty { report.emptyContexts += 1; return [] }
+
+        // The answer's token span in the whole context (first valid span, as BERT trains on).
+        var answerTokens: (start: Int, end: Int)?
+        var baseLabel = AnswerLabel.unlabelled
+        if example.isImpossible {
+            baseLabel = .impossible
+        } else if let span = example.answerSpans.first,
+                  let tokens = AnswerAlignment.tokenSpan(of: span.characters, in: context.offsets) {
+            answerTokens = tokens
+        } else {
+            report.unlabelledExamples += 1
+        }
+
+        let vocabulary = tokenizer.vocabulary
+        let contextStart = questionIds.count + 2
+        var windows: [Window] = []
+        windows.reserveCapacity(spans.count)
+        var answerFound = false
+        for (spanIndex, span) in spans.enumerated() {
+            let length = contextStart + span.count + 1
+            var inputIds = [Int32](repeating: vocabulary.padId, count: settings.maxSeqLen)
+            var tokenTypeIds = [Int32](repeating: 0, count: settings.maxSeqLen)
+            var attentionMask = [Int32](repeating: 0, count: settings.maxSeqLen)
+            inputIds[0] = vocabulary.clsId
+            for (position, id) in questionIds.enumerated() { inputIds[1 + position] = id }
+            inputIds[contextStart - 1] = vocabulary.sepId
+            context.ids.withUnsafeBufferPointer { ids in
+                for position in span { inputIds[contextStart + position - span.lowerBound] = ids[position] }
+            }
+            inputIds[length - 1] = vocabulary.sepId
+            for position in contextStart..<length { tokenTypeIds[position] = 1 }
+            for position in 0..<length { attentionMask[position] = 1 }
+
+            var label = baseLabel
+            var startPosition = 0
+            var endPosition = 0
+            if let answer = answerTokens {
+                if answer.start >= span.lowerBound && answer.end < span.upperBound {
+                    label = .inWindow
+                    startPosition = contextStart + answer.start - span.lowerBound
+                    endPosition = contextStart + answer.end - span.lowerBound
+                    answerFound = true
+                } else {
+                    label = .outsideWindow
+                }
+            }
+            windows.append(Window(
+                exampleIndex: exampleIndex, windowIndex: spanIndex, inputIds: inputIds, tokenTypeIds: tokenTypeIds,
+                attentionMask: attentionMask, length: length, contextStart: contextStart,
+                contextTokenStart: span.lowerBound, contextOffsets: Array(context.offsets[span]),
+                contextIsMaxContext: DocStride.maxContextFlags(spans: spans, spanIndex: spanIndex),
+                startPosition: startPosition, endPosition: endPosition, label: label))
+        }
+        if answerTokens != nil && !answerFound { report.answersLostToTruncation += 1 }
+        report.windows += windows.count
+        return windows
+    }
+}

@@ -1,1 +1,0 @@
-// MRC: see README.md "Architecture" for what this target holds.
