@@ -5,8 +5,8 @@
 
 Loads MODEL_DIR with BertForQuestionAnswering.from_pretrained (no missing, mismatched or unexpected
 encoder/span-head tensors allowed) and its tokenizer with BertTokenizerFast.from_pretrained (vocab.txt +
-tokenizer_config.json), then for real SQuAD dev question+context pairs compares Hugging Face's input ids
-and start/end logits with the output of `mrc-distill forward --model MODEL_DIR`. Exits 1 on any
+tokenizer_config.json), then for real SQuAD dev question+context pairs compares Hugging Face's input ids,
+start/end logits and last hidden state with the output of `mrc-distill forward --model MODEL_DIR --hidden`. Exits 1 on any
 difference above 1e-4. Needs torch, transformers and a built mrc-distill (default: .build/release, then
 .build/debug).
 
@@ -62,20 +62,22 @@ def main():
     for question, context in pairs:
         enc = tokenizer(question, context, truncation="only_second", max_length=args.max_seq_len, return_tensors="pt")
         with torch.no_grad():
-            out = model(**enc)
+            out = model(**enc, output_hidden_states=True)
         ours = json.loads(subprocess.check_output(
             [binary, "forward", "--model", args.model_dir, "--question", question, "--context", context,
-             "--max-seq-len", str(args.max_seq_len)]))
+             "--max-seq-len", str(args.max_seq_len), "--hidden"]))
         if ours["input_ids"] != enc["input_ids"][0].tolist():
             sys.exit(f"FAIL: input ids differ for {question!r}:\n ours {ours['input_ids']}\n HF   {enc['input_ids'][0].tolist()}")
         for side in ("start", "end"):
             diff = (torch.tensor(ours[f"{side}_logits"]) - out[f"{side}_logits"][0]).abs().max().item()
             worst = max(worst, diff)
-        print(f"{len(ours['input_ids'])} tokens: max |ours - HF| logit difference so far {worst:.2e}")
+        hidden = (torch.tensor(ours["last_hidden_state"]) - out.hidden_states[-1][0]).abs().max().item()
+        worst = max(worst, hidden)
+        print(f"{len(ours['input_ids'])} tokens: max |ours - HF| (logits, hidden states) so far {worst:.2e}")
     if worst > 1e-4:
-        sys.exit(f"FAIL: logits differ by {worst:.2e} (> 1e-4)")
+        sys.exit(f"FAIL: logits or hidden states differ by {worst:.2e} (> 1e-4)")
     print(f"OK: {args.model_dir} loads in transformers BertForQuestionAnswering; {len(pairs)} pairs, "
-          f"max logit difference {worst:.2e}")
+          f"max difference of logits and hidden states {worst:.2e}")
 
 
 if __name__ == "__main__":
