@@ -1,0 +1,170 @@
+import Foundation
+
+/// The BERT fields of a Hugging Face config.json. Missing optional fields take Hugging Face's
+/// `BertConfig` defaults; keys this type does not model are kept in `extra` and written back unchanged.
+public struct BertConfig: Codable, Equatable, Sendable {
+    public var hiddenSize: Int
+    public var numHiddenLayers: Int
+    public var numAttentionHeads: Int
+    public var intermediateSize: Int
+    public var vocabSize: Int
+    public var maxPositionEmbeddings: Int = 512
+    public var typeVocabSize: Int = 2
+    public var layerNormEps: Double = 1e-12
+    public var hiddenAct: String = "gelu"
+    public var hiddenDropoutProb: Double = 0.1
+    public var attentionProbsDropoutProb: Double = 0.1
+    public var initializerRange: Double = 0.02
+    public var padTokenId: Int = 0
+    /// Every other key of the file (architectures, model_type, transformers_version, ...).
+    public var extra: [String: JSONValue] = [:]
+
+    public init(hiddenSize: Int, numHiddenLayers: Int, numAttentionHeads: Int, intermediateSize: Int,
+                vocabSize: Int, maxPositionEmbeddings: Int = 512, typeVocabSize: Int = 2,
+                layerNormEps: Double = 1e-12, hiddenAct: String = "gelu", hiddenDropoutProb: Double = 0.1,
+                attentionProbsDropoutProb: Double = 0.1, initializerRange: Double = 0.02, padTokenId: Int = 0,
+                extra: [String: JSONValue] = [:]) {
+        self.hiddenSize = hiddenSize
+        self.numHiddenLayers = numHiddenLayers
+        self.numAttentionHeads = numAttentionHeads
+        self.intermediateSize = intermediateSize
+        self.vocabSize = vocabSize
+        self.maxPositionEmbeddings = maxPositionEmbeddings
+        self.typeVocabSize = typeVocabSize
+        self.layerNormEps = layerNormEps
+        self.hiddenAct = hiddenAct
+        self.hiddenDropoutProb = hiddenDropoutProb
+        self.attentionProbsDropoutProb = attentionProbsDropoutProb
+        self.initializerRange = initializerRange
+        self.padTokenId = padTokenId
+        self.extra = extra
+    }
+
+    /// Channels per attention head.
+    public var headSize: Int { hiddenSize / numAttentionHeads }
+
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ string: String) { stringValue = string }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    private static let modelled: Set<String> = [
+        "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "vocab_size",
+        "max_position_embeddings", "type_vocab_size", "layer_norm_eps", "hidden_act", "hidden_dropout_prob",
+        "attention_probs_dropout_prob", "initializer_range", "pad_token_id",
+    ]
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: Key.self)
+        func required<T: Decodable>(_ key: String, _ type: T.Type) throws -> T {
+            try container.decode(T.self, forKey: Key(key))
+        }
+        func optional<T: Decodable>(_ key: String, _ fallback: T) throws -> T {
+            try container.decodeIfPresent(T.self, forKey: Key(key)) ?? fallback
+        }
+        hiddenSize = try required("hidden_size", Int.self)
+        numHiddenLayers = try required("num_hidden_layers", Int.self)
+        numAttentionHeads = try required("num_attention_heads", Int.self)
+        intermediateSize = try required("intermediate_size", Int.self)
+        vocabSize = try required("vocab_size", Int.self)
+        maxPositionEmbeddings = try optional("max_position_embeddings", 512)
+        typeVocabSize = try optional("type_vocab_size", 2)
+        layerNormEps = try optional("layer_norm_eps", 1e-12)
+        hiddenAct = try optional("hidden_act", "gelu")
+        hiddenDropoutProb = try optional("hidden_dropout_prob", 0.1)
+        attentionProbsDropoutProb = try optional("attention_probs_dropout_prob", 0.1)
+        initializerRange = try optional("initializer_range", 0.02)
+        // HF writes "pad_token_id": null for some models; BERT's default is 0.
+        padTokenId = (try? container.decodeIfPresent(Int.self, forKey: Key("pad_token_id"))).flatMap { $0 } ?? 0
+        for key in container.allKeys where !Self.modelled.contains(key.stringValue) {
+            extra[key.stringValue] = try container.decode(JSONValue.self, forKey: key)
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        for (key, value) in extra { try container.encode(value, forKey: Key(key)) }
+        try container.encode(hiddenSize, forKey: Key("hidden_size"))
+        try container.encode(numHiddenLayers, forKey: Key("num_hidden_layers"))
+        try container.encode(numAttentionHeads, forKey: Key("num_attention_heads"))
+        try container.encode(intermediateSize, forKey: Key("intermediate_size"))
+        try container.encode(vocabSize, forKey: Key("vocab_size"))
+        try container.encode(maxPositionEmbeddings, forKey: Key("max_position_embeddings"))
+        try container.encode(typeVocabSize, forKey: Key("type_vocab_size"))
+        try container.encode(layerNormEps, forKey: Key("layer_norm_eps"))
+        try container.encode(hiddenAct, forKey: Key("hidden_act"))
+        try container.encode(hiddenDropoutProb, forKey: Key("hidden_dropout_prob"))
+        try container.encode(attentionProbsDropoutProb, forKey: Key("attention_probs_dropout_prob"))
+        try container.encode(initializerRange, forKey: Key("initializer_range"))
+        try container.encode(padTokenId, forKey: Key("pad_token_id"))
+    }
+
+    /// Reads and validates config.json at `url`.
+    public static func load(from url: URL) throws -> BertConfig {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw CheckpointError.unreadable(file: url.path, reason: error.localizedDescription)
+        }
+        let config: BertConfig
+        do {
+            config = try JSONDecoder().decode(BertConfig.self, from: data)
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw CheckpointError.invalidConfig(file: url.path, field: key.stringValue, reason: "missing")
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
+            throw CheckpointError.invalidConfig(file: url.path, field: context.codingPath.map(\.stringValue).joined(separator: "."),
+                                                reason: "wrong type: \(context.debugDescription)")
+        } catch {
+            throw CheckpointError.invalidConfig(file: url.path, field: "(file)", reason: "not a JSON object: \(error)")
+        }
+        try config.validate(file: url.path)
+        return config
+    }
+
+    /// Checks that the fields describe a BERT that this package can run; `file` names the source in errors.
+    public func validate(file: String) throws {
+        func positive(_ value: Int, _ field: String) throws {
+            guard value > 0 else { throw CheckpointError.invalidConfig(file: file, field: field, reason: "\(value) is not positive") }
+        }
+        try positive(hiddenSize, "hidden_size")
+        try positive(numHiddenLayers, "num_hidden_layers")
+        try positive(numAttentionHeads, "num_attention_heads")
+        try positive(intermediateSize, "intermediate_size")
+        try positive(vocabSize, "vocab_size")
+        try positive(maxPositionEmbeddings, "max_position_embeddings")
+        try positive(typeVocabSize, "type_vocab_size")
+        guard hiddenSize % numAttentionHeads == 0 else {
+            throw CheckpointError.invalidConfig(file: file, field: "num_attention_heads",
+                                                reason: "\(numAttentionHeads) does not divide hidden_size \(hiddenSize)")
+        }
+        guard hiddenAct == "gelu" else {
+            throw CheckpointError.invalidConfig(file: file, field: "hidden_act",
+                                                reason: "'\(hiddenAct)' is not supported (only \"gelu\", the exact erf form)")
+        }
+        if case let .string(kind)? = extra["position_embedding_type"], kind != "absolute" {
+            throw CheckpointError.invalidConfig(file: file, field: "position_embedding_type", reason: "'\(kind)' is not supported (only \"absolute\")")
+        }
+        for (field, p) in [("hidden_dropout_prob", hiddenDropoutProb), ("attention_probs_dropout_prob", attentionProbsDropoutProb)]
+        where !(0..<1).contains(p) {
+            throw CheckpointError.invalidConfig(file: file, field: field, reason: "\(p) is not in [0, 1)")
+        }
+        guard layerNormEps > 0 else {
+            throw CheckpointError.invalidConfig(file: file, field: "layer_norm_eps", reason: "\(layerNormEps) is not positive")
+        }
+    }
+
+    /// Writes config.json (pretty, sorted keys) to `url`.
+    public func write(to url: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        do {
+            var data = try encoder.encode(self)
+            data.append(0x0A)
+            try data.write(to: url, options: .atomic)
+        } catch {
+            throw CheckpointError.unwritable(file: url.path, reason: error.localizedDescription)
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// Checkpoint: see README.md "Architecture" for what this target holds.

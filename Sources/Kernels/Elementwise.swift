@@ -1,0 +1,40 @@
+/// Splitting pays above this many elements of pure memory traffic.
+let memoryParallelThreshold = 1_000_000
+
+/// Residual add: `out = a + b`. `out` may equal `a` or `b`.
+public func addForward(out: FloatBuffer, a: ConstFloatBuffer, b: ConstFloatBuffer, count: Int) {
+    parallelElements(count: count, minimumWork: memoryParallelThreshold) { range in
+        var i = range.lowerBound
+        while i + 16 <= range.upperBound { store16(out + i, load16(a + i) + load16(b + i)); i += 16 }
+        while i < range.upperBound { out[i] = a[i] + b[i]; i += 1 }
+    }
+}
+
+/// Residual add backward: `da += dout`, `db += dout` (each when non-nil).
+public func addBackward(da: FloatBuffer?, db: FloatBuffer?, dout: ConstFloatBuffer, count: Int) {
+    for target in [da, db] {
+        guard let target else { continue }
+        parallelElements(count: count, minimumWork: memoryParallelThreshold) { range in
+            addInPlace(target + range.lowerBound, dout + range.lowerBound, count: range.count)
+        }
+    }
+}
+
+/// Embedding gather: `out[i] = table[ids[i]]`.
+/// - Parameters: out [count, channels], ids [count] in `0..<rows of table`, table [vocab, channels].
+public func embeddingForward(out: FloatBuffer, ids: UnsafePointer<Int32>, table: ConstFloatBuffer, count: Int, channels: Int) {
+    for i in 0..<count {
+        let id = Int(ids[i])
+        precondition(id >= 0, "embeddingForward: negative id \(id) at \(i)")
+        (out + i * channels).update(from: table + id * channels, count: channels)
+    }
+}
+
+/// Embedding scatter-add: `dtable[ids[i]] += dout[i]` (repeated ids accumulate).
+public func embeddingBackward(dtable: FloatBuffer, ids: UnsafePointer<Int32>, dout: ConstFloatBuffer, count: Int, channels: Int) {
+    for i in 0..<count {
+        let id = Int(ids[i])
+        precondition(id >= 0, "embeddingBackward: negative id \(id) at \(i)")
+        addInPlace(dtable + id * channels, dout + i * channels, count: channels)
+    }
+}

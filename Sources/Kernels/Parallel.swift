@@ -1,0 +1,109 @@
+import Foundation
+#if canImport(Accelerate)
+import Accelerate
+#elseif canImport(CBLAS)
+import CBLAS
+#endif
+
+/// An unsafe pointer that may cross into `DispatchQueue.concurrentPerform` closures. The kernels
+/// guarantee that concurrent workers touch disjoint ranges, which the type system cannot see.
+public struct SendablePointer<Element>: @unchecked Sendable {
+    public let pointer: UnsafeMutablePointer<Element>
+    @inlinable public init(_ pointer: UnsafeMutablePointer<Element>) { self.pointer = pointer }
+    @inlinable public init(_ pointer: UnsafePointer<Element>) { self.pointer = UnsafeMutablePointer(mutating: pointer) }
+}
+
+/// Process-wide parallelism settings of the kernels.
+public enum Parallelism {
+    /// Number of workers the kernels split large work over (default: active processor count).
+    nonisolated(unsafe) public static var workers: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+}
+
+/// Runs `body` over `0..<count` split into at most `Parallelism.workers` contiguous chunks, or inline
+/// when `count` is below `minimumWork` (a `concurrentPerform` hand-off costs 3–5 µs, so splitting only
+/// pays for ~200K elements of GELU-like work).
+@inlinable
+public func parallelFor(count: Int, minimumWork: Int, _ body: (Range<Int>) -> Void) {
+    let workers = Parallelism.workers
+    if count < minimumWork || workers <= 1 || count < 2 {
+        if count > 0 { body(0..<count) }
+        return
+    }
+    let chunks = min(workers, count)
+    withoutActuallyEscaping(body) { escapable in
+        let box = UncheckedSendable(escapable)
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            let begin = count * chunk / chunks
+            let end = count * (chunk + 1) / chunks
+            if begin < end { box.value(begin..<end) }
+        }
+    }
+}
+
+/// How many chunks `parallelChunks` splits `count` items into.
+@inlinable
+public func parallelChunkCount(count: Int, minimumWork: Int) -> Int {
+    if count < minimumWork || Parallelism.workers <= 1 || count < 2 { return count > 0 ? 1 : 0 }
+    return min(Parallelism.workers, count)
+}
+
+/// Like `parallelFor`, but also passes the chunk index (in `0..<parallelChunkCount(...)`), so that
+/// each worker can own a slice of preallocated scratch memory.
+@inlinable
+public func parallelChunks(count: Int, minimumWork: Int, _ body: (_ chunk: Int, _ range: Range<Int>) -> Void) {
+    let chunks = parallelChunkCount(count: count, minimumWork: minimumWork)
+    if chunks == 0 { return }
+    if chunks == 1 { body(0, 0..<count); return }
+    withoutActuallyEscaping(body) { escapable in
+        let box = UncheckedSendable(escapable)
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            let begin = count * chunk / chunks
+            let end = count * (chunk + 1) / chunks
+            box.value(chunk, begin..<end)
+        }
+    }
+}
+
+/// Splits `count` elements into 16-aligned ranges over the workers (inline below `minimumWork`).
+@inlinable
+func parallelElements(count: Int, minimumWork: Int, _ body: (Range<Int>) -> Void) {
+    let blocks = (count + 15) / 16
+    parallelFor(count: blocks, minimumWork: max(1, minimumWork / 16)) { range in
+        body(range.lowerBound * 16 ..< min(count, range.upperBound * 16))
+    }
+}
+
+/// Wraps a value the compiler cannot prove Sendable (closures over disjoint unsafe ranges).
+@usableFromInline
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    @usableFromInline let value: Value
+    @usableFromInline init(_ value: Value) { self.value = value }
+}
+
+/// BLAS thread control. OpenBLAS runs many small matmuls erratically on 2 threads, so attention
+/// runs its (batch, head) loop on `Parallelism.workers` workers with single-threaded BLAS inside.
+public enum BLAS {
+    /// Sets the number of threads BLAS uses for one call (no-op where the BLAS has no such control).
+    public static func setThreads(_ count: Int) {
+        #if !canImport(Accelerate) && canImport(CBLAS)
+        openblas_set_num_threads(Int32(max(1, count)))
+        #endif
+    }
+
+    /// The number of threads BLAS currently uses for one call (1 where it cannot be asked).
+    public static var threads: Int {
+        #if !canImport(Accelerate) && canImport(CBLAS)
+        return Int(openblas_get_num_threads())
+        #else
+        return 1
+        #endif
+    }
+
+    /// Runs `body` with BLAS single-threaded, restoring the previous thread count afterwards.
+    public static func singleThreaded<R>(_ body: () throws -> R) rethrows -> R {
+        let previous = threads
+        if previous != 1 { setThreads(1) }
+        defer { if previous != 1 { setThreads(previous) } }
+        return try body()
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+
+/// Splitting pays above this many elements.
+let softmaxParallelThreshold = 200_000
+
+/// Row softmax, numerically stable (the max is subtracted): `out[r, c] = e^(x[r,c] - m) / Σ e^(x[r,·] - m)`.
+/// `out` may equal `inp`. A row whose entries are all masked to the same large negative value
+/// (e.g. -1e4) comes out uniform, as in PyTorch.
+public func softmaxForward(out: FloatBuffer, inp: ConstFloatBuffer, rows: Int, cols: Int) {
+    parallelFor(count: rows, minimumWork: max(1, softmaxParallelThreshold / max(1, cols))) { rowRange in
+        for r in rowRange { softmaxRow(out: out + r * cols, inp: inp + r * cols, cols: cols) }
+    }
+}
+
+/// Row log-softmax: `out[r, c] = x[r,c] - m - log Σ e^(x[r,·] - m)`. `out` may equal `inp`.
+public func logSoftmaxForward(out: FloatBuffer, inp: ConstFloatBuffer, rows: Int, cols: Int) {
+    parallelFor(count: rows, minimumWork: max(1, softmaxParallelThreshold / max(1, cols))) { rowRange in
+        for r in rowRange {
+            let x = inp + r * cols
+            let y = out + r * cols
+            let shift = logSumExp(x, cols: cols)
+            let sv = Vec16(repeating: shift)
+            var c = 0
+            while c + 16 <= cols { store16(y + c, load16(x + c) - sv); c += 16 }
+            while c < cols { y[c] = x[c] - shift; c += 1 }
+        }
+    }
+}
+
+/// Softmax backward given the saved probabilities:
+/// `dinp += probs * (dout - Σ_c dout[r,c] probs[r,c])`.
+public func softmaxBackward(dinp: FloatBuffer, dout: ConstFloatBuffer, probs: ConstFloatBuffer, rows: Int, cols: Int) {
+    parallelFor(count: rows, minimumWork: max(1, softmaxParallelThreshold / max(1, cols))) { rowRange in
+        for r in rowRange {
+            softmaxBackwardRow(dinp: dinp + r * cols, dout: dout + r * cols, probs: probs + r * cols,
+                               cols: cols, accumulate: true)
+        }
+    }
+}
+
+/// One softmax row (max, exp and sum, scale), 16 lanes at a time; the tail is padded with -∞.
+@inline(__always)
+func softmaxRow(out y: FloatBuffer, inp x: ConstFloatBuffer, cols: Int) {
+    softmaxRow(out: y, inp: x, bias: x, hasBias: false, cols: cols)
+}
+
+/// One softmax row of `x + bias` (`bias` is read only when `hasBias`; it carries the additive
+/// attention mask, so that masking costs no extra pass).
+@inline(__always)
+func softmaxRow(out y: FloatBuffer, inp x: ConstFloatBuffer, bias: ConstFloatBuffer, hasBias: Bool, cols: Int) {
+    let full = cols & ~15
+    let rest = cols - full
+    let lowest = -Float.greatestFiniteMagnitude
+    @inline(__always) func input(_ c: Int) -> Vec16 {
+        hasBias ? load16(x + c) + load16(bias + c) : load16(x + c)
+    }
+    @inline(__always) func inputTail() -> Vec16 {
+        hasBias ? loadPartial(x + full, count: rest, fill: lowest) + loadPartial(bias + full, count: rest, fill: 0)
+                : loadPartial(x + full, count: rest, fill: lowest)
+    }
+    var mv = Vec16(repeating: lowest)
+    var c = 0
+    while c < full { mv = vmax(mv, input(c)); c += 16 }
+    if rest > 0 { mv = vmax(mv, inputTail()) }
+    let m = Vec16(repeating: hmax(mv))
+    var sum = Vec16()
+    c = 0
+    while c < full {
+        let e = vexp(input(c) - m)
+        sum += e
+        store16(y + c, e)
+        c += 16
+    }
+    if rest > 0 {
+        let e = vexp(inputTail() - m)
+        sum += e
+        storePartial(y + full, e, count: rest)
+    }
+    let inv = Vec16(repeating: 1 / hsum(sum))
+    c = 0
+    while c < full { store16(y + c, load16(y + c) * inv); c += 16 }
+    if rest > 0 { storePartial(y + full, loadPartial(y + full, count: rest, fill: 0) * inv, count: rest) }
+}
+
+/// One row of the softmax backward; writes (`accumulate == false`) or adds into `dinp`.
+/// `dinp` may equal `dout` when writing.
+@inline(__always)
+func softmaxBackwardRow(dinp: FloatBuffer, dout: ConstFloatBuffer, probs: ConstFloatBuffer, cols: Int,
+                        accumulate: Bool) {
+    var dotv = Vec16()
+    var c = 0
+    while c + 16 <= cols { dotv += load16(dout + c) * load16(probs + c); c += 16 }
+    var dot = hsum(dotv)
+    let tail = c
+    while c < cols { dot += dout[c] * probs[c]; c += 1 }
+    let dv = Vec16(repeating: dot)
+    c = 0
+    if accumulate {
+        while c + 16 <= cols { store16(dinp + c, load16(dinp + c) + load16(probs + c) * (load16(dout + c) - dv)); c += 16 }
+        c = tail
+        while c < cols { dinp[c] += probs[c] * (dout[c] - dot); c += 1 }
+    } else {
+        while c + 16 <= cols { store16(dinp + c, load16(probs + c) * (load16(dout + c) - dv)); c += 16 }
+        c = tail
+        while c < cols { dinp[c] = probs[c] * (dout[c] - dot); c += 1 }
+    }
+}
+
+/// `m + log Σ e^(x - m)` over one row, m the row max.
+@inline(__always)
+func logSumExp(_ x: ConstFloatBuffer, cols: Int) -> Float {
+    let full = cols & ~15
+    let rest = cols - full
+    var mv = Vec16(repeating: -.greatestFiniteMagnitude)
+    var c = 0
+    while c < full { mv = vmax(mv, load16(x + c)); c += 16 }
+    if rest > 0 { mv = vmax(mv, loadPartial(x + full, count: rest, fill: -.greatestFiniteMagnitude)) }
+    let m = hmax(mv)
+    let mvec = Vec16(repeating: m)
+    var sum = Vec16()
+    c = 0
+    while c < full { sum += vexp(load16(x + c) - mvec); c += 16 }
+    if rest > 0 { sum += vexp(loadPartial(x + full, count: rest, fill: -.greatestFiniteMagnitude) - mvec) }
+    return m + Foundation.log(hsum(sum))
+}

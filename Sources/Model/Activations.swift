@@ -1,0 +1,115 @@
+import Kernels
+
+/// Pointers to one encoder layer's saved activations (N = batch × seqLen tokens).
+struct LayerActivations {
+    var qkv: FloatBuffer            // [N, 3C]
+    var probs: FloatBuffer          // [B, NH, T, T] attention softmax, before dropout
+    var context: FloatBuffer        // [N, C] attention output (heads side by side)
+    var residual1: FloatBuffer      // [N, C] input + dropout(dense(context)): LayerNorm 1 input
+    var norm1: FloatBuffer          // [N, C]
+    var norm1Mean: FloatBuffer      // [N]
+    var norm1Rstd: FloatBuffer      // [N]
+    var ffnPre: FloatBuffer         // [N, I] before GELU
+    var ffnAct: FloatBuffer         // [N, I] after GELU
+    var residual2: FloatBuffer      // [N, C] norm1 + dropout(dense(ffnAct)): LayerNorm 2 input
+    var output: FloatBuffer         // [N, C] layer output
+    var norm2Mean: FloatBuffer      // [N]
+    var norm2Rstd: FloatBuffer      // [N]
+}
+
+/// Every buffer a forward saves for its backward, plus the backward's scratch, in one allocation sized
+/// for a token and attention capacity and reused across steps; it grows only when a bigger batch comes.
+final class Activations {
+    let channels: Int, intermediate: Int, heads: Int, layerCount: Int
+    private(set) var tokenCapacity = 0
+    private(set) var probsCapacity = 0
+    private var arena: UnsafeMutablePointer<Float>?
+    private var positionArena: UnsafeMutablePointer<Int32>?
+
+    // Embeddings.
+    private(set) var embeddingSum: FloatBuffer!      // [N, C] word + position + type: LayerNorm input
+    private(set) var embeddingOutput: FloatBuffer!   // [N, C] dropout(LayerNorm(sum)): layer 0 input
+    private(set) var embeddingMean: FloatBuffer!     // [N]
+    private(set) var embeddingRstd: FloatBuffer!     // [N]
+    private(set) var positionIds: UnsafeMutablePointer<Int32>!  // [N]
+    private(set) var layers: [LayerActivations] = []
+    private(set) var spanLogits: FloatBuffer!        // [N, 2] start | end per token
+
+    // Backward scratch.
+    private(set) var dHidden: FloatBuffer!           // [N, C] gradient flowing down the residual stream
+    private(set) var dResidual: FloatBuffer!         // [N, C]
+    private(set) var dDropped: FloatBuffer!          // [N, C] gradient behind a dropout
+    private(set) var dContext: FloatBuffer!          // [N, C]
+    private(set) var dQKV: FloatBuffer!              // [N, 3C]
+    private(set) var dFFNAct: FloatBuffer!           // [N, I]
+    private(set) var dFFNPre: FloatBuffer!           // [N, I]
+    private(set) var dSpanLogits: FloatBuffer!       // [N, 2]
+
+    init(config: ModelDimensions) {
+        channels = config.channels
+        intermediate = config.intermediate
+        heads = config.heads
+        layerCount = config.layers
+    }
+
+    deinit {
+        arena?.deallocate()
+        positionArena?.deallocate()
+    }
+
+    /// Makes room for `batch` rows of `seqLen` tokens.
+    func reserve(batch: Int, seqLen: Int) {
+        let tokens = batch * seqLen
+        let probs = batch * heads * seqLen * seqLen
+        guard tokens > tokenCapacity || probs > probsCapacity else { return }
+        allocate(tokens: max(tokens, tokenCapacity), probs: max(probs, probsCapacity))
+    }
+
+    private func allocate(tokens N: Int, probs P: Int) {
+        arena?.deallocate()
+        positionArena?.deallocate()
+        let C = channels, I = intermediate
+        let perLayer = 8 * N * C + P + 2 * N * I + 4 * N
+        let total = 2 * N * C + 2 * N + layerCount * perLayer + 2 * N + 7 * N * C + 2 * N * I + 2 * N
+        let base = UnsafeMutablePointer<Float>.allocate(capacity: total)
+        base.initialize(repeating: 0, count: total)
+        var cursor = base
+        func take(_ count: Int) -> FloatBuffer {
+            defer { cursor += count }
+            return cursor
+        }
+        embeddingSum = take(N * C)
+        embeddingOutput = take(N * C)
+        embeddingMean = take(N)
+        embeddingRstd = take(N)
+        layers = (0..<layerCount).map { _ in
+            LayerActivations(qkv: take(3 * N * C), probs: take(P), context: take(N * C), residual1: take(N * C),
+                             norm1: take(N * C), norm1Mean: take(N), norm1Rstd: take(N), ffnPre: take(N * I),
+                             ffnAct: take(N * I), residual2: take(N * C), output: take(N * C),
+                             norm2Mean: take(N), norm2Rstd: take(N))
+        }
+        spanLogits = take(2 * N)
+        dHidden = take(N * C)
+        dResidual = take(N * C)
+        dDropped = take(N * C)
+        dContext = take(N * C)
+        dQKV = take(3 * N * C)
+        dFFNAct = take(N * I)
+        dFFNPre = take(N * I)
+        dSpanLogits = take(2 * N)
+        precondition(cursor - base == total, "activation arena overflow")
+        arena = base
+        positionArena = .allocate(capacity: N)
+        positionIds = positionArena
+        tokenCapacity = N
+        probsCapacity = P
+    }
+
+    /// The output of the last encoder layer (or of the embeddings in a model without layers).
+    var lastHidden: FloatBuffer { layers.last?.output ?? embeddingOutput }
+}
+
+/// The sizes the activations depend on.
+struct ModelDimensions {
+    let channels, intermediate, heads, layers: Int
+}

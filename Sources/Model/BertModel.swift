@@ -1,0 +1,205 @@
+import Checkpoint
+import Kernels
+
+/// A BERT encoder with optional span and MLM heads, its parameters in one flat buffer, with forward passes
+/// that save their activations and hand-written backward passes that accumulate into `gradients`.
+///
+/// Use: `forward` (span logits) or `forwardMLM` (MLM logits), a loss (`SpanLoss`, `MLMLoss`, or the
+/// caller's own), then `backward(dStartLogits:dEndLogits:)` / `backwardMLM(dLogits:)`. Gradients
+/// accumulate across backward calls until `zeroGradients()`. Buffers are reused across calls; the model is
+/// not thread-safe (the kernels parallelise inside each call).
+public final class BertModel {
+    public let config: BertConfig
+    public let layout: ParameterLayout
+    /// The weights, laid out by `layout`.
+    public let parameters: ParameterBuffer
+    /// Gradients in the same layout, allocated at the first backward.
+    public private(set) lazy var gradients = ParameterBuffer(layout: layout)
+
+    private let activations: Activations
+    private(set) var mlmActivations: MLMActivations?
+    private var saved: SavedForward?
+
+    private struct SavedForward {
+        let batch: EncoderBatch
+        let dropout: DropoutPlan
+        let mlmPositions: [Int32]?
+    }
+
+    /// A model over `parameters` (which it shares, not copies).
+    public init(parameters: ParameterBuffer) {
+        self.parameters = parameters
+        layout = parameters.layout
+        config = layout.config
+        activations = Activations(config: ModelDimensions(channels: config.hiddenSize, intermediate: config.intermediateSize,
+                                                          heads: config.numAttentionHeads, layers: config.numHiddenLayers))
+    }
+
+    /// A model with every parameter zero (fill them by loading or `initialiseAll`).
+    public convenience init(config: BertConfig, heads: ModelHeads) {
+        self.init(parameters: ParameterBuffer(layout: ParameterLayout(config: config, heads: heads)))
+    }
+
+    public var heads: ModelHeads { layout.heads }
+
+    /// Sets every gradient to zero.
+    public func zeroGradients() { gradients.zero() }
+
+    // MARK: forward
+
+    /// Runs embeddings and encoder layers; with a `dropoutSeed`, dropout is on (training) with masks drawn
+    /// from that seed (give each step its own seed); without, it is off (inference).
+    public func encode(_ batch: EncoderBatch, dropoutSeed: UInt64? = nil) throws {
+        try validate(batch)
+        let plan = DropoutPlan(seed: dropoutSeed, hidden: Float(config.hiddenDropoutProb),
+                               attention: Float(config.attentionProbsDropoutProb))
+        saved = nil
+        let a = activations
+        a.reserve(batch: batch.batch, seqLen: batch.seqLen)
+        let N = batch.tokenCount, C = config.hiddenSize
+        for i in 0..<N { a.positionIds[i] = Int32(i % batch.seqLen) }
+        let w = parameters.pointer
+        batch.inputIds.withUnsafeBufferPointer { ids in
+            batch.tokenTypeIds.withUnsafeBufferPointer { types in
+                embeddingsForward(out: a.embeddingOutput, sum: a.embeddingSum, mean: a.embeddingMean, rstd: a.embeddingRstd,
+                                  ids: ids.baseAddress!, types: types.baseAddress!, positions: a.positionIds,
+                                  weights: EmbeddingWeights(w, layout.embeddings), tokens: N, channels: C,
+                                  eps: eps, dropout: plan.embeddings)
+            }
+        }
+        batch.attentionMask.withUnsafeBufferPointer { mask in
+            var input = UnsafePointer(a.embeddingOutput!)
+            for (l, offsets) in layout.layers.enumerated() {
+                encoderLayerForward(input: input, acts: a.layers[l], weights: LayerWeights(w, offsets), keyMask: mask.baseAddress!,
+                                    shape: shape(batch), attentionDropout: plan.attentionProbs(layer: l),
+                                    hiddenDropout: (plan.attentionOutput(layer: l), plan.feedForwardOutput(layer: l)))
+                input = UnsafePointer(a.layers[l].output)
+            }
+        }
+        saved = SavedForward(batch: batch, dropout: plan, mlmPositions: nil)
+    }
+
+    /// Encoder plus span head: start/end logits per token. Needs the span head.
+    public func forward(_ batch: EncoderBatch, dropoutSeed: UInt64? = nil) throws -> SpanLogits {
+        guard let head = layout.spanHead else { throw ModelError.missingHead("this model has no span head (qa_outputs)") }
+        try encode(batch, dropoutSeed: dropoutSeed)
+        let w = parameters.pointer
+        let (start, end) = spanHeadForward(logits: activations.spanLogits, hidden: activations.lastHidden,
+                                           weight: w + head.weight, bias: w + head.bias,
+                                           tokens: batch.tokenCount, channels: config.hiddenSize)
+        return SpanLogits(batch: batch.batch, seqLen: batch.seqLen, start: start, end: end)
+    }
+
+    /// Encoder plus MLM head at `maskedPositions` (flat indices b·seqLen + t): logits [M, V], valid until
+    /// the next forward. Needs the MLM head.
+    public func forwardMLM(_ batch: EncoderBatch, maskedPositions: [Int32], dropoutSeed: UInt64? = nil) throws -> UnsafeBufferPointer<Float> {
+        guard let head = layout.mlmHead else { throw ModelError.missingHead("this model has no MLM head (cls.predictions)") }
+        guard !maskedPositions.isEmpty else { throw ModelError.invalidInput("no masked positions") }
+        if let bad = maskedPositions.firstIndex(where: { $0 < 0 || Int($0) >= batch.tokenCount }) {
+            throw ModelError.invalidInput("masked position \(maskedPositions[bad]) at \(bad) is outside 0..<\(batch.tokenCount)")
+        }
+        try encode(batch, dropoutSeed: dropoutSeed)
+        let mlm = mlmActivations ?? MLMActivations(channels: config.hiddenSize, vocab: config.vocabSize)
+        mlmActivations = mlm
+        mlm.reserve(maskedPositions.count)
+        mlmHeadForward(acts: mlm, hidden: activations.lastHidden, positions: maskedPositions,
+                       weights: MLMWeights(parameters.pointer, head, wordEmbeddings: layout.embeddings.word), eps: eps)
+        saved = SavedForward(batch: batch, dropout: saved!.dropout, mlmPositions: maskedPositions)
+        return UnsafeBufferPointer(start: mlm.logits, count: maskedPositions.count * config.vocabSize)
+    }
+
+    /// The last forward's final hidden states, [batch, seqLen, C] row-major.
+    public func lastHiddenState() -> [Float] {
+        guard let saved else { return [] }
+        return Array(UnsafeBufferPointer(start: activations.lastHidden, count: saved.batch.tokenCount * config.hiddenSize))
+    }
+
+    // MARK: backward
+
+    /// Backward of the last `forward`, from the gradients of the loss with respect to the start and end
+    /// logits ([batch, seqLen] each); accumulates into `gradients`.
+    public func backward(dStartLogits: [Float], dEndLogits: [Float]) {
+        guard let saved, saved.mlmPositions == nil, let head = layout.spanHead else {
+            preconditionFailure("backward(dStartLogits:dEndLogits:) needs a span forward just before it")
+        }
+        let N = saved.batch.tokenCount, C = config.hiddenSize
+        precondition(dStartLogits.count == N && dEndLogits.count == N, "span logit gradients must have batch × seqLen values")
+        let a = activations, w = parameters.pointer, g = gradients.pointer
+        a.dHidden.update(repeating: 0, count: N * C)
+        dStartLogits.withUnsafeBufferPointer { dStart in
+            dEndLogits.withUnsafeBufferPointer { dEnd in
+                spanHeadBackward(dHidden: a.dHidden, dweight: g + head.weight, dbias: g + head.bias, dlogits: a.dSpanLogits,
+                                 dStart: dStart.baseAddress!, dEnd: dEnd.baseAddress!, hidden: a.lastHidden,
+                                 weight: w + head.weight, tokens: N, channels: C)
+            }
+        }
+        encoderBackward(saved)
+    }
+
+    /// Backward of the last `forwardMLM` from the gradient of the loss with respect to its logits [M, V];
+    /// accumulates into `gradients` (the decoder's share into the word embeddings).
+    public func backwardMLM(dLogits: UnsafeBufferPointer<Float>) {
+        guard let saved, let positions = saved.mlmPositions, let head = layout.mlmHead, let mlm = mlmActivations else {
+            preconditionFailure("backwardMLM needs a forwardMLM just before it")
+        }
+        precondition(dLogits.count == positions.count * config.vocabSize, "MLM logit gradients must have M × V values")
+        if dLogits.baseAddress != UnsafePointer(mlm.dLogits) {
+            mlm.dLogits.update(from: dLogits.baseAddress!, count: dLogits.count)
+        }
+        let N = saved.batch.tokenCount
+        activations.dHidden.update(repeating: 0, count: N * config.hiddenSize)
+        mlmHeadBackward(dHidden: activations.dHidden, acts: mlm, positions: positions,
+                        weights: MLMWeights(parameters.pointer, head, wordEmbeddings: layout.embeddings.word),
+                        grads: MLMWeights(gradients.pointer, head, wordEmbeddings: layout.embeddings.word))
+        encoderBackward(saved)
+    }
+
+    /// Encoder backward from `activations.dHidden` (gradient of the last hidden state).
+    private func encoderBackward(_ saved: SavedForward) {
+        let batch = saved.batch, plan = saved.dropout
+        let a = activations, w = parameters.pointer, g = gradients.pointer
+        let N = batch.tokenCount, C = config.hiddenSize
+        let scratch = LayerScratch(dResidual: a.dResidual, dDropped: a.dDropped, dContext: a.dContext, dQKV: a.dQKV,
+                                   dFFNAct: a.dFFNAct, dFFNPre: a.dFFNPre)
+        batch.attentionMask.withUnsafeBufferPointer { mask in
+            for l in layout.layers.indices.reversed() {
+                let input = l == 0 ? a.embeddingOutput! : a.layers[l - 1].output
+                encoderLayerBackward(dHidden: a.dHidden, input: input, acts: a.layers[l],
+                                     weights: LayerWeights(w, layout.layers[l]), grads: LayerWeights(g, layout.layers[l]),
+                                     scratch: scratch, keyMask: mask.baseAddress!, shape: shape(batch),
+                                     attentionDropout: plan.attentionProbs(layer: l),
+                                     hiddenDropout: (plan.attentionOutput(layer: l), plan.feedForwardOutput(layer: l)))
+            }
+        }
+        batch.inputIds.withUnsafeBufferPointer { ids in
+            batch.tokenTypeIds.withUnsafeBufferPointer { types in
+                embeddingsBackward(grads: EmbeddingWeights(g, layout.embeddings), dout: a.dHidden, dsum: a.dResidual,
+                                   sum: a.embeddingSum, mean: a.embeddingMean, rstd: a.embeddingRstd,
+                                   normWeight: w + layout.embeddings.normWeight, ids: ids.baseAddress!,
+                                   types: types.baseAddress!, positions: a.positionIds, tokens: N, channels: C,
+                                   dropout: plan.embeddings, scratch: a.dDropped)
+            }
+        }
+    }
+
+    // MARK: helpers
+
+    private var eps: Float { Float(config.layerNormEps) }
+
+    private func shape(_ batch: EncoderBatch) -> LayerShape {
+        LayerShape(batch: batch.batch, seqLen: batch.seqLen, channels: config.hiddenSize,
+                   intermediate: config.intermediateSize, heads: config.numAttentionHeads, eps: eps)
+    }
+
+    private func validate(_ batch: EncoderBatch) throws {
+        guard batch.seqLen <= config.maxPositionEmbeddings else {
+            throw ModelError.invalidInput("seqLen \(batch.seqLen) exceeds max_position_embeddings \(config.maxPositionEmbeddings)")
+        }
+        if let bad = batch.inputIds.firstIndex(where: { $0 < 0 || Int($0) >= config.vocabSize }) {
+            throw ModelError.invalidInput("input_ids[\(bad)] = \(batch.inputIds[bad]) is outside the vocabulary 0..<\(config.vocabSize)")
+        }
+        if let bad = batch.tokenTypeIds.firstIndex(where: { $0 < 0 || Int($0) >= config.typeVocabSize }) {
+            throw ModelError.invalidInput("token_type_ids[\(bad)] = \(batch.tokenTypeIds[bad]) is outside 0..<\(config.typeVocabSize)")
+        }
+    }
+}

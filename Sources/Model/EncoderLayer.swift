@@ -1,0 +1,112 @@
+import Kernels
+
+/// Pointers to one encoder layer's tensors (of the weights or of their gradients).
+struct LayerWeights {
+    let qkvWeight, qkvBias, attentionOutputWeight, attentionOutputBias, attentionNormWeight, attentionNormBias: FloatBuffer
+    let intermediateWeight, intermediateBias, outputWeight, outputBias, outputNormWeight, outputNormBias: FloatBuffer
+
+    init(_ base: FloatBuffer, _ o: LayerOffsets) {
+        qkvWeight = base + o.qkvWeight
+        qkvBias = base + o.qkvBias
+        attentionOutputWeight = base + o.attentionOutputWeight
+        attentionOutputBias = base + o.attentionOutputBias
+        attentionNormWeight = base + o.attentionNormWeight
+        attentionNormBias = base + o.attentionNormBias
+        intermediateWeight = base + o.intermediateWeight
+        intermediateBias = base + o.intermediateBias
+        outputWeight = base + o.outputWeight
+        outputBias = base + o.outputBias
+        outputNormWeight = base + o.outputNormWeight
+        outputNormBias = base + o.outputNormBias
+    }
+}
+
+/// Shapes and per-layer dropout of one encoder layer call.
+struct LayerShape {
+    let batch, seqLen, channels, intermediate, heads: Int
+    let eps: Float
+    var tokens: Int { batch * seqLen }
+}
+
+/// One post-LN BERT layer:
+/// `h = LN1(x + drop(Wo · attention(Wqkv · x)))`, `y = LN2(h + drop(W2 · gelu(W1 · h)))`.
+func encoderLayerForward(input x: ConstFloatBuffer, acts a: LayerActivations, weights w: LayerWeights,
+                         keyMask: UnsafePointer<Int32>, shape s: LayerShape,
+                         attentionDropout: Dropout?, hiddenDropout: (attention: Dropout?, feedForward: Dropout?)) {
+    let N = s.tokens, C = s.channels, I = s.intermediate
+    matmulForward(out: a.qkv, inp: x, weight: w.qkvWeight, bias: w.qkvBias, rows: N, inFeatures: C, outFeatures: 3 * C)
+    attentionForward(out: a.context, probs: a.probs, qkv: a.qkv, keyMask: keyMask, batch: s.batch, seqLen: s.seqLen,
+                     channels: C, heads: s.heads, dropout: attentionDropout)
+    // residual1 holds dense(context), then its dropout, then the residual sum (the LayerNorm input).
+    matmulForward(out: a.residual1, inp: a.context, weight: w.attentionOutputWeight, bias: w.attentionOutputBias,
+                  rows: N, inFeatures: C, outFeatures: C)
+    if let d = hiddenDropout.attention { dropoutForward(out: a.residual1, inp: a.residual1, count: N * C, dropout: d) }
+    addForward(out: a.residual1, a: a.residual1, b: x, count: N * C)
+    layerNormForward(out: a.norm1, mean: a.norm1Mean, rstd: a.norm1Rstd, inp: a.residual1,
+                     weight: w.attentionNormWeight, bias: w.attentionNormBias, rows: N, channels: C, eps: s.eps)
+    matmulForward(out: a.ffnPre, inp: a.norm1, weight: w.intermediateWeight, bias: w.intermediateBias,
+                  rows: N, inFeatures: C, outFeatures: I)
+    geluForward(out: a.ffnAct, inp: a.ffnPre, count: N * I)
+    matmulForward(out: a.residual2, inp: a.ffnAct, weight: w.outputWeight, bias: w.outputBias,
+                  rows: N, inFeatures: I, outFeatures: C)
+    if let d = hiddenDropout.feedForward { dropoutForward(out: a.residual2, inp: a.residual2, count: N * C, dropout: d) }
+    addForward(out: a.residual2, a: a.residual2, b: a.norm1, count: N * C)
+    layerNormForward(out: a.output, mean: a.norm2Mean, rstd: a.norm2Rstd, inp: a.residual2,
+                     weight: w.outputNormWeight, bias: w.outputNormBias, rows: N, channels: C, eps: s.eps)
+}
+
+/// Scratch buffers of a layer backward.
+struct LayerScratch {
+    let dResidual: FloatBuffer   // [N, C]
+    let dDropped: FloatBuffer    // [N, C]
+    let dContext: FloatBuffer    // [N, C]
+    let dQKV: FloatBuffer        // [N, 3C]
+    let dFFNAct: FloatBuffer     // [N, I]
+    let dFFNPre: FloatBuffer     // [N, I]
+}
+
+/// Backward of `encoderLayerForward`. On entry `dHidden` [N, C] holds the gradient of the layer output; on
+/// return it holds the gradient of the layer input. Parameter gradients accumulate into `grads`.
+func encoderLayerBackward(dHidden: FloatBuffer, input x: ConstFloatBuffer, acts a: LayerActivations,
+                          weights w: LayerWeights, grads g: LayerWeights, scratch t: LayerScratch,
+                          keyMask: UnsafePointer<Int32>, shape s: LayerShape,
+                          attentionDropout: Dropout?, hiddenDropout: (attention: Dropout?, feedForward: Dropout?)) {
+    let N = s.tokens, C = s.channels, I = s.intermediate
+    // LayerNorm 2: dResidual = d(residual2) = d(norm1 via the residual) = d(dropped feed-forward output).
+    t.dResidual.update(repeating: 0, count: N * C)
+    layerNormBackward(dinp: t.dResidual, dweight: g.outputNormWeight, dbias: g.outputNormBias, dout: dHidden,
+                      inp: a.residual2, weight: w.outputNormWeight, mean: a.norm2Mean, rstd: a.norm2Rstd, rows: N, channels: C)
+    var dFeedForwardOut = UnsafePointer(t.dResidual)
+    if let d = hiddenDropout.feedForward {
+        t.dDropped.update(repeating: 0, count: N * C)
+        dropoutBackward(dinp: t.dDropped, dout: t.dResidual, count: N * C, dropout: d)
+        dFeedForwardOut = UnsafePointer(t.dDropped)
+    }
+    t.dFFNAct.update(repeating: 0, count: N * I)
+    matmulBackward(dinp: t.dFFNAct, dweight: g.outputWeight, dbias: g.outputBias, dout: dFeedForwardOut,
+                   inp: a.ffnAct, weight: w.outputWeight, rows: N, inFeatures: I, outFeatures: C)
+    t.dFFNPre.update(repeating: 0, count: N * I)
+    geluBackward(dinp: t.dFFNPre, inp: a.ffnPre, dout: t.dFFNAct, count: N * I)
+    // dResidual becomes d(norm1): residual path plus the feed-forward input path.
+    matmulBackward(dinp: t.dResidual, dweight: g.intermediateWeight, dbias: g.intermediateBias, dout: t.dFFNPre,
+                   inp: a.norm1, weight: w.intermediateWeight, rows: N, inFeatures: C, outFeatures: I)
+    // LayerNorm 1 into dHidden (free now): d(residual1) = d(input via the residual) = d(dropped attention output).
+    dHidden.update(repeating: 0, count: N * C)
+    layerNormBackward(dinp: dHidden, dweight: g.attentionNormWeight, dbias: g.attentionNormBias, dout: t.dResidual,
+                      inp: a.residual1, weight: w.attentionNormWeight, mean: a.norm1Mean, rstd: a.norm1Rstd, rows: N, channels: C)
+    var dAttentionOut = UnsafePointer(dHidden)
+    if let d = hiddenDropout.attention {
+        t.dDropped.update(repeating: 0, count: N * C)
+        dropoutBackward(dinp: t.dDropped, dout: dHidden, count: N * C, dropout: d)
+        dAttentionOut = UnsafePointer(t.dDropped)
+    }
+    t.dContext.update(repeating: 0, count: N * C)
+    matmulBackward(dinp: t.dContext, dweight: g.attentionOutputWeight, dbias: g.attentionOutputBias, dout: dAttentionOut,
+                   inp: a.context, weight: w.attentionOutputWeight, rows: N, inFeatures: C, outFeatures: C)
+    t.dQKV.update(repeating: 0, count: 3 * N * C)
+    attentionBackward(dqkv: t.dQKV, dout: t.dContext, qkv: a.qkv, probs: a.probs, keyMask: keyMask,
+                      batch: s.batch, seqLen: s.seqLen, channels: C, heads: s.heads, dropout: attentionDropout)
+    // dHidden (= d(input) through the residual) += d(input) through q, k, v.
+    matmulBackward(dinp: dHidden, dweight: g.qkvWeight, dbias: g.qkvBias, dout: t.dQKV,
+                   inp: x, weight: w.qkvWeight, rows: N, inFeatures: C, outFeatures: 3 * C)
+}

@@ -1,1 +1,0 @@
-// Model: see README.md "Architecture" for what this target holds.

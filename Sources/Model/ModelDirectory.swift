@@ -1,0 +1,173 @@
+import Checkpoint
+import Foundation
+
+/// What to do with a task head when loading a checkpoint.
+public enum HeadPolicy: Sendable, Equatable {
+    /// Leave the head out of the model (its tensors in the file are ignored).
+    case omit
+    /// Include the head when the file has it.
+    case ifPresent
+    /// The file must have it.
+    case require
+    /// Load it when present, else initialise it as Hugging Face does (weights N(0, initializer_range²),
+    /// biases 0, LayerNorm weights 1) from this seed.
+    case initialiseIfMissing(seed: UInt64)
+}
+
+/// A model loaded from a directory, with what the load had to make up.
+public struct LoadedModel {
+    public let model: BertModel
+    /// vocab.txt, when the directory has one.
+    public let vocabulary: Vocabulary?
+    /// `do_lower_case` from tokenizer_config.json, when given.
+    public let doLowerCase: Bool?
+    /// Names of the parameters initialised because the checkpoint lacked them.
+    public let initialised: [String]
+}
+
+/// A Hugging Face model directory: config.json, model.safetensors, vocab.txt, tokenizer_config.json.
+public enum ModelDirectory {
+    /// Loads the model in `directory`. Tensor names are accepted with or without the `bert.` prefix;
+    /// `position_ids`, the pooler, the NSP head and the tied MLM decoder weight are ignored.
+    public static func load(_ directory: URL, spanHead: HeadPolicy = .ifPresent, mlmHead: HeadPolicy = .omit) throws -> LoadedModel {
+        let config = try BertConfig.load(from: directory.appendingPathComponent("config.json"))
+        let file = try SafeTensorsFile(contentsOf: directory.appendingPathComponent("model.safetensors"))
+        let vocabularyURL = directory.appendingPathComponent("vocab.txt")
+        let vocabulary = FileManager.default.fileExists(atPath: vocabularyURL.path) ? try Vocabulary(contentsOf: vocabularyURL) : nil
+        if let vocabulary, vocabulary.count != config.vocabSize {
+            throw CheckpointError.invalidVocabulary(file: vocabularyURL.path, line: vocabulary.count,
+                                                    reason: "\(vocabulary.count) tokens, config.json says vocab_size \(config.vocabSize)")
+        }
+        let (parameters, initialised) = try loadParameters(from: file, config: config, spanHead: spanHead, mlmHead: mlmHead)
+        return LoadedModel(model: BertModel(parameters: parameters), vocabulary: vocabulary,
+                           doLowerCase: try readDoLowerCase(directory), initialised: initialised)
+    }
+
+    /// Canonical (`bert.`-prefixed Hugging Face) name for a checkpoint key, or nil for a key to ignore.
+    static func canonicalName(_ key: String) -> String? {
+        var name = key
+        if name.hasPrefix("embeddings.") || name.hasPrefix("encoder.") || name.hasPrefix("pooler.") { name = "bert." + name }
+        if name.hasSuffix("position_ids") || name.hasPrefix("bert.pooler.") || name.hasPrefix("cls.seq_relationship.")
+            || name == "cls.predictions.decoder.weight" {
+            return nil
+        }
+        // Older checkpoints store the MLM output bias as the decoder's bias (Hugging Face ties the two).
+        if name == "cls.predictions.decoder.bias" { return "cls.predictions.bias" }
+        return name
+    }
+
+    /// Fills a parameter buffer for `config` from `file`, applying the head policies.
+    public static func loadParameters(from file: SafeTensorsFile, config: BertConfig, spanHead: HeadPolicy,
+                                      mlmHead: HeadPolicy) throws -> (ParameterBuffer, initialised: [String]) {
+        var byName: [String: String] = [:]  // canonical → file key
+        for key in file.tensors.keys.sorted() {
+            guard let name = canonicalName(key) else { continue }
+            if byName[name] != nil, key == "cls.predictions.decoder.bias" { continue }  // the real bias wins
+            byName[name] = key
+        }
+        func has(_ prefix: String) -> Bool { byName.keys.contains { $0.hasPrefix(prefix) } }
+        var heads: ModelHeads = []
+        for (head, policy, prefix, label) in [(ModelHeads.span, spanHead, "qa_outputs.", "span head (qa_outputs.*)"),
+                                              (ModelHeads.mlm, mlmHead, "cls.predictions.", "MLM head (cls.predictions.*)")] {
+            switch policy {
+            case .omit: continue
+            case .ifPresent: if has(prefix) { heads.insert(head) }
+            case .require:
+                guard has(prefix) else { throw CheckpointError.missingTensor(file: file.source, tensor: label) }
+                heads.insert(head)
+            case .initialiseIfMissing: heads.insert(head)
+            }
+        }
+        let layout = ParameterLayout(config: config, heads: heads)
+        let parameters = ParameterBuffer(layout: layout)
+        var initialised: [String] = []
+        for entry in layout.entries {
+            guard let key = byName.removeValue(forKey: entry.name) else {
+                let policy = entry.name.hasPrefix("qa_outputs.") ? spanHead : entry.name.hasPrefix("cls.") ? mlmHead : .require
+                guard case let .initialiseIfMissing(seed) = policy else {
+                    throw CheckpointError.missingTensor(file: file.source, tensor: entry.name)
+                }
+                // One generator per tensor, seeded by the seed and the tensor's name: the result does not
+                // depend on which other tensors were missing.
+                var generator = SeededGenerator(seed: seed ^ stableHash(entry.name))
+                parameters.initialise(entry.name, std: Float(config.initializerRange), generator: &generator)
+                initialised.append(entry.name)
+                continue
+            }
+            let info = try file.info(key)
+            guard info.shape == entry.shape else {
+                throw CheckpointError.shapeMismatch(file: file.source, tensor: key, expected: entry.shape, found: info.shape)
+            }
+            try file.readFloats(key, into: parameters[entry.name])
+        }
+        // Whatever is left belongs to a head that was omitted, or to nothing we know.
+        for (name, key) in byName.sorted(by: { $0.key < $1.key }) {
+            let omittedHead = (name.hasPrefix("qa_outputs.") && !heads.contains(.span)) || (name.hasPrefix("cls.predictions.") && !heads.contains(.mlm))
+            if !omittedHead { throw CheckpointError.unexpectedTensor(file: file.source, tensor: key) }
+        }
+        return (parameters, initialised)
+    }
+
+    /// Writes config.json, model.safetensors (`bert.`-prefixed names, F32), vocab.txt and
+    /// tokenizer_config.json into `directory` (created if needed), loadable by Hugging Face's
+    /// `BertForQuestionAnswering.from_pretrained` / `BertForMaskedLM.from_pretrained`.
+    public static func save(_ model: BertModel, vocabulary: Vocabulary, doLowerCase: Bool, to directory: URL) throws {
+        guard vocabulary.count == model.config.vocabSize else {
+            throw CheckpointError.invalidVocabulary(file: directory.appendingPathComponent("vocab.txt").path, line: vocabulary.count,
+                                                    reason: "\(vocabulary.count) tokens for a model with vocab_size \(model.config.vocabSize)")
+        }
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw CheckpointError.unwritable(file: directory.path, reason: error.localizedDescription)
+        }
+        var config = model.config
+        config.extra["model_type"] = .string("bert")
+        config.extra["architectures"] = .array([.string(model.heads.contains(.span) || !model.heads.contains(.mlm)
+                                                        ? "BertForQuestionAnswering" : "BertForMaskedLM")])
+        config.extra["tie_word_embeddings"] = .bool(true)
+        try config.write(to: directory.appendingPathComponent("config.json"))
+        var writer = SafeTensorsWriter()
+        try model.parameters.add(to: &writer)
+        try writer.write(to: directory.appendingPathComponent("model.safetensors"))
+        try vocabulary.write(to: directory.appendingPathComponent("vocab.txt"))
+        try writeTokenizerConfig(directory.appendingPathComponent("tokenizer_config.json"), doLowerCase: doLowerCase,
+                                 maxLength: model.config.maxPositionEmbeddings)
+    }
+
+    private static func writeTokenizerConfig(_ url: URL, doLowerCase: Bool, maxLength: Int) throws {
+        let settings: [String: JSONValue] = [
+            "tokenizer_class": .string("BertTokenizer"), "do_lower_case": .bool(doLowerCase),
+            "do_basic_tokenize": .bool(true), "tokenize_chinese_chars": .bool(true), "strip_accents": .null,
+            "model_max_length": .int(maxLength), "unk_token": .string("[UNK]"), "sep_token": .string("[SEP]"),
+            "pad_token": .string("[PAD]"), "cls_token": .string("[CLS]"), "mask_token": .string("[MASK]"),
+        ]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        do {
+            try encoder.encode(settings).write(to: url, options: .atomic)
+        } catch {
+            throw CheckpointError.unwritable(file: url.path, reason: error.localizedDescription)
+        }
+    }
+
+    private static func readDoLowerCase(_ directory: URL) throws -> Bool? {
+        let url = directory.appendingPathComponent("tokenizer_config.json")
+        guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
+        guard let object = try? JSONDecoder().decode([String: JSONValue].self, from: data) else {
+            throw CheckpointError.invalidConfig(file: url.path, field: "(file)", reason: "not a JSON object")
+        }
+        switch object["do_lower_case"] {
+        case nil, .null?: return nil
+        case let .bool(value)?: return value
+        default: throw CheckpointError.invalidConfig(file: url.path, field: "do_lower_case", reason: "not a boolean")
+        }
+    }
+}
+
+/// FNV-1a of a string's UTF-8 bytes: a hash that, unlike `Hasher`, is the same in every process.
+func stableHash(_ text: String) -> UInt64 {
+    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+    for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+    return hash
+}

@@ -1,0 +1,88 @@
+import Checkpoint
+import Foundation
+import Model
+
+/// The Model target's BERT as a `SpanTrainable`: a span-QA model loaded from a Hugging Face
+/// directory (span head initialised N(0, initializer_range²) when absent), optionally cut down to
+/// some of its layers, with the training dropout set.
+public final class BertSpanTrainable: SpanTrainable {
+    public let model: BertModel
+    public let vocabulary: Checkpoint.Vocabulary
+    public let doLowerCase: Bool
+    /// Tensors the load initialised because the directory lacked them (e.g. the span head).
+    public let initialised: [String]
+
+    /// Loads `directory`; `layers` selects encoder layers for a student; `dropout` overrides the
+    /// config's hidden and attention dropout; `seed` seeds the initialisation of a missing span head.
+    public init(directory: URL, layers: [Int]? = nil, dropout: Double? = nil, seed: UInt64 = 42,
+                weightsFile: String? = nil) throws {
+        let loaded = try ModelDirectory.load(directory, spanHead: .initialiseIfMissing(seed: seed))
+        guard let vocabulary = loaded.vocabulary else {
+            throw TrainingError.invalidArgument("\(directory.path) has no vocab.txt")
+        }
+        var model = loaded.model
+        if let layers { model = try model.selectingLayers(layers) }
+        if let dropout {
+            var config = model.config
+            config.hiddenDropoutProb = dropout
+            config.attentionProbsDropoutProb = dropout
+            let parameters = ParameterBuffer(layout: ParameterLayout(config: config, heads: model.heads))
+            parameters.copy(from: model.parameters)
+            model = BertModel(parameters: parameters)
+        }
+        self.model = model
+        self.vocabulary = vocabulary
+        doLowerCase = loaded.doLowerCase ?? true
+        initialised = loaded.initialised
+        if let weightsFile { try loadWeightsFile(directory.appendingPathComponent(weightsFile)) }
+    }
+
+    public var parameterCount: Int { model.parameters.count }
+    public var parameters: UnsafeMutablePointer<Float> { model.parameters.pointer }
+    public var gradients: UnsafeMutablePointer<Float> { model.gradients.pointer }
+    public var parameterRanges: [(name: String, range: Range<Int>, decays: Bool)] {
+        model.layout.entries.map { ($0.name, $0.range, $0.decays) }
+    }
+
+    public func zeroGradients() { model.zeroGradients() }
+
+    public func accumulateGradients(_ batch: SpanBatch, dropoutSeed: UInt64?, lossScale: Float) throws -> Double {
+        let encoderBatch = try EncoderBatch(batch: batch.rows, seqLen: batch.sequenceLength, inputIds: batch.inputIds,
+                                            tokenTypeIds: batch.tokenTypeIds, attentionMask: batch.attentionMask)
+        let scaledLoss = try model.spanLossStep(encoderBatch, startPositions: batch.startPositions,
+                                                endPositions: batch.endPositions, dropoutSeed: dropoutSeed, scale: lossScale)
+        return Double(scaledLoss) / Double(lossScale)
+    }
+
+    public func save(to directory: URL, weights: UnsafePointer<Float>?) throws {
+        if let weights {
+            let copy = ParameterBuffer(layout: model.layout)
+            copy.pointer.update(from: weights, count: parameterCount)
+            try ModelDirectory.save(BertModel(parameters: copy), vocabulary: vocabulary, doLowerCase: doLowerCase, to: directory)
+        } else {
+            try ModelDirectory.save(model, vocabulary: vocabulary, doLowerCase: doLowerCase, to: directory)
+        }
+    }
+
+    public func saveWeights(_ weights: UnsafePointer<Float>, to file: URL) throws {
+        var writer = SafeTensorsWriter()
+        for entry in model.layout.entries {
+            try writer.add(entry.name, shape: entry.shape, floats: UnsafeBufferPointer(start: weights + entry.offset, count: entry.count))
+        }
+        try writer.write(to: file)
+    }
+
+    public func loadWeights(from directory: URL) throws {
+        try loadWeightsFile(directory.appendingPathComponent("model.safetensors"))
+    }
+
+    /// Replaces the parameters with a safetensors file of the same model (HF names, e.g. ema.safetensors).
+    public func loadWeightsFile(_ file: URL) throws {
+        let tensors = try SafeTensorsFile(contentsOf: file)
+        let (loaded, _) = try ModelDirectory.loadParameters(from: tensors, config: model.config, spanHead: .require, mlmHead: .omit)
+        guard loaded.count == parameterCount else {
+            throw TrainingError.invalidState("\(file.path) holds \(loaded.count) parameters, the model has \(parameterCount)")
+        }
+        model.parameters.copy(from: loaded)
+    }
+}

@@ -1,1 +1,0 @@
-// Training: see README.md "Architecture" for what this target holds.

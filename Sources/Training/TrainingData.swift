@@ -1,0 +1,48 @@
+import Foundation
+import MRC
+import Text
+
+/// Training windows built from SQuAD / MRQA files, with what was left out and why.
+public struct TrainingData: Sendable {
+    /// Windows the trainer uses, in file order.
+    public var windows: [SpanTrainingWindow]
+    /// Windows of examples whose answer maps onto no token: left out, since labelling them
+    /// `[CLS]` would teach "no answer" for an answerable question.
+    public var unlabelledWindows: Int
+    public var examples: Int
+    /// One line per file and for the featurisation (skipped records, truncated questions, …).
+    public var summaries: [String]
+
+    /// Reads every file (SQuAD .json or MRQA .jsonl[.gz]) and cuts its examples into windows.
+    public static func load(files: [URL], tokenizer: WordPieceTokenizer, settings: WindowSettings) throws -> TrainingData {
+        let builder = try WindowBuilder(tokenizer: tokenizer, settings: settings)
+        var data = TrainingData(windows: [], unlabelledWindows: 0, examples: 0, summaries: [])
+        for file in files {
+            let dataset = try MRCReader.read(file)
+            let (windows, report) = builder.windows(for: dataset.examples)
+            data.examples += dataset.examples.count
+            data.summaries.append(dataset.report.summary)
+            data.summaries.append("\(file.lastPathComponent): \(report.summary)")
+            for window in windows {
+                if window.label == .unlabelled {
+                    data.unlabelledWindows += 1
+                    continue
+                }
+                data.windows.append(SpanTrainingWindow(window))
+            }
+        }
+        guard !data.windows.isEmpty else {
+            throw TrainingError.invalidArgument("--train \(files.map(\.path).joined(separator: " ")): no trainable windows")
+        }
+        return data
+    }
+}
+
+extension SpanTrainingWindow {
+    /// The real tokens and labels of an MRC window (its padding is dropped: batches re-pad).
+    public init(_ window: Window) {
+        self.init(inputIds: Array(window.inputIds[0..<window.length]),
+                  tokenTypeIds: Array(window.tokenTypeIds[0..<window.length]),
+                  startPosition: Int32(window.startPosition), endPosition: Int32(window.endPosition))
+    }
+}

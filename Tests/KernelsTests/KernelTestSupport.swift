@@ -1,0 +1,112 @@
+import XCTest
+@testable import Kernels
+
+/// Deterministic SplitMix64 generator, so that every test input is reproducible.
+struct TestRandom {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// Uniform in [low, high).
+    mutating func uniform(_ low: Float, _ high: Float) -> Float {
+        low + (high - low) * Float(next() >> 40) / Float(1 << 24)
+    }
+    /// Standard normal (Box–Muller).
+    mutating func normal() -> Float {
+        let u1 = max(Double(next() >> 11) / Double(1 << 53), 1e-300)
+        let u2 = Double(next() >> 11) / Double(1 << 53)
+        return Float((-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2))
+    }
+}
+
+/// An owned Float buffer for tests (freed on deinit).
+final class TestBuffer {
+    let count: Int
+    let p: FloatBuffer
+    init(count: Int, value: Float = 0) {
+        self.count = count
+        p = FloatBuffer.allocate(capacity: max(1, count))
+        p.initialize(repeating: value, count: max(1, count))
+    }
+    convenience init(normal count: Int, _ random: inout TestRandom, scale: Float = 1) {
+        self.init(count: count)
+        for i in 0..<count { p[i] = random.normal() * scale }
+    }
+    convenience init(copying other: TestBuffer) {
+        self.init(count: other.count)
+        p.update(from: other.p, count: count)
+    }
+    deinit { p.deallocate() }
+    var array: [Float] { Array(UnsafeBufferPointer(start: p, count: count)) }
+    var c: ConstFloatBuffer { UnsafePointer(p) }
+    func fill(_ value: Float) { p.update(repeating: value, count: count) }
+}
+
+/// Asserts `|a - b| <= absolute + relative * |b|` elementwise, reporting the worst element.
+func assertClose(_ a: TestBuffer, _ b: TestBuffer, absolute: Float, relative: Float = 0, _ what: String,
+                 file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(a.count, b.count, what, file: file, line: line)
+    var worst = 0, worstExcess: Float = -1
+    for i in 0..<min(a.count, b.count) {
+        let excess = abs(a.p[i] - b.p[i]) - (absolute + relative * abs(b.p[i]))
+        if excess > worstExcess || !a.p[i].isFinite { worstExcess = excess; worst = i }
+        if !a.p[i].isFinite { break }
+    }
+    XCTAssertTrue(worstExcess <= 0 && a.p[worst].isFinite,
+                  "\(what): element \(worst) is \(a.p[worst]), expected \(b.p[worst]) (abs tol \(absolute), rel tol \(relative))",
+                  file: file, line: line)
+}
+
+/// Finite-difference gradient check of one input buffer.
+///
+/// `loss` runs the forward and returns the random linear functional Σ wᵢ yᵢ of its output,
+/// accumulated in double. Each input element is moved by ±h (the difference actually stored in
+/// float is used as the step) and the central difference is compared with `analytic`. The error is
+/// measured relative to the largest gradient entry, since single entries may be near zero.
+///
+/// Why `tolerance` of a few 1e-3 is right for float32 kernels with h ≈ 1e-2: the outputs carry
+/// relative rounding ≈ 6e-8, which the difference quotient amplifies by |L| / h ≈ 1e2 (→ ~1e-5 of
+/// the gradient scale); the O(h²) truncation of the central difference is ~1e-4 for these smooth
+/// kernels. A wrong gradient (a missing term, a transposed index) gives errors of order 1.
+func assertGradient(_ name: String, input: TestBuffer, analytic: [Float], h: Float = 1e-2, tolerance: Double = 3e-3,
+                    loss: () -> Double, file: StaticString = #filePath, line: UInt = #line) {
+    var numeric = [Double](repeating: 0, count: input.count)
+    for j in 0..<input.count {
+        let saved = input.p[j]
+        input.p[j] = saved + h
+        let plusStep = Double(input.p[j])
+        let lossPlus = loss()
+        input.p[j] = saved - h
+        let minusStep = Double(input.p[j])
+        let lossMinus = loss()
+        input.p[j] = saved
+        numeric[j] = (lossPlus - lossMinus) / (plusStep - minusStep)
+    }
+    let scale = max(numeric.map(abs).max() ?? 0, 1e-6)
+    var worst = 0
+    var worstError: Double = 0
+    for j in 0..<input.count {
+        let error = abs(Double(analytic[j]) - numeric[j]) / scale
+        if error > worstError || !analytic[j].isFinite { worstError = error; worst = j }
+    }
+    XCTAssertTrue(worstError <= tolerance && analytic.allSatisfy(\.isFinite),
+                  "\(name): gradient element \(worst) analytic \(analytic[worst]) vs numeric \(numeric[worst]) " +
+                  "(relative error \(worstError) > \(tolerance), gradient scale \(scale))", file: file, line: line)
+}
+
+/// Σ wᵢ yᵢ in double.
+func dot(_ w: TestBuffer, _ y: TestBuffer) -> Double {
+    var sum: Double = 0
+    for i in 0..<w.count { sum += Double(w.p[i]) * Double(y.p[i]) }
+    return sum
+}
+
+/// `after - before` elementwise (isolates what a backward added to pre-filled gradients).
+func added(_ after: TestBuffer, since before: TestBuffer) -> [Float] {
+    (0..<after.count).map { after.p[$0] - before.p[$0] }
+}
