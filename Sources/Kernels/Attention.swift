@@ -32,6 +32,7 @@ public func attentionForward(out: FloatBuffer, probs: FloatBuffer, qkv: ConstFlo
                 let b = pair / heads, h = pair % heads
                 let L = layout.keys[b]
                 let bias = layout.bias + b * T
+                let hasInteriorPadding = layout.hasInteriorPadding[b]
                 let q = qkv + b * T * 3 * C + h * D
                 let k = q + C, v = q + 2 * C
                 let p = probs + pair * T * T
@@ -41,7 +42,11 @@ public func attentionForward(out: FloatBuffer, probs: FloatBuffer, qkv: ConstFlo
                 let dropped = scratch + chunk * scratchPerChunk
                 for i in 0..<T {
                     let row = p + i * T
-                    softmaxRow(out: row, inp: row, bias: bias, hasBias: layout.hasInteriorPadding[b], cols: L)
+                    if hasInteriorPadding {
+                        softmaxRow(out: row, inp: row, bias: bias, cols: L)
+                    } else {
+                        softmaxRow(out: row, inp: row, cols: L)
+                    }
                     if L < T { (row + L).update(repeating: 0, count: T - L) }
                     if let dropout {
                         dropoutRange(out: dropped + i * T, inp: row, accumulateInto: nil, range: 0..<L,

@@ -59,7 +59,7 @@ func mix32(_ value: UInt32) -> UInt32 {
     return x
 }
 
-@inline(__always)
+@_transparent
 func mix32(_ value: SIMD16<UInt32>) -> SIMD16<UInt32> {
     var x = value
     x ^= x &>> 16; x &*= 0x7FEB_352D

@@ -32,12 +32,12 @@ public func geluBackward(dinp: FloatBuffer, inp: ConstFloatBuffer, dout: ConstFl
     }
 }
 
-@inline(__always)
+@_transparent
 func geluVector(_ x: Vec16) -> Vec16 {
     0.5 * x * (1 + verf(x * 0.707_106_781_186_547_6))
 }
 
-@inline(__always)
+@_transparent
 func geluDerivative(_ x: Vec16) -> Vec16 {
     let cdf = 0.5 * (1 + verf(x * 0.707_106_781_186_547_6))
     let pdf = 0.398_942_280_401_432_7 * vexp(-0.5 * x * x)
