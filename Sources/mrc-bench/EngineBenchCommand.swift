@@ -34,6 +34,9 @@ struct EngineBenchCommand: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Phases to time: forward, forward_backward, train_step.")
     var phases: [String] = ["forward", "forward_backward", "train_step"]
 
+    @Flag(help: "Also time every kernel call of forward+backward (a per-kernel table on stderr and in the JSON).")
+    var profile = false
+
     func run() throws {
         Parallelism.workers = threads
         BLAS.setThreads(threads)
@@ -48,7 +51,8 @@ struct EngineBenchCommand: ParsableCommand {
                                              total: bert.parameters.count)
         let optimizer = AdamW(segments: segments)
 
-        var results: [String: Any] = ["engine": "swift mrc-distill", "threads": threads, "batch": batch, "seq_len": seqLen]
+        var results: [String: Any] = ["engine": "swift mrc-distill", "threads": threads, "batch": batch, "seq_len": seqLen,
+                                      "blas": BLAS.coreName.map { "OpenBLAS \($0)" } ?? "system BLAS"]
         let sgemm = KernelBenchmarks.sgemm(rows: batch * seqLen, inFeatures: config.hiddenSize,
                                            outFeatures: config.intermediateSize)
         results["sgemm_gflops"] = sgemm.flops / sgemm.seconds / 1e9
@@ -70,9 +74,43 @@ struct EngineBenchCommand: ParsableCommand {
                 optimizer.update(parameters: bert.parameters.pointer, gradients: bert.gradients.pointer, learningRate: 3e-5)
             }
         }
+        if profile {
+            results["profile"] = try profileForwardBackward {
+                _ = try bert.spanLossStep(inputs, startPositions: starts, endPositions: ends)
+            }
+        }
         results["peak_rss_mb"] = peakResidentMegabytes()
         let json = try JSONSerialization.data(withJSONObject: results, options: [.sortedKeys])
         print(String(decoding: json, as: UTF8.self))
+    }
+
+    /// Per-kernel time of `repeats` runs of `body` (after one untimed run), as JSON rows; prints a table
+    /// to stderr.
+    func profileForwardBackward(_ body: () throws -> Void) rethrows -> [[String: Any]] {
+        try body()
+        KernelProfile.reset()
+        KernelProfile.enabled = true
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<repeats { try body() }
+        let total = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 / Double(repeats)
+        KernelProfile.enabled = false
+        var rows: [[String: Any]] = []
+        var table = String(format: "forward+backward %.3f s per run; per kernel (ms per run, share, GFLOP/s):\n", total)
+        var counted = 0.0
+        for entry in KernelProfile.report {
+            let seconds = entry.seconds / Double(repeats)
+            counted += seconds
+            let gflops = entry.flops > 0 ? entry.flops / entry.seconds / 1e9 : 0
+            rows.append(["name": entry.name, "calls": entry.calls / repeats, "ms": seconds * 1e3, "gflops": gflops])
+            table += "  " + entry.name.padding(toLength: 44, withPad: " ", startingAt: 0)
+            table += String(format: " %4d calls %9.2f ms %5.1f%%", entry.calls / repeats, seconds * 1e3, 100 * seconds / total)
+            table += gflops > 0 ? String(format: " %7.1f\n", gflops) : "\n"
+        }
+        table += "  " + "outside kernels".padding(toLength: 44, withPad: " ", startingAt: 0)
+        table += String(format: "            %9.2f ms %5.1f%%\n", (total - counted) * 1e3, 100 * (total - counted) / total)
+        FileHandle.standardError.write(Data(table.utf8))
+        rows.append(["name": "outside kernels", "calls": 0, "ms": (total - counted) * 1e3, "gflops": 0])
+        return rows
     }
 
     /// Best and median seconds of `repeats` runs after `warmup` runs.
