@@ -7,6 +7,8 @@ let softmaxParallelThreshold = 200_000
 /// `out` may equal `inp`. A row whose entries are all masked to the same large negative value
 /// (e.g. -1e4) comes out uniform, as in PyTorch.
 public func softmaxForward(out: FloatBuffer, inp: ConstFloatBuffer, rows: Int, cols: Int) {
+    let profileStart = KernelProfile.start()
+    defer { KernelProfile.stop(profileStart, "softmaxForward") }
     parallelFor(count: rows, minimumWork: max(1, softmaxParallelThreshold / max(1, cols))) { rowRange in
         for r in rowRange { softmaxRow(out: out + r * cols, inp: inp + r * cols, cols: cols) }
     }
