@@ -10,7 +10,7 @@ public func matmulForward(out: FloatBuffer, inp: ConstFloatBuffer, weight: Const
         for r in 0..<rows { (out + r * outFeatures).update(from: bias, count: outFeatures) }
         beta = 1
     }
-    gemm(transA: false, transB: true, m: rows, n: outFeatures, k: inFeatures, alpha: 1,
+    parallelGemm(transA: false, transB: true, m: rows, n: outFeatures, k: inFeatures, alpha: 1,
          a: inp, lda: inFeatures, b: weight, ldb: inFeatures, beta: beta, c: out, ldc: outFeatures)
 }
 
@@ -22,11 +22,11 @@ public func matmulBackward(dinp: FloatBuffer?, dweight: FloatBuffer?, dbias: Flo
     let profileStart = KernelProfile.start()
     defer { KernelProfile.stop(profileStart, "matmulBackward \(rows)x\(inFeatures)->\(outFeatures)", flops: Double((dinp == nil ? 0 : 2) + (dweight == nil ? 0 : 2)) * Double(rows * inFeatures * outFeatures)) }
     if let dinp {
-        gemm(transA: false, transB: false, m: rows, n: inFeatures, k: outFeatures, alpha: 1,
+        parallelGemm(transA: false, transB: false, m: rows, n: inFeatures, k: outFeatures, alpha: 1,
              a: dout, lda: outFeatures, b: weight, ldb: inFeatures, beta: 1, c: dinp, ldc: inFeatures)
     }
     if let dweight {
-        gemm(transA: true, transB: false, m: outFeatures, n: inFeatures, k: rows, alpha: 1,
+        parallelGemm(transA: true, transB: false, m: outFeatures, n: inFeatures, k: rows, alpha: 1,
              a: dout, lda: outFeatures, b: inp, ldb: inFeatures, beta: 1, c: dweight, ldc: inFeatures)
     }
     if let dbias { columnSumAccumulate(into: dbias, matrix: dout, rows: rows, cols: outFeatures) }

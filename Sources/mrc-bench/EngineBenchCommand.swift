@@ -37,7 +37,11 @@ struct EngineBenchCommand: ParsableCommand {
     @Flag(help: "Also time every kernel call of forward+backward (a per-kernel table on stderr and in the JSON).")
     var profile = false
 
+    @Flag(help: "Leave the large matmuls to BLAS's own threads instead of splitting them over the workers.")
+    var blasThreads = false
+
     func run() throws {
+        Parallelism.splitsMatmuls = !blasThreads
         Parallelism.workers = threads
         BLAS.setThreads(threads)
         let loaded = try ModelDirectory.load(URL(fileURLWithPath: model), spanHead: .initialiseIfMissing(seed: 0))

@@ -79,4 +79,24 @@ final class MatmulTests: XCTestCase {
             }
         }
     }
+
+    /// Large enough to be split over the workers: by rows (tall) and by columns (wide), every transpose.
+    func testParallelGemmMatchesNaive() {
+        var random = TestRandom(seed: 5)
+        for (m, n, k) in [(300, 40, 200), (20, 500, 300)] {
+            let a = TestBuffer(normal: m * k, &random), b = TestBuffer(normal: k * n, &random)
+            for transA in [false, true] {
+                for transB in [false, true] {
+                    let c0 = TestBuffer(normal: m * (n + 3), &random)
+                    let fast = TestBuffer(copying: c0), naive = TestBuffer(copying: c0)
+                    let (lda, ldb) = (transA ? m : k, transB ? k : n)
+                    parallelGemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.5, a: a.c, lda: lda, b: b.c,
+                                 ldb: ldb, beta: 1, c: fast.p, ldc: n + 3)
+                    naiveGemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.5, a: a.c, lda: lda, b: b.c,
+                              ldb: ldb, beta: 1, c: naive.p, ldc: n + 3)
+                    assertClose(fast, naive, absolute: 1e-4, relative: 1e-5, "parallelGemm \(m)x\(n)x\(k) transA=\(transA) transB=\(transB)")
+                }
+            }
+        }
+    }
 }
