@@ -99,4 +99,25 @@ final class MatmulTests: XCTestCase {
             }
         }
     }
+
+    /// Big enough for the parallel bias fill and column sums (over a million outputs).
+    func testLargeShapesMatchNaive() {
+        var random = TestRandom(seed: 6)
+        let (r, i, o) = (2003, 9, 611)
+        let inp = TestBuffer(normal: r * i, &random), weight = TestBuffer(normal: o * i, &random)
+        let bias = TestBuffer(normal: o, &random), dout = TestBuffer(normal: r * o, &random)
+        let fast = TestBuffer(count: r * o), naive = TestBuffer(count: r * o)
+        matmulForward(out: fast.p, inp: inp.c, weight: weight.c, bias: bias.c, rows: r, inFeatures: i, outFeatures: o)
+        naiveMatmulForward(out: naive.p, inp: inp.c, weight: weight.c, bias: bias.c, rows: r, inFeatures: i, outFeatures: o)
+        assertClose(fast, naive, absolute: 1e-5, relative: 1e-5, "large matmulForward")
+        let start = [TestBuffer(normal: r * i, &random), TestBuffer(normal: o * i, &random), TestBuffer(normal: o, &random)]
+        let f = start.map { TestBuffer(copying: $0) }, n = start.map { TestBuffer(copying: $0) }
+        matmulBackward(dinp: f[0].p, dweight: f[1].p, dbias: f[2].p, dout: dout.c, inp: inp.c, weight: weight.c,
+                       rows: r, inFeatures: i, outFeatures: o)
+        naiveMatmulBackward(dinp: n[0].p, dweight: n[1].p, dbias: n[2].p, dout: dout.c, inp: inp.c, weight: weight.c,
+                            rows: r, inFeatures: i, outFeatures: o)
+        for (name, (a, b)) in zip(["dinp", "dweight", "dbias"], zip(f, n)) {
+            assertClose(a, b, absolute: 1e-4, relative: 1e-5, "large matmulBackward \(name)")
+        }
+    }
 }
