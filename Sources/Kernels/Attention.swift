@@ -18,8 +18,13 @@ public let attentionMaskValue: Float = -10_000
 public func attentionForward(out: FloatBuffer, probs: FloatBuffer?, qkv: ConstFloatBuffer, keyMask: UnsafePointer<Int32>,
                              batch: Int, seqLen: Int, channels: Int, heads: Int, dropout: Dropout?) {
     let profileStart = KernelProfile.start()
-    defer { KernelProfile.stop(profileStart, "attentionForward" + (dropout == nil ? "" : " (dropout)"), flops: 4 * Double(batch * seqLen * seqLen * channels)) }
+    defer {
+        KernelProfile.stop(profileStart, "attentionForward" + (dropout == nil ? "" : " (dropout)"),
+                           flops: 4 * Double(batch * seqLen * seqLen * channels))
+    }
     precondition(channels % heads == 0, "attention: channels \(channels) not divisible by heads \(heads)")
+    precondition(dropout == nil || batch * heads * seqLen * seqLen <= 1 << 32,
+                 "attention dropout: \(batch * heads * seqLen * seqLen) mask indices exceed 2^32")
     let T = seqLen, C = channels, D = channels / heads
     let scale = 1 / Float(D).squareRoot()
     let pairs = batch * heads
@@ -82,8 +87,13 @@ public func attentionBackward(dqkv: FloatBuffer, dout: ConstFloatBuffer, qkv: Co
                               keyMask: UnsafePointer<Int32>, batch: Int, seqLen: Int, channels: Int, heads: Int,
                               dropout: Dropout?) {
     let profileStart = KernelProfile.start()
-    defer { KernelProfile.stop(profileStart, "attentionBackward" + (dropout == nil ? "" : " (dropout)"), flops: 8 * Double(batch * seqLen * seqLen * channels)) }
+    defer {
+        KernelProfile.stop(profileStart, "attentionBackward" + (dropout == nil ? "" : " (dropout)"),
+                           flops: 8 * Double(batch * seqLen * seqLen * channels))
+    }
     precondition(channels % heads == 0, "attention: channels \(channels) not divisible by heads \(heads)")
+    precondition(dropout == nil || batch * heads * seqLen * seqLen <= 1 << 32,
+                 "attention dropout: \(batch * heads * seqLen * seqLen) mask indices exceed 2^32")
     let T = seqLen, C = channels, D = channels / heads
     let scale = 1 / Float(D).squareRoot()
     let pairs = batch * heads

@@ -4,7 +4,10 @@
 public func matmulForward(out: FloatBuffer, inp: ConstFloatBuffer, weight: ConstFloatBuffer,
                           bias: ConstFloatBuffer?, rows: Int, inFeatures: Int, outFeatures: Int) {
     let profileStart = KernelProfile.start()
-    defer { KernelProfile.stop(profileStart, "matmulForward \(rows)x\(inFeatures)->\(outFeatures)", flops: 2 * Double(rows * inFeatures * outFeatures)) }
+    defer {
+        KernelProfile.stop(profileStart, "matmulForward \(rows)x\(inFeatures)->\(outFeatures)",
+                           flops: 2 * Double(rows * inFeatures * outFeatures))
+    }
     var beta: Float = 0
     if let bias {
         // The bias rows are the gemm's starting C (beta = 1): one write pass, split over the workers.
@@ -23,7 +26,10 @@ public func matmulBackward(dinp: FloatBuffer?, dweight: FloatBuffer?, dbias: Flo
                            dout: ConstFloatBuffer, inp: ConstFloatBuffer, weight: ConstFloatBuffer,
                            rows: Int, inFeatures: Int, outFeatures: Int) {
     let profileStart = KernelProfile.start()
-    defer { KernelProfile.stop(profileStart, "matmulBackward \(rows)x\(inFeatures)->\(outFeatures)", flops: Double((dinp == nil ? 0 : 2) + (dweight == nil ? 0 : 2)) * Double(rows * inFeatures * outFeatures)) }
+    defer {
+        KernelProfile.stop(profileStart, "matmulBackward \(rows)x\(inFeatures)->\(outFeatures)",
+                           flops: Double((dinp == nil ? 0 : 2) + (dweight == nil ? 0 : 2)) * Double(rows * inFeatures * outFeatures))
+    }
     if let dinp {
         parallelGemm(transA: false, transB: false, m: rows, n: inFeatures, k: outFeatures, alpha: 1,
              a: dout, lda: outFeatures, b: weight, ldb: inFeatures, beta: 1, c: dinp, ldc: inFeatures)
