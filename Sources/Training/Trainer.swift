@@ -167,6 +167,19 @@ public final class Trainer {
                            realTokens: microBatches.reduce(0) { $0 + $1.realTokens })
     }
 
+    /// Writes the trained model into the output directory itself (config.json, model.safetensors,
+    /// vocab.txt, tokenizer_config.json; ema.safetensors with the bias-corrected EMA when kept).
+    /// Every file is written to a temporary name and renamed.
+    public func writeFinalModel() throws {
+        try model.save(to: store.outputDirectory, weights: nil)
+        if let ema {
+            let averaged = UnsafeMutablePointer<Float>.allocate(capacity: model.parameterCount)
+            defer { averaged.deallocate() }
+            try ema.writeAverage(into: averaged)
+            try model.saveWeights(averaged, to: store.outputDirectory.appendingPathComponent("ema.safetensors"))
+        }
+    }
+
     private func writeCheckpoint(_ state: TrainerState) throws -> URL {
         let averaged: UnsafeMutablePointer<Float>? = ema.map { _ in .allocate(capacity: model.parameterCount) }
         defer { averaged?.deallocate() }
