@@ -30,6 +30,10 @@ public final class Trainer {
     public let padId: Int32
     /// Where human-readable messages go (stderr in the CLI).
     public var log: (String) -> Void = { _ in }
+    /// Called inside every step once its gradients exist, before clipping and the update, with the
+    /// step's number (1-based). The exact-resume test uses it to hold a run in the middle of a step
+    /// and kill it there (see `FaultInjection`).
+    public var insideStep: ((Int) -> Void)?
 
     public init(model: SpanTrainable, windows: [SpanTrainingWindow], settings: TrainerSettings, outputDirectory: URL,
                 padId: Int32 = 0) throws {
@@ -58,6 +62,7 @@ public final class Trainer {
     /// `resume` is true (from the pretrained weights when there is none).
     public func run(resume: Bool, showProgress: Bool? = nil) throws -> TrainingSummary {
         try FileManager.default.createDirectory(at: store.outputDirectory, withIntermediateDirectories: true)
+        store.removeStaleTemporaries()
         var state = TrainerState(step: 0, epoch: 0, batchInEpoch: 0, totalSteps: totalSteps,
                                  generatorState: Xoshiro256(seed: settings.seed, stream: 0x64726F70).state,
                                  emaUpdates: 0, tokensSeen: 0, trainingSeconds: 0,
@@ -153,6 +158,7 @@ public final class Trainer {
             let microLoss = try model.accumulateGradients(micro, dropoutSeed: seed, lossScale: Float(share))
             loss += share * microLoss
         }
+        insideStep?(step + 1)
         guard loss.isFinite else {
             throw TrainingError.nonFinite(step: step + 1, what: "the loss (\(loss))", lastCheckpoint: lastCheckpoint?.path)
         }

@@ -71,6 +71,14 @@ public struct CheckpointStore: Sendable {
 
     public var latest: (step: Int, url: URL)? { checkpoints().last }
 
+    /// Removes half-written checkpoints a killed run left behind (never published, never read).
+    public func removeStaleTemporaries() {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: outputDirectory.path)) ?? []
+        for name in names where name.hasPrefix(".checkpoint-") && name.contains(".tmp-") {
+            try? FileManager.default.removeItem(at: outputDirectory.appendingPathComponent(name))
+        }
+    }
+
     /// Writes a checkpoint: `writeModelFiles` fills the directory with the Hugging Face files, the
     /// store adds the optimizer tensors and the state, then renames the directory into place.
     public func write(state: TrainerState, firstMoment: UnsafePointer<Float>, secondMoment: UnsafePointer<Float>,

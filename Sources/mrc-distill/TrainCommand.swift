@@ -94,6 +94,7 @@ struct TrainCommand: AsyncParsableCommand {
         let trainer = try Trainer(model: trainable, windows: data.windows, settings: settings, outputDirectory: outURL,
                                   padId: tokenizer.vocabulary.padId)
         trainer.log = report
+        trainer.insideStep = FaultInjection.pauseHook(outputDirectory: outURL)
         report("\(trainer.totalSteps) steps of \(batchSize) windows (\(trainer.planner.batchesPerEpoch) per epoch), "
                + "\(trainable.parameterCount) parameters")
         let summary = try trainer.run(resume: resume, showProgress: noProgress ? false : nil)
