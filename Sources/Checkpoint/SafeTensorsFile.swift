@@ -81,12 +81,26 @@ public struct SafeTensorsFile: @unchecked Sendable {  // Data is immutable here
             }
             tensors[name] = try Self.parseEntry(name: name, value: value, dataSize: dataSize, source: source)
         }
-        // No two tensors may share bytes.
+        // As in the reference implementation, the tensors tile the data section: no two share bytes, no
+        // bytes lie between them or after the last one (a sign of a damaged or mis-written file).
         let ordered = tensors.values.sorted { ($0.dataRange.lowerBound, $0.dataRange.upperBound) < ($1.dataRange.lowerBound, $1.dataRange.upperBound) }
-        for (previous, next) in zip(ordered, ordered.dropFirst()) where next.dataRange.lowerBound < previous.dataRange.upperBound {
-            throw CheckpointError.malformedTensor(
-                file: source, tensor: next.name,
-                reason: "data_offsets \(next.dataRange) overlap those of '\(previous.name)' \(previous.dataRange)")
+        var covered = 0
+        for tensor in ordered {
+            let range = tensor.dataRange
+            if range.lowerBound < covered {
+                let previous = ordered.last { $0.dataRange.upperBound > range.lowerBound && $0.name != tensor.name }!
+                throw CheckpointError.malformedTensor(
+                    file: source, tensor: tensor.name,
+                    reason: "data_offsets \(range) overlap those of '\(previous.name)' \(previous.dataRange)")
+            }
+            if range.lowerBound > covered {
+                throw CheckpointError.malformedTensor(file: source, tensor: tensor.name,
+                                                      reason: "data_offsets \(range) leave bytes \(covered)..<\(range.lowerBound) unused")
+            }
+            covered = range.upperBound
+        }
+        guard covered == dataSize else {
+            throw bad("the tensors end at byte \(covered) of the \(dataSize)-byte data section")
         }
         self.metadata = metadata
         self.tensors = tensors

@@ -5,6 +5,9 @@ public let attentionMaskValue: Float = -10_000
 /// per batch b and head h, `scores = q kᵀ / √d + mask`, `probs = softmax(scores)` (saved, before
 /// dropout), `out = dropout(probs) v`. Runs the (b, h) pairs on `Parallelism.workers` workers with
 /// single-threaded BLAS.
+///
+/// When a sequence's padding is a suffix (keys `L..<T` all masked), those keys get probability
+/// exactly 0 in float (e^-1e4 underflows), so the matmuls skip them; the result is the same.
 /// - Parameters:
 ///   - out: [batch, seqLen, channels], heads side by side (head h at columns h·d ..< (h+1)·d).
 ///   - probs: [batch, heads, seqLen, seqLen], the softmax saved for the backward.
@@ -17,6 +20,8 @@ public func attentionForward(out: FloatBuffer, probs: FloatBuffer, qkv: ConstFlo
     let T = seqLen, C = channels, D = channels / heads
     let scale = 1 / Float(D).squareRoot()
     let pairs = batch * heads
+    let layout = AttentionMask(keyMask: keyMask, batch: batch, seqLen: seqLen)
+    defer { layout.deallocate() }
     let chunks = parallelChunkCount(count: pairs, minimumWork: 2)
     let scratchPerChunk = dropout == nil ? 0 : T * T
     let scratch = FloatBuffer.allocate(capacity: max(1, chunks * scratchPerChunk))
@@ -25,20 +30,26 @@ public func attentionForward(out: FloatBuffer, probs: FloatBuffer, qkv: ConstFlo
         parallelChunks(count: pairs, minimumWork: 2) { chunk, pairRange in
             for pair in pairRange {
                 let b = pair / heads, h = pair % heads
+                let L = layout.keys[b]
+                let bias = layout.bias + b * T
                 let q = qkv + b * T * 3 * C + h * D
                 let k = q + C, v = q + 2 * C
                 let p = probs + pair * T * T
-                gemm(transA: false, transB: true, m: T, n: T, k: D, alpha: scale, a: q, lda: 3 * C,
+                gemm(transA: false, transB: true, m: T, n: L, k: D, alpha: scale, a: q, lda: 3 * C,
                      b: k, ldb: 3 * C, beta: 0, c: p, ldc: T)
-                maskedSoftmaxRows(p, keyMask: keyMask + b * T, rows: T, cols: T)
                 var weights = UnsafePointer(p)
-                if let dropout {
-                    let dropped = scratch + chunk * scratchPerChunk
-                    dropoutRange(out: dropped, inp: p, accumulateInto: nil, range: 0..<(T * T),
-                                 dropout: dropout, startIndex: pair * T * T)
-                    weights = UnsafePointer(dropped)
+                let dropped = scratch + chunk * scratchPerChunk
+                for i in 0..<T {
+                    let row = p + i * T
+                    softmaxRow(out: row, inp: row, bias: bias, hasBias: layout.hasInteriorPadding[b], cols: L)
+                    if L < T { (row + L).update(repeating: 0, count: T - L) }
+                    if let dropout {
+                        dropoutRange(out: dropped + i * T, inp: row, accumulateInto: nil, range: 0..<L,
+                                     dropout: dropout, startIndex: pair * T * T + i * T)
+                    }
                 }
-                gemm(transA: false, transB: false, m: T, n: D, k: T, alpha: 1, a: weights, lda: T,
+                if dropout != nil { weights = UnsafePointer(dropped) }
+                gemm(transA: false, transB: false, m: T, n: D, k: L, alpha: 1, a: weights, lda: T,
                      b: v, ldb: 3 * C, beta: 0, c: out + b * T * C + h * D, ldc: C)
             }
         }
@@ -55,6 +66,8 @@ public func attentionBackward(dqkv: FloatBuffer, dout: ConstFloatBuffer, qkv: Co
     let T = seqLen, C = channels, D = channels / heads
     let scale = 1 / Float(D).squareRoot()
     let pairs = batch * heads
+    let layout = AttentionMask(keyMask: keyMask, batch: batch, seqLen: seqLen)
+    defer { layout.deallocate() }
     let chunks = parallelChunkCount(count: pairs, minimumWork: 2)
     // Per chunk: dWeights [T, T] (gradient of the post-dropout probabilities, then of the scores)
     // and, with dropout, the dropped probabilities [T, T].
@@ -66,6 +79,7 @@ public func attentionBackward(dqkv: FloatBuffer, dout: ConstFloatBuffer, qkv: Co
             let dWeights = scratch + chunk * scratchPerChunk
             for pair in pairRange {
                 let b = pair / heads, h = pair % heads
+                let L = layout.keys[b]
                 let q = qkv + b * T * 3 * C + h * D
                 let k = q + C, v = q + 2 * C
                 let dq = dqkv + b * T * 3 * C + h * D
@@ -75,40 +89,64 @@ public func attentionBackward(dqkv: FloatBuffer, dout: ConstFloatBuffer, qkv: Co
                 var weights = p
                 if let dropout {
                     let dropped = dWeights + T * T
-                    dropoutRange(out: dropped, inp: p, accumulateInto: nil, range: 0..<(T * T),
-                                 dropout: dropout, startIndex: pair * T * T)
+                    for i in 0..<T {
+                        dropoutRange(out: dropped + i * T, inp: p + i * T, accumulateInto: nil, range: 0..<L,
+                                     dropout: dropout, startIndex: pair * T * T + i * T)
+                    }
                     weights = UnsafePointer(dropped)
                 }
-                // dv += weightsᵀ · dout
-                gemm(transA: true, transB: false, m: T, n: D, k: T, alpha: 1, a: weights, lda: T,
+                // dv += weightsᵀ · dout (only the L attended keys get gradient)
+                gemm(transA: true, transB: false, m: L, n: D, k: T, alpha: 1, a: weights, lda: T,
                      b: g, ldb: C, beta: 1, c: dv, ldc: 3 * C)
                 // dWeights = dout · vᵀ, then back through dropout and softmax in place.
-                gemm(transA: false, transB: true, m: T, n: T, k: D, alpha: 1, a: g, lda: C,
+                gemm(transA: false, transB: true, m: T, n: L, k: D, alpha: 1, a: g, lda: C,
                      b: v, ldb: 3 * C, beta: 0, c: dWeights, ldc: T)
-                if let dropout {
-                    dropoutRange(out: dWeights, inp: dWeights, accumulateInto: nil, range: 0..<(T * T),
-                                 dropout: dropout, startIndex: pair * T * T)
-                }
                 for i in 0..<T {
-                    softmaxBackwardRow(dinp: dWeights + i * T, dout: dWeights + i * T, probs: p + i * T,
-                                       cols: T, accumulate: false)
+                    let row = dWeights + i * T
+                    if let dropout {
+                        dropoutRange(out: row, inp: row, accumulateInto: nil, range: 0..<L,
+                                     dropout: dropout, startIndex: pair * T * T + i * T)
+                    }
+                    softmaxBackwardRow(dinp: row, dout: row, probs: p + i * T, cols: L, accumulate: false)
                 }
                 // dq += scale · dScores · k ; dk += scale · dScoresᵀ · q
-                gemm(transA: false, transB: false, m: T, n: D, k: T, alpha: scale, a: dWeights, lda: T,
+                gemm(transA: false, transB: false, m: T, n: D, k: L, alpha: scale, a: dWeights, lda: T,
                      b: k, ldb: 3 * C, beta: 1, c: dq, ldc: 3 * C)
-                gemm(transA: true, transB: false, m: T, n: D, k: T, alpha: scale, a: dWeights, lda: T,
+                gemm(transA: true, transB: false, m: L, n: D, k: T, alpha: scale, a: dWeights, lda: T,
                      b: q, ldb: 3 * C, beta: 1, c: dk, ldc: 3 * C)
             }
         }
     }
 }
 
-/// Adds the key padding mask to each score row and applies the softmax in place.
-@inline(__always)
-func maskedSoftmaxRows(_ scores: FloatBuffer, keyMask: UnsafePointer<Int32>, rows: Int, cols: Int) {
-    for i in 0..<rows {
-        let row = scores + i * cols
-        for j in 0..<cols where keyMask[j] == 0 { row[j] += attentionMaskValue }
-        softmaxRow(out: row, inp: row, cols: cols)
+/// The key padding mask prepared for the kernels: an additive bias row per sequence, and how many
+/// leading keys need computing (all of them unless the padding is a suffix).
+struct AttentionMask: @unchecked Sendable {
+    /// [batch, seqLen]: 0 for real keys, `attentionMaskValue` for padding.
+    let bias: FloatBuffer
+    /// Per sequence: the number of leading keys that can get non-zero probability.
+    let keys: [Int]
+    /// Per sequence: whether masked keys remain among the first `keys[b]` (the bias must be added).
+    let hasInteriorPadding: [Bool]
+
+    init(keyMask: UnsafePointer<Int32>, batch: Int, seqLen: Int) {
+        bias = FloatBuffer.allocate(capacity: max(1, batch * seqLen))
+        var keys: [Int] = [], interior: [Bool] = []
+        for b in 0..<batch {
+            let mask = keyMask + b * seqLen
+            var lastReal = -1
+            for t in 0..<seqLen {
+                bias[b * seqLen + t] = mask[t] == 0 ? attentionMaskValue : 0
+                if mask[t] != 0 { lastReal = t }
+            }
+            // No real key at all: every key gets the same score, the softmax is uniform over all.
+            let count = lastReal < 0 ? seqLen : lastReal + 1
+            keys.append(count)
+            interior.append((0..<count).contains { mask[$0] == 0 })
+        }
+        self.keys = keys
+        hasInteriorPadding = interior
     }
+
+    func deallocate() { bias.deallocate() }
 }

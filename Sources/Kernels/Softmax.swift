@@ -41,23 +41,38 @@ public func softmaxBackward(dinp: FloatBuffer, dout: ConstFloatBuffer, probs: Co
 /// One softmax row (max, exp and sum, scale), 16 lanes at a time; the tail is padded with -∞.
 @inline(__always)
 func softmaxRow(out y: FloatBuffer, inp x: ConstFloatBuffer, cols: Int) {
+    softmaxRow(out: y, inp: x, bias: x, hasBias: false, cols: cols)
+}
+
+/// One softmax row of `x + bias` (`bias` is read only when `hasBias`; it carries the additive
+/// attention mask, so that masking costs no extra pass).
+@inline(__always)
+func softmaxRow(out y: FloatBuffer, inp x: ConstFloatBuffer, bias: ConstFloatBuffer, hasBias: Bool, cols: Int) {
     let full = cols & ~15
     let rest = cols - full
-    var mv = Vec16(repeating: -.greatestFiniteMagnitude)
+    let lowest = -Float.greatestFiniteMagnitude
+    @inline(__always) func input(_ c: Int) -> Vec16 {
+        hasBias ? load16(x + c) + load16(bias + c) : load16(x + c)
+    }
+    @inline(__always) func inputTail() -> Vec16 {
+        hasBias ? loadPartial(x + full, count: rest, fill: lowest) + loadPartial(bias + full, count: rest, fill: 0)
+                : loadPartial(x + full, count: rest, fill: lowest)
+    }
+    var mv = Vec16(repeating: lowest)
     var c = 0
-    while c < full { mv = vmax(mv, load16(x + c)); c += 16 }
-    if rest > 0 { mv = vmax(mv, loadPartial(x + full, count: rest, fill: -.greatestFiniteMagnitude)) }
+    while c < full { mv = vmax(mv, input(c)); c += 16 }
+    if rest > 0 { mv = vmax(mv, inputTail()) }
     let m = Vec16(repeating: hmax(mv))
     var sum = Vec16()
     c = 0
     while c < full {
-        let e = vexp(load16(x + c) - m)
+        let e = vexp(input(c) - m)
         sum += e
         store16(y + c, e)
         c += 16
     }
     if rest > 0 {
-        let e = vexp(loadPartial(x + full, count: rest, fill: -.greatestFiniteMagnitude) - m)
+        let e = vexp(inputTail() - m)
         sum += e
         storePartial(y + full, e, count: rest)
     }

@@ -128,9 +128,7 @@ public enum ModelDirectory {
         config.extra["tie_word_embeddings"] = .bool(true)
         try config.write(to: directory.appendingPathComponent("config.json"))
         var writer = SafeTensorsWriter()
-        for entry in model.layout.entries {
-            try writer.add(entry.name, shape: entry.shape, floats: UnsafeBufferPointer(model.parameters[entry.name]))
-        }
+        try model.parameters.add(to: &writer)
         try writer.write(to: directory.appendingPathComponent("model.safetensors"))
         try vocabulary.write(to: directory.appendingPathComponent("vocab.txt"))
         try writeTokenizerConfig(directory.appendingPathComponent("tokenizer_config.json"), doLowerCase: doLowerCase,

@@ -4,7 +4,7 @@ import Foundation
 public struct Vocabulary: Sendable {
     /// Tokens by id.
     public let tokens: [String]
-    private let idsByToken: [String: Int32]
+    private let table: TokenTable
     /// Length in Unicode scalars of the longest token, `##` included; bounds the WordPiece search.
     public let longestTokenScalars: Int
 
@@ -37,7 +37,7 @@ public struct Vocabulary: Sendable {
             return id
         }
         self.tokens = tokens
-        self.idsByToken = ids
+        self.table = TokenTable(tokens: tokens)
         self.longestTokenScalars = longest
         self.unkId = try special(Self.unkToken)
         self.clsId = try special(Self.clsToken)
@@ -46,7 +46,9 @@ public struct Vocabulary: Sendable {
         self.maskId = try special(Self.maskToken)
     }
 
-    /// Reads `vocab.txt`: one token per line (LF or CRLF), line `i` (from 0) is id `i`.
+    /// Reads `vocab.txt`: one token per line (LF or CRLF), line `i` (from 0) is id `i`. Trailing
+    /// whitespace is not part of a token, as in `tokenizers`; unlike it, a token that appears twice
+    /// is an error rather than silently taking the later id.
     public init(contentsOf url: URL) throws {
         let data: Data
         do {
@@ -54,11 +56,18 @@ public struct Vocabulary: Sendable {
         } catch {
             throw TextError.unreadableVocabulary(path: url.path, reason: error.localizedDescription)
         }
-        guard let text = String(data: data, encoding: .utf8) else {
+        guard String(data: data, encoding: .utf8) != nil else {
             throw TextError.vocabularyNotUTF8(path: url.path)
         }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
-            line.hasSuffix("\r") ? String(line.dropLast()) : String(line)
+        // Split the bytes, not Characters ("\r\n" is one Character). Like `tokenizers`' reader,
+        // drop trailing whitespace (the "\r" of CRLF included) from each token.
+        var lines: [String] = []
+        for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            var token = String(decoding: line, as: UTF8.self)
+            while let last = token.unicodeScalars.last, BertCharacterClasses.isWhitespace(last) {
+                token.unicodeScalars.removeLast()
+            }
+            lines.append(token)
         }
         // The newline after the last token does not start another token.
         if lines.last == "" { lines.removeLast() }
@@ -69,7 +78,17 @@ public struct Vocabulary: Sendable {
     public var count: Int { tokens.count }
 
     /// The id of `token`, or nil when it is not in the vocabulary.
-    public func id(for token: String) -> Int32? { idsByToken[token] }
+    public func id(for token: String) -> Int32? {
+        var token = token
+        return token.withUTF8 { table.id(of: $0, continuation: false) }
+    }
+
+    /// The id of the token spelled by the UTF-8 bytes `piece`, with "##" before it when
+    /// `continuation`.
+    @inline(__always)
+    func id(ofPiece piece: UnsafeBufferPointer<UInt8>, continuation: Bool) -> Int32? {
+        table.id(of: piece, continuation: continuation)
+    }
 
     /// The token with id `id`, or nil when `id` is out of range.
     public func token(for id: Int32) -> String? {

@@ -38,83 +38,40 @@ public final class WordPieceTokenizer: Sendable {
     /// Tokenises `text` without adding special tokens.
     public func encode(_ text: String) -> Encoding {
         var state = EncodingState()
-        var originIndex = 0
+        var origin = 0
         for scalar in text.unicodeScalars {
-            defer { originIndex += 1 }
+            defer { origin += 1 }
             if BertCharacterClasses.isRemoved(scalar) { continue }
-            if BertCharacterClasses.isWhitespace(scalar) {
+            if scalar.isASCII {
+                // ASCII scalars are NFD starters without decomposition: they end a pending run.
+                if !state.run.isEmpty { finishRun(&state) }
+                appendASCII(scalar, origin: origin, to: &state)
+            } else if BertCharacterClasses.isWhitespace(scalar) {
+                finishRun(&state)
                 finishWord(&state)
-                continue
+            } else if tokenizeChineseChars && BertCharacterClasses.isChineseCharacter(scalar) {
+                // BertNormalizer puts spaces around the ideograph: it is a word of its own.
+                finishRun(&state)
+                finishWord(&state)
+                appendNonASCII(scalar, origin: origin, to: &state)
+                finishRun(&state)
+                finishWord(&state)
+            } else {
+                appendNonASCII(scalar, origin: origin, to: &state)
             }
-            if tokenizeChineseChars && BertCharacterClasses.isChineseCharacter(scalar) {
-                finishWord(&state)
-                appendNormalized(scalar, origin: originIndex, to: &state)
-                finishWord(&state)
-                continue
-            }
-            appendNormalized(scalar, origin: originIndex, to: &state)
         }
+        finishRun(&state)
         finishWord(&state)
         return state.encoding
     }
 
-    /// Words being built and the encoding so far; reused buffers avoid per-word allocation.
-    private struct EncodingState {
-        var encoding = Encoding()
-        /// Normalised scalars of the current word.
-        var word: [Unicode.Scalar] = []
-        /// For each scalar of `word`, the index of the input scalar it came from.
-        var origins: [Int] = []
-        /// Scratch for one input scalar's normalised form.
-        var normalized: [Unicode.Scalar] = []
-        /// Pieces of the word being split: (id, start, end) in `word` positions.
-        var pieces: [(id: Int32, start: Int, end: Int)] = []
-        var candidate = ""
-    }
-
-    /// Normalises one input scalar and feeds the result to the pre-tokenizer (whitespace and
-    /// punctuation splits), all pieces pointing back at `origin`.
-    @inline(__always)
-    private func appendNormalized(_ scalar: Unicode.Scalar, origin: Int, to state: inout EncodingState) {
-        if scalar.isASCII {
-            if BertCharacterClasses.isPunctuation(scalar) {
-                finishWord(&state)
-                state.word.append(scalar)
-                state.origins.append(origin)
-                finishWord(&state)
-            } else {
-                let value = scalar.value
-                let lowered = lowercase && value >= 0x41 && value <= 0x5A ? Unicode.Scalar(value + 0x20)! : scalar
-                state.word.append(lowered)
-                state.origins.append(origin)
-            }
-            return
-        }
-        state.normalized.removeAll(keepingCapacity: true)
-        UnicodeNormalization.normalize(scalar, stripAccents: stripAccents, lowercase: lowercase,
-                                       into: &state.normalized)
-        for index in state.normalized.indices {
-            let piece = state.normalized[index]
-            if BertCharacterClasses.isWhitespace(piece) {
-                finishWord(&state)
-            } else if BertCharacterClasses.isPunctuation(piece) {
-                finishWord(&state)
-                state.word.append(piece)
-                state.origins.append(origin)
-                finishWord(&state)
-            } else {
-                state.word.append(piece)
-                state.origins.append(origin)
-            }
-        }
-    }
-
     /// Splits the current word into WordPiece tokens, appends them, and empties the word.
-    private func finishWord(_ state: inout EncodingState) {
-        let count = state.word.count
+    func finishWord(_ state: inout EncodingState) {
+        let count = state.origins.count
         guard count > 0 else { return }
         defer {
-            state.word.removeAll(keepingCapacity: true)
+            state.wordBytes.removeAll(keepingCapacity: true)
+            state.byteStarts.removeAll(keepingCapacity: true)
             state.origins.removeAll(keepingCapacity: true)
         }
         let wordRange = state.origins[0] ..< state.origins[count - 1] + 1
@@ -122,28 +79,32 @@ public final class WordPieceTokenizer: Sendable {
             appendUnknown(covering: wordRange, to: &state.encoding)
             return
         }
+        state.byteStarts.append(state.wordBytes.count)
         state.pieces.removeAll(keepingCapacity: true)
-        var start = 0
-        while start < count {
-            let prefixLength = start > 0 ? 2 : 0
-            var end = min(count, start + vocabulary.longestTokenScalars - prefixLength)
-            var found: Int32?
-            while end > start {
-                state.candidate.removeAll(keepingCapacity: true)
-                if start > 0 { state.candidate.append(continuingSubwordPrefix) }
-                state.candidate.unicodeScalars.append(contentsOf: state.word[start ..< end])
-                if let id = vocabulary.id(for: state.candidate) {
-                    found = id
-                    break
+        let complete = state.wordBytes.withUnsafeBufferPointer { bytes in
+            // Greedy longest match first; pieces longer than the longest token cannot match.
+            var start = 0
+            while start < count {
+                let continuation = start > 0
+                var end = min(count, start + vocabulary.longestTokenScalars - (continuation ? 2 : 0))
+                var found: Int32?
+                while end > start {
+                    let piece = UnsafeBufferPointer(rebasing: bytes[state.byteStarts[start] ..< state.byteStarts[end]])
+                    if let id = vocabulary.id(ofPiece: piece, continuation: continuation) {
+                        found = id
+                        break
+                    }
+                    end -= 1
                 }
-                end -= 1
+                guard let id = found else { return false }
+                state.pieces.append((id, start, end))
+                start = end
             }
-            guard let id = found else {
-                appendUnknown(covering: wordRange, to: &state.encoding)
-                return
-            }
-            state.pieces.append((id, start, end))
-            start = end
+            return true
+        }
+        guard complete else {
+            appendUnknown(covering: wordRange, to: &state.encoding)
+            return
         }
         for piece in state.pieces {
             state.encoding.ids.append(piece.id)

@@ -4,6 +4,7 @@ import ArgumentParser
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mrc-bench",
-        abstract: "Side-by-side speed and memory benchmark of the Swift BERT engine against PyTorch."
+        abstract: "Side-by-side speed and memory benchmark of the Swift BERT engine against PyTorch.",
+        subcommands: [KernelsBenchCommand.self]
     )
 }

@@ -7,6 +7,10 @@ struct MRCDistillCommand: AsyncParsableCommand {
         abstract: "Distil an ensemble of extractive QA models into one small, fast BERT student, and run it.",
         subcommands: [
             // Each subcommand lives in its own file, named after it.
+            ForwardCommand.self,
+            TokenizeCommand.self,
+            EvaluateCommand.self,
+            FeaturesCommand.self,
             TrainCommand.self,
             PredictCommand.self,
         ]

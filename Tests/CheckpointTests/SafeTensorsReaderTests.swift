@@ -105,6 +105,13 @@ final class SafeTensorsReaderTests: XCTestCase {
                              dataBytes: 12), mentions: ["'b'", "overlap", "'a'"])
     }
 
+    func testRejectsGapsAndTrailingBytes() {
+        assertMalformed(file(header: #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, dataBytes: 8),
+                        mentions: ["'a'", "bytes 0..<4 unused"])
+        assertMalformed(file(header: #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, dataBytes: 6),
+                        mentions: ["end at byte 4 of the 6-byte data section"])
+    }
+
     func testRejectsShapeSizeMismatch() {
         assertMalformed(file(header: #"{"w":{"dtype":"F32","shape":[2,3],"data_offsets":[0,20]}}"#, dataBytes: 20),
                         mentions: ["'w'", "[2, 3]", "24 bytes", "20"])

@@ -98,6 +98,48 @@ final class WindowBuilderTests: XCTestCase {
         XCTAssertNil(AnswerAlignment.tokenSpan(of: 14..<20, in: offsets))
     }
 
+    func testReportCountsTruncationAndLostAnswers() throws {
+        let tokenizer = try MRCTestData.miniLMTokenizer()
+        let builder = try WindowBuilder(tokenizer: tokenizer, settings: WindowSettings(maxSeqLen: 16, docStride: 4, maxQueryLen: 3))
+        let context = ScalarText("one two three four five six seven eight nine ten eleven twelve thirteen fourteen")
+        // 10 context tokens per window: an answer of 11 words fits in none.
+        let long = MRCExample(id: "long", question: "which words are these?", context: context, answerTexts: [],
+                              answerSpans: [AnswerSpan(text: "", characters: 4..<64)], dataset: "t")
+        let short = MRCExample(id: "short", question: "which?", context: context, answerTexts: [],
+                               answerSpans: [AnswerSpan(text: "ten", characters: 45..<48)], dataset: "t")
+        let unanswerable = MRCExample(id: "none", question: "which?", context: context, answerTexts: [], answerSpans: [],
+                                      isImpossible: true, dataset: "t")
+        let unlabelled = MRCExample(id: "lost", question: "which?", context: context, answerTexts: ["x"], answerSpans: [],
+                                    dataset: "t")
+        let (windows, report) = builder.windows(for: [long, short, unanswerable, unlabelled])
+        XCTAssertEqual(report.examples, 4)
+        XCTAssertEqual(report.truncatedQuestions, 1, "\"which words are these?\" has 5 tokens, 3 are kept")
+        XCTAssertEqual(report.answersLostToTruncation, 1)
+        XCTAssertEqual(report.unlabelledExamples, 1)
+        XCTAssertEqual(report.windows, windows.count)
+        XCTAssertTrue(windows.filter { $0.exampleIndex == 0 }.allSatisfy { $0.label == .outsideWindow && $0.startPosition == 0 })
+        let shortWindows = windows.filter { $0.exampleIndex == 1 }
+        XCTAssertTrue(shortWindows.contains { $0.label == .inWindow })
+        for window in shortWindows where window.label == .inWindow {
+            XCTAssertEqual(window.startPosition, window.endPosition)
+            XCTAssertEqual(window.characterRange(ofToken: window.startPosition), 45..<48)
+            XCTAssertEqual(tokenizer.vocabulary.token(for: window.inputIds[window.startPosition]), "ten")
+        }
+        XCTAssertTrue(windows.filter { $0.exampleIndex == 2 }.allSatisfy { $0.label == .impossible && $0.endPosition == 0 })
+        XCTAssertTrue(windows.filter { $0.exampleIndex == 3 }.allSatisfy { $0.label == .unlabelled })
+        // Every context token has its maximal context in exactly one window.
+        for exampleIndex in 0..<4 {
+            var owners = [Int: Int]()
+            for window in windows where window.exampleIndex == exampleIndex {
+                for (offset, isMax) in window.contextIsMaxContext.enumerated() where isMax {
+                    owners[window.contextTokenStart + offset, default: 0] += 1
+                }
+            }
+            XCTAssertEqual(owners.count, 14)
+            XCTAssertTrue(owners.values.allSatisfy { $0 == 1 })
+        }
+    }
+
     func testSettingsAreValidated() {
         XCTAssertThrowsError(try WindowSettings(maxSeqLen: 600).validate())
         XCTAssertThrowsError(try WindowSettings(maxSeqLen: 64, docStride: 128, maxQueryLen: 64).validate())

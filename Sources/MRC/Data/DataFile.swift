@@ -5,6 +5,7 @@ import Foundation
 /// Foundation on Linux has no gzip codec; rather than link zlib, the system `gzip -dc` decompresses
 /// (MRQA files are a few MB compressed). Its failure becomes a `DataReadError` naming the file.
 public enum DataFile {
+    /// The file's bytes, gunzipped when they are gzip data; errors name the file.
     public static func contents(of url: URL) throws -> Data {
         let data: Data
         do {

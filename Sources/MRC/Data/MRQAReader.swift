@@ -8,10 +8,12 @@ import Foundation
 /// `question_tokens` are optional and not used. Malformed lines or fields throw a `DataReadError`
 /// naming file, line and field; spans outside the context are skipped and reported.
 public enum MRQAReader {
+    /// Reads a `.jsonl` or `.jsonl.gz` file; `dataset` overrides the header's name (default: header, else file stem).
     public static func read(_ url: URL, dataset: String? = nil) throws -> MRCDataset {
         try parse(DataFile.contents(of: url), file: url.path, dataset: dataset, fallbackName: DataFile.stem(of: url))
     }
 
+    /// Parses MRQA lines from `data`; `file` names the source in errors and reports.
     public static func parse(_ data: Data, file: String, dataset: String? = nil,
                              fallbackName: String) throws -> MRCDataset {
         var report = ReadReport(file: file)
@@ -85,21 +87,5 @@ public enum MRQAReader {
         }
         return MRCExample(id: id, qid: qid, question: question, context: context, answerTexts: texts,
                           answerSpans: spans, isImpossible: isImpossible, dataset: dataset)
-    }
-}
-
-/// Reads SQuAD JSON or MRQA jsonl(.gz), choosing by content: a file whose first non-blank byte
-/// opens a JSON object with a `data` array is SQuAD, anything else line-delimited MRQA.
-public enum MRCReader {
-    public static func read(_ url: URL) throws -> MRCDataset {
-        let data = try DataFile.contents(of: url)
-        let name = url.lastPathComponent
-        if name.hasSuffix(".jsonl") || name.hasSuffix(".jsonl.gz") {
-            return try MRQAReader.parse(data, file: url.path, fallbackName: DataFile.stem(of: url))
-        }
-        if name.hasSuffix(".json") || name.hasSuffix(".json.gz") {
-            return try SQuADReader.parse(data, file: url.path, dataset: DataFile.stem(of: url))
-        }
-        throw DataReadError(file: url.path, message: "unknown data format: expected .json (SQuAD) or .jsonl/.jsonl.gz (MRQA)")
     }
 }

@@ -6,10 +6,12 @@ import Foundation
 /// whose `answer_start` does not point at its text in the context is left out of `answerSpans`
 /// (its text stays in `answerTexts` for evaluation) and listed in the `ReadReport`.
 public enum SQuADReader {
+    /// Reads a SQuAD JSON file; the dataset is named `dataset` or after the file.
     public static func read(_ url: URL, dataset: String? = nil) throws -> MRCDataset {
         try parse(DataFile.contents(of: url), file: url.path, dataset: dataset ?? DataFile.stem(of: url))
     }
 
+    /// Parses SQuAD JSON from `data`; `file` names the source in errors and reports.
     public static func parse(_ data: Data, file: String, dataset: String) throws -> MRCDataset {
         let root: JSONRecord
         do {
@@ -63,7 +65,7 @@ public enum SQuADReader {
             if start < 0 || end > context.count {
                 report.skip(.answerSpan, at: "\(qa.location).\(field)",
                             "answer_start \(start) + length puts the answer outside the context (\(context.count) characters)")
-            } else if context.slice(start..<end).unicodeScalars.elementsEqual(text.unicodeScalars) {
+            } else if context.scalars[start..<end].elementsEqual(text.unicodeScalars) {
                 spans.append(AnswerSpan(text: text, characters: start..<end))
             } else {
                 report.skip(.answerSpan, at: "\(qa.location).\(field)",

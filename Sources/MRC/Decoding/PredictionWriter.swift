@@ -32,3 +32,10 @@ public enum PredictionWriter {
         return files.map(\.0)
     }
 }
+
+extension Array where Element == ExamplePrediction {
+    /// Question key → predicted text: the content of `predictions.json`, ready for `DatasetEvaluation`.
+    public var answers: [String: String] {
+        Dictionary(map { ($0.key, $0.text) }, uniquingKeysWith: { first, _ in first })
+    }
+}

@@ -32,7 +32,24 @@ public struct EvaluationReport: Sendable {
 
     /// A readable table: one row per dataset, then the group averages.
     public var table: String {
-        var rows: [[String]] = [["dataset", "format", "EM", "F1", "questions", "unanswered"]]
+        "predictions: \(predictionsFile)\n" + Self.render([Self.header] + rows)
+    }
+
+    /// One table for several predictions files on the same data: a first column names the predictions
+    /// (file name without extension), as in a leaderboard.
+    public static func table(_ reports: [EvaluationReport]) -> String {
+        var rows = [["predictions"] + header]
+        for report in reports {
+            let name = DataFile.stem(of: URL(fileURLWithPath: report.predictionsFile))
+            for (index, row) in report.rows.enumerated() { rows.append([index == 0 ? name : ""] + row) }
+        }
+        return render(rows)
+    }
+
+    static let header = ["dataset", "format", "EM", "F1", "questions", "unanswered"]
+
+    var rows: [[String]] {
+        var rows: [[String]] = []
         for score in datasets {
             rows.append([score.name, score.format.rawValue, Self.percent(score.exactMatch), Self.percent(score.f1),
                          "\(score.count)", "\(score.missing)"])
@@ -53,15 +70,21 @@ public struct EvaluationReport: Sendable {
             rows.append(["\(group.name) macro-average (\(group.datasets.count))", "", Self.percent(group.exactMatch),
                          Self.percent(group.f1), "", ""])
         }
-        let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max()! }
-        var lines = ["predictions: \(predictionsFile)"]
+        return rows
+    }
+
+    /// Columns padded to their widest cell; numbers right-aligned (the last four columns).
+    static func render(_ rows: [[String]]) -> String {
+        let columns = rows[0].count
+        let widths = (0..<columns).map { column in rows.map { $0[column].count }.max()! }
+        var lines: [String] = []
         for (index, row) in rows.enumerated() {
             let cells = row.enumerated().map { column, cell in
-                column == 0 || column == 1
+                column < columns - 4
                     ? cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
                     : String(repeating: " ", count: widths[column] - cell.count) + cell
             }
-            lines.append(cells.joined(separator: "  "))
+            lines.append(cells.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression))
             if index == 0 { lines.append(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")) }
         }
         return lines.joined(separator: "\n")
@@ -103,45 +126,5 @@ public struct EvaluationReport: Sendable {
                                               ("datasets", .array(group.datasets.map { .string($0) }))])))
         }
         return JSONText.object(root).rendered
-    }
-}
-
-/// A minimal JSON writer that keeps key order and prints doubles with round-trip precision.
-public indirect enum JSONText: Sendable {
-    case string(String)
-    case number(Double)
-    case integer(Int)
-    case array([JSONText])
-    case object([(String, JSONText)])
-
-    public var rendered: String {
-        switch self {
-        case .string(let text): return JSONText.quote(text)
-        case .number(let value): return value.isFinite ? "\(value)" : "null"
-        case .integer(let value): return "\(value)"
-        case .array(let items): return "[" + items.map(\.rendered).joined(separator: ", ") + "]"
-        case .object(let fields):
-            return "{" + fields.map { JSONText.quote($0.0) + ": " + $0.1.rendered }.joined(separator: ", ") + "}"
-        }
-    }
-
-    static func quote(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    result += String(format: "\\u%04x", scalar.value)
-                } else {
-                    result.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return result + "\""
     }
 }

@@ -1,0 +1,17 @@
+import Foundation
+
+/// Reads SQuAD JSON or MRQA jsonl(.gz), choosing by file name: `.json` (or `.json.gz`) is SQuAD,
+/// `.jsonl` / `.jsonl.gz` is MRQA.
+public enum MRCReader {
+    /// Reads `url` with `SQuADReader` or `MRQAReader`; the dataset is named after the MRQA header or the file.
+    public static func read(_ url: URL) throws -> MRCDataset {
+        let name = url.lastPathComponent
+        if name.hasSuffix(".jsonl") || name.hasSuffix(".jsonl.gz") {
+            return try MRQAReader.parse(DataFile.contents(of: url), file: url.path, fallbackName: DataFile.stem(of: url))
+        }
+        if name.hasSuffix(".json") || name.hasSuffix(".json.gz") {
+            return try SQuADReader.parse(DataFile.contents(of: url), file: url.path, dataset: DataFile.stem(of: url))
+        }
+        throw DataReadError(file: url.path, message: "unknown data format: expected .json (SQuAD) or .jsonl/.jsonl.gz (MRQA)")
+    }
+}

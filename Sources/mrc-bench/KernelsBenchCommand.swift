@@ -1,0 +1,26 @@
+import ArgumentParser
+import Kernels
+
+/// `mrc-bench kernels`: per-kernel timings at the MiniLM-L6 batch shapes.
+struct KernelsBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kernels",
+        abstract: "Time each kernel at MiniLM-L6 shapes (batch 8 × 384 tokens)."
+    )
+
+    @Option(help: "Worker threads for the kernels and BLAS.")
+    var threads: Int = 2
+
+    @Option(help: "Sequences per batch.")
+    var batch: Int = 8
+
+    @Option(help: "Tokens per sequence.")
+    var seqLen: Int = 384
+
+    func run() throws {
+        Parallelism.workers = threads
+        BLAS.setThreads(threads)
+        print("kernels, \(threads) threads, batch \(batch) x \(seqLen)")
+        for result in KernelBenchmarks.all(batch: batch, seqLen: seqLen) { print(result) }
+    }
+}
