@@ -75,7 +75,7 @@ def main():
         out.loss.backward()
         optimizer.step()
 
-    results = {"engine": f"pytorch {torch.__version__}", "attention": config._attn_implementation,
+    results = {"engine": f"pytorch {torch.__version__}", "attention": model.config._attn_implementation,
                "threads": args.threads, "batch": args.batch, "seq_len": args.seq_len}
     model.eval()  # dropout off
     results["forward"] = timed(forward, args.warmup, args.repeats)

@@ -16,6 +16,8 @@ public let attentionMaskValue: Float = -10_000
 ///   - dropout: dropout on the probabilities (mask index = ((b·heads + h)·seqLen + i)·seqLen + j), nil = off.
 public func attentionForward(out: FloatBuffer, probs: FloatBuffer, qkv: ConstFloatBuffer, keyMask: UnsafePointer<Int32>,
                              batch: Int, seqLen: Int, channels: Int, heads: Int, dropout: Dropout?) {
+    let profileStart = KernelProfile.start()
+    defer { KernelProfile.stop(profileStart, "attentionForward" + (dropout == nil ? "" : " (dropout)"), flops: 4 * Double(batch * seqLen * seqLen * channels)) }
     precondition(channels % heads == 0, "attention: channels \(channels) not divisible by heads \(heads)")
     let T = seqLen, C = channels, D = channels / heads
     let scale = 1 / Float(D).squareRoot()
@@ -32,6 +34,7 @@ public func attentionForward(out: FloatBuffer, probs: FloatBuffer, qkv: ConstFlo
                 let b = pair / heads, h = pair % heads
                 let L = layout.keys[b]
                 let bias = layout.bias + b * T
+                let hasInteriorPadding = layout.hasInteriorPadding[b]
                 let q = qkv + b * T * 3 * C + h * D
                 let k = q + C, v = q + 2 * C
                 let p = probs + pair * T * T
@@ -41,7 +44,11 @@ public func attentionForward(out: FloatBuffer, probs: FloatBuffer, qkv: ConstFlo
                 let dropped = scratch + chunk * scratchPerChunk
                 for i in 0..<T {
                     let row = p + i * T
-                    softmaxRow(out: row, inp: row, bias: bias, hasBias: layout.hasInteriorPadding[b], cols: L)
+                    if hasInteriorPadding {
+                        softmaxRow(out: row, inp: row, bias: bias, cols: L)
+                    } else {
+                        softmaxRow(out: row, inp: row, cols: L)
+                    }
                     if L < T { (row + L).update(repeating: 0, count: T - L) }
                     if let dropout {
                         dropoutRange(out: dropped + i * T, inp: row, accumulateInto: nil, range: 0..<L,
@@ -62,6 +69,8 @@ public func attentionForward(out: FloatBuffer, probs: FloatBuffer, qkv: ConstFlo
 public func attentionBackward(dqkv: FloatBuffer, dout: ConstFloatBuffer, qkv: ConstFloatBuffer, probs: ConstFloatBuffer,
                               keyMask: UnsafePointer<Int32>, batch: Int, seqLen: Int, channels: Int, heads: Int,
                               dropout: Dropout?) {
+    let profileStart = KernelProfile.start()
+    defer { KernelProfile.stop(profileStart, "attentionBackward" + (dropout == nil ? "" : " (dropout)"), flops: 8 * Double(batch * seqLen * seqLen * channels)) }
     precondition(channels % heads == 0, "attention: channels \(channels) not divisible by heads \(heads)")
     let T = seqLen, C = channels, D = channels / heads
     let scale = 1 / Float(D).squareRoot()
@@ -86,29 +95,22 @@ public func attentionBackward(dqkv: FloatBuffer, dout: ConstFloatBuffer, qkv: Co
                 let dk = dq + C, dv = dq + 2 * C
                 let g = dout + b * T * C + h * D
                 let p = probs + pair * T * T
-                var weights = p
-                if let dropout {
-                    let dropped = dWeights + T * T
-                    for i in 0..<T {
-                        dropoutRange(out: dropped + i * T, inp: p + i * T, accumulateInto: nil, range: 0..<L,
-                                     dropout: dropout, startIndex: pair * T * T + i * T)
-                    }
-                    weights = UnsafePointer(dropped)
-                }
-                // dv += weightsᵀ · dout (only the L attended keys get gradient)
-                gemm(transA: true, transB: false, m: L, n: D, k: T, alpha: 1, a: weights, lda: T,
-                     b: g, ldb: C, beta: 1, c: dv, ldc: 3 * C)
-                // dWeights = dout · vᵀ, then back through dropout and softmax in place.
+                // dWeights = dout · vᵀ, then back through dropout (the mask hashed once for both the
+                // dropped probabilities and this gradient) and the softmax, row by row in place.
                 gemm(transA: false, transB: true, m: T, n: L, k: D, alpha: 1, a: g, lda: C,
                      b: v, ldb: 3 * C, beta: 0, c: dWeights, ldc: T)
+                let dropped = dWeights + T * T
                 for i in 0..<T {
                     let row = dWeights + i * T
                     if let dropout {
-                        dropoutRange(out: row, inp: row, accumulateInto: nil, range: 0..<L,
-                                     dropout: dropout, startIndex: pair * T * T + i * T)
+                        dropoutRowPair(dropped: dropped + i * T, probs: p + i * T, gradient: row, count: L,
+                                       dropout: dropout, startIndex: pair * T * T + i * T)
                     }
                     softmaxBackwardRow(dinp: row, dout: row, probs: p + i * T, cols: L, accumulate: false)
                 }
+                // dv += weightsᵀ · dout (only the L attended keys get gradient)
+                gemm(transA: true, transB: false, m: L, n: D, k: T, alpha: 1, a: dropout == nil ? p : UnsafePointer(dropped),
+                     lda: T, b: g, ldb: C, beta: 1, c: dv, ldc: 3 * C)
                 // dq += scale · dScores · k ; dk += scale · dScoresᵀ · q
                 gemm(transA: false, transB: false, m: T, n: D, k: L, alpha: scale, a: dWeights, lda: T,
                      b: k, ldb: 3 * C, beta: 1, c: dq, ldc: 3 * C)

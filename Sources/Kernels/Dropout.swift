@@ -59,7 +59,7 @@ func mix32(_ value: UInt32) -> UInt32 {
     return x
 }
 
-@inline(__always)
+@_transparent
 func mix32(_ value: SIMD16<UInt32>) -> SIMD16<UInt32> {
     var x = value
     x ^= x &>> 16; x &*= 0x7FEB_352D
@@ -77,11 +77,15 @@ let dropoutParallelThreshold = 300_000
 /// `out[i] = keeps(startIndex + i) ? inp[i] / (1 - p) : 0`. `out` may equal `inp`. `startIndex`
 /// places this buffer inside a larger dropout site (mask indices must stay below 2³²).
 public func dropoutForward(out: FloatBuffer, inp: ConstFloatBuffer, count: Int, dropout: Dropout, startIndex: Int = 0) {
+    let profileStart = KernelProfile.start()
+    defer { KernelProfile.stop(profileStart, "dropoutForward") }
     applyDropoutMask(out: out, inp: inp, accumulateInto: nil, count: count, dropout: dropout, startIndex: startIndex)
 }
 
 /// `dinp[i] += keeps(startIndex + i) ? dout[i] / (1 - p) : 0` (the same mask as the forward).
 public func dropoutBackward(dinp: FloatBuffer, dout: ConstFloatBuffer, count: Int, dropout: Dropout, startIndex: Int = 0) {
+    let profileStart = KernelProfile.start()
+    defer { KernelProfile.stop(profileStart, "dropoutBackward") }
     applyDropoutMask(out: dinp, inp: dout, accumulateInto: dinp, count: count, dropout: dropout, startIndex: startIndex)
 }
 
@@ -111,6 +115,35 @@ func dropoutRange(out: FloatBuffer, inp: ConstFloatBuffer, accumulateInto acc: F
         v.replace(with: 0, where: hash .< threshold)
         if let acc { v += n == 16 ? load16(acc + i) : loadPartial(acc + i, count: n, fill: 0) }
         if n == 16 { store16(out + i, v) } else { storePartial(out + i, v, count: n) }
+        i += 16
+    }
+}
+
+/// The same mask applied to two rows at once (attention backward): `dropped = mask ⊙ probs · scale`
+/// and `gradient = mask ⊙ gradient · scale` in place, hashing each index once.
+@inline(__always)
+func dropoutRowPair(dropped: FloatBuffer, probs: ConstFloatBuffer, gradient: FloatBuffer, count: Int,
+                    dropout: Dropout, startIndex: Int) {
+    let (k1, k2) = dropout.keys
+    let k1v = SIMD16<UInt32>(repeating: k1), k2v = SIMD16<UInt32>(repeating: k2)
+    let threshold = SIMD16<UInt32>(repeating: dropout.dropThreshold)
+    let scale = Vec16(repeating: dropout.keepScale)
+    var i = 0
+    while i < count {
+        let n = min(16, count - i)
+        let index = SIMD16<UInt32>(repeating: UInt32(truncatingIfNeeded: startIndex + i)) &+ laneIndices
+        let dropped16 = mix32(mix32(index ^ k1v) &+ k2v) .< threshold
+        var p = (n == 16 ? load16(probs + i) : loadPartial(probs + i, count: n, fill: 0)) * scale
+        var g = (n == 16 ? load16(gradient + i) : loadPartial(gradient + i, count: n, fill: 0)) * scale
+        p.replace(with: 0, where: dropped16)
+        g.replace(with: 0, where: dropped16)
+        if n == 16 {
+            store16(dropped + i, p)
+            store16(gradient + i, g)
+        } else {
+            storePartial(dropped + i, p, count: n)
+            storePartial(gradient + i, g, count: n)
+        }
         i += 16
     }
 }

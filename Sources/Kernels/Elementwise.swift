@@ -3,6 +3,8 @@ let memoryParallelThreshold = 1_000_000
 
 /// Residual add: `out = a + b`. `out` may equal `a` or `b`.
 public func addForward(out: FloatBuffer, a: ConstFloatBuffer, b: ConstFloatBuffer, count: Int) {
+    let profileStart = KernelProfile.start()
+    defer { KernelProfile.stop(profileStart, "addForward") }
     parallelElements(count: count, minimumWork: memoryParallelThreshold) { range in
         var i = range.lowerBound
         while i + 16 <= range.upperBound { store16(out + i, load16(a + i) + load16(b + i)); i += 16 }
@@ -12,6 +14,8 @@ public func addForward(out: FloatBuffer, a: ConstFloatBuffer, b: ConstFloatBuffe
 
 /// Residual add backward: `da += dout`, `db += dout` (each when non-nil).
 public func addBackward(da: FloatBuffer?, db: FloatBuffer?, dout: ConstFloatBuffer, count: Int) {
+    let profileStart = KernelProfile.start()
+    defer { KernelProfile.stop(profileStart, "addBackward") }
     for target in [da, db] {
         guard let target else { continue }
         parallelElements(count: count, minimumWork: memoryParallelThreshold) { range in
@@ -23,6 +27,8 @@ public func addBackward(da: FloatBuffer?, db: FloatBuffer?, dout: ConstFloatBuff
 /// Embedding gather: `out[i] = table[ids[i]]`.
 /// - Parameters: out [count, channels], ids [count] in `0..<rows of table`, table [vocab, channels].
 public func embeddingForward(out: FloatBuffer, ids: UnsafePointer<Int32>, table: ConstFloatBuffer, count: Int, channels: Int) {
+    let profileStart = KernelProfile.start()
+    defer { KernelProfile.stop(profileStart, "embeddingForward") }
     for i in 0..<count {
         let id = Int(ids[i])
         precondition(id >= 0, "embeddingForward: negative id \(id) at \(i)")
@@ -32,6 +38,8 @@ public func embeddingForward(out: FloatBuffer, ids: UnsafePointer<Int32>, table:
 
 /// Embedding scatter-add: `dtable[ids[i]] += dout[i]` (repeated ids accumulate).
 public func embeddingBackward(dtable: FloatBuffer, ids: UnsafePointer<Int32>, dout: ConstFloatBuffer, count: Int, channels: Int) {
+    let profileStart = KernelProfile.start()
+    defer { KernelProfile.stop(profileStart, "embeddingBackward") }
     for i in 0..<count {
         let id = Int(ids[i])
         precondition(id >= 0, "embeddingBackward: negative id \(id) at \(i)")

@@ -3,6 +3,8 @@ let geluParallelThreshold = 200_000
 
 /// Exact (erf) GELU, Hugging Face "gelu": `out = 0.5 x (1 + erf(x / √2))`. `out` may equal `inp`.
 public func geluForward(out: FloatBuffer, inp: ConstFloatBuffer, count: Int) {
+    let profileStart = KernelProfile.start()
+    defer { KernelProfile.stop(profileStart, "geluForward") }
     parallelElements(count: count, minimumWork: geluParallelThreshold) { range in
         var i = range.lowerBound
         while i + 16 <= range.upperBound {
@@ -16,6 +18,8 @@ public func geluForward(out: FloatBuffer, inp: ConstFloatBuffer, count: Int) {
 
 /// GELU backward: `dinp += dout * (Φ(x) + x φ(x))` with Φ the normal CDF and φ its density.
 public func geluBackward(dinp: FloatBuffer, inp: ConstFloatBuffer, dout: ConstFloatBuffer, count: Int) {
+    let profileStart = KernelProfile.start()
+    defer { KernelProfile.stop(profileStart, "geluBackward") }
     parallelElements(count: count, minimumWork: geluParallelThreshold) { range in
         var i = range.lowerBound
         while i + 16 <= range.upperBound {
@@ -32,12 +36,12 @@ public func geluBackward(dinp: FloatBuffer, inp: ConstFloatBuffer, dout: ConstFl
     }
 }
 
-@inline(__always)
+@_transparent
 func geluVector(_ x: Vec16) -> Vec16 {
     0.5 * x * (1 + verf(x * 0.707_106_781_186_547_6))
 }
 
-@inline(__always)
+@_transparent
 func geluDerivative(_ x: Vec16) -> Vec16 {
     let cdf = 0.5 * (1 + verf(x * 0.707_106_781_186_547_6))
     let pdf = 0.398_942_280_401_432_7 * vexp(-0.5 * x * x)

@@ -12,6 +12,7 @@ public func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Floa
                  beta: Float, c: FloatBuffer, ldc: Int) {
     if m == 0 || n == 0 { return }
     #if canImport(Accelerate) || canImport(CBLAS)
+    BLAS.ensureKernels()
     cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     #else

@@ -20,16 +20,29 @@ public enum KernelBenchmarks {
         }
     }
 
+    /// What `time` measures: wall-clock seconds, or the CPU seconds of the whole process divided by
+    /// the number of workers (steadier than wall time on a machine shared with other jobs).
+    nonisolated(unsafe) public static var measuresCPUTime = false
+
     /// Best of `repeats` timings of `body` after one warm-up call.
     public static func time(repeats: Int = 5, _ body: () -> Void) -> Double {
         body()
         var best = Double.infinity
         for _ in 0..<repeats {
-            let start = DispatchTime.now().uptimeNanoseconds
+            let start = now()
             body()
-            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+            best = min(best, now() - start)
         }
         return best
+    }
+
+    static func now() -> Double {
+        if measuresCPUTime {
+            var spec = timespec()
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &spec)
+            return (Double(spec.tv_sec) + Double(spec.tv_nsec) * 1e-9) / Double(max(1, Parallelism.workers))
+        }
+        return Double(DispatchTime.now().uptimeNanoseconds) * 1e-9
     }
 
     /// sgemm rate at a linear layer's shape (rows × inFeatures → outFeatures), forward layout.

@@ -7,6 +7,8 @@ let layerNormParallelThreshold = 200_000
 public func layerNormForward(out: FloatBuffer, mean: FloatBuffer, rstd: FloatBuffer, inp: ConstFloatBuffer,
                              weight: ConstFloatBuffer, bias: ConstFloatBuffer,
                              rows: Int, channels: Int, eps: Float) {
+    let profileStart = KernelProfile.start()
+    defer { KernelProfile.stop(profileStart, "layerNormForward") }
     parallelFor(count: rows, minimumWork: max(1, layerNormParallelThreshold / max(1, channels))) { rowRange in
         for r in rowRange {
             let x = inp + r * channels
@@ -39,6 +41,8 @@ public func layerNormForward(out: FloatBuffer, mean: FloatBuffer, rstd: FloatBuf
 public func layerNormBackward(dinp: FloatBuffer, dweight: FloatBuffer, dbias: FloatBuffer,
                               dout: ConstFloatBuffer, inp: ConstFloatBuffer, weight: ConstFloatBuffer,
                               mean: ConstFloatBuffer, rstd: ConstFloatBuffer, rows: Int, channels: Int) {
+    let profileStart = KernelProfile.start()
+    defer { KernelProfile.stop(profileStart, "layerNormBackward") }
     let minimumRows = max(1, layerNormParallelThreshold / max(1, channels))
     let chunks = parallelChunkCount(count: rows, minimumWork: minimumRows)
     // Per-chunk partial sums of dweight | dbias, added to the caller's buffers at the end.

@@ -3,6 +3,8 @@
 ///   bias [outFeatures] or nil.
 public func matmulForward(out: FloatBuffer, inp: ConstFloatBuffer, weight: ConstFloatBuffer,
                           bias: ConstFloatBuffer?, rows: Int, inFeatures: Int, outFeatures: Int) {
+    let profileStart = KernelProfile.start()
+    defer { KernelProfile.stop(profileStart, "matmulForward \(rows)x\(inFeatures)->\(outFeatures)", flops: 2 * Double(rows * inFeatures * outFeatures)) }
     var beta: Float = 0
     if let bias {
         for r in 0..<rows { (out + r * outFeatures).update(from: bias, count: outFeatures) }
@@ -17,6 +19,8 @@ public func matmulForward(out: FloatBuffer, inp: ConstFloatBuffer, weight: Const
 public func matmulBackward(dinp: FloatBuffer?, dweight: FloatBuffer?, dbias: FloatBuffer?,
                            dout: ConstFloatBuffer, inp: ConstFloatBuffer, weight: ConstFloatBuffer,
                            rows: Int, inFeatures: Int, outFeatures: Int) {
+    let profileStart = KernelProfile.start()
+    defer { KernelProfile.stop(profileStart, "matmulBackward \(rows)x\(inFeatures)->\(outFeatures)", flops: Double((dinp == nil ? 0 : 2) + (dweight == nil ? 0 : 2)) * Double(rows * inFeatures * outFeatures)) }
     if let dinp {
         gemm(transA: false, transB: false, m: rows, n: inFeatures, k: outFeatures, alpha: 1,
              a: dout, lda: outFeatures, b: weight, ldb: inFeatures, beta: 1, c: dinp, ldc: inFeatures)

@@ -1,9 +1,4 @@
 import Foundation
-#if canImport(Accelerate)
-import Accelerate
-#elseif canImport(CBLAS)
-import CBLAS
-#endif
 
 /// An unsafe pointer that may cross into `DispatchQueue.concurrentPerform` closures. The kernels
 /// guarantee that concurrent workers touch disjoint ranges, which the type system cannot see.
@@ -78,32 +73,4 @@ func parallelElements(count: Int, minimumWork: Int, _ body: (Range<Int>) -> Void
 struct UncheckedSendable<Value>: @unchecked Sendable {
     @usableFromInline let value: Value
     @usableFromInline init(_ value: Value) { self.value = value }
-}
-
-/// BLAS thread control. OpenBLAS runs many small matmuls erratically on 2 threads, so attention
-/// runs its (batch, head) loop on `Parallelism.workers` workers with single-threaded BLAS inside.
-public enum BLAS {
-    /// Sets the number of threads BLAS uses for one call (no-op where the BLAS has no such control).
-    public static func setThreads(_ count: Int) {
-        #if !canImport(Accelerate) && canImport(CBLAS)
-        openblas_set_num_threads(Int32(max(1, count)))
-        #endif
-    }
-
-    /// The number of threads BLAS currently uses for one call (1 where it cannot be asked).
-    public static var threads: Int {
-        #if !canImport(Accelerate) && canImport(CBLAS)
-        return Int(openblas_get_num_threads())
-        #else
-        return 1
-        #endif
-    }
-
-    /// Runs `body` with BLAS single-threaded, restoring the previous thread count afterwards.
-    public static func singleThreaded<R>(_ body: () throws -> R) rethrows -> R {
-        let previous = threads
-        if previous != 1 { setThreads(1) }
-        defer { if previous != 1 { setThreads(previous) } }
-        return try body()
-    }
 }

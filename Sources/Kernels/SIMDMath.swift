@@ -6,23 +6,23 @@
 /// 16 floats, the SIMD width of every elementwise kernel.
 public typealias Vec16 = SIMD16<Float>
 
-@inline(__always) @usableFromInline
+@_transparent @usableFromInline
 func load16(_ p: UnsafePointer<Float>) -> Vec16 {
     UnsafeRawPointer(p).loadUnaligned(as: Vec16.self)
 }
 
-@inline(__always) @usableFromInline
+@_transparent @usableFromInline
 func load16(_ p: UnsafeMutablePointer<Float>) -> Vec16 {
     UnsafeRawPointer(p).loadUnaligned(as: Vec16.self)
 }
 
-@inline(__always) @usableFromInline
+@_transparent @usableFromInline
 func store16(_ p: UnsafeMutablePointer<Float>, _ v: Vec16) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vec16.self)
 }
 
 /// Loads `count` (< 16) floats, filling the other lanes with `fill`.
-@inline(__always) @usableFromInline
+@_transparent @usableFromInline
 func loadPartial(_ p: UnsafePointer<Float>, count: Int, fill: Float) -> Vec16 {
     var v = Vec16(repeating: fill)
     for i in 0..<count { v[i] = p[i] }
@@ -30,13 +30,13 @@ func loadPartial(_ p: UnsafePointer<Float>, count: Int, fill: Float) -> Vec16 {
 }
 
 /// Stores the first `count` (< 16) lanes of `v`.
-@inline(__always) @usableFromInline
+@_transparent @usableFromInline
 func storePartial(_ p: UnsafeMutablePointer<Float>, _ v: Vec16, count: Int) {
     for i in 0..<count { p[i] = v[i] }
 }
 
 /// Lane-wise maximum without `pointwiseMax` (slow at baseline x86-64).
-@inline(__always) @usableFromInline
+@_transparent @usableFromInline
 func vmax(_ a: Vec16, _ b: Vec16) -> Vec16 {
     var r = a
     r.replace(with: b, where: b .> a)
@@ -44,7 +44,7 @@ func vmax(_ a: Vec16, _ b: Vec16) -> Vec16 {
 }
 
 /// e^x per lane; relative error ≈ 1.2e-7 for x in [-87.3, 88.7]; below that 0, above it clamped.
-@inline(__always) @usableFromInline
+@_transparent @usableFromInline
 func vexp(_ input: Vec16) -> Vec16 {
     var x = input
     x.replace(with: 88.7, where: x .> 88.7)
@@ -74,7 +74,7 @@ func vexp(_ input: Vec16) -> Vec16 {
 
 /// erf(x) per lane: odd rational approximation x·P(x²)/Q(x²) on [-4, 4] (erf is ±1 to float
 /// precision outside), max absolute error ≈ 5e-7 against libm erf.
-@inline(__always) @usableFromInline
+@_transparent @usableFromInline
 func verf(_ input: Vec16) -> Vec16 {
     var x = input
     x.replace(with: 4, where: x .> 4)
@@ -96,21 +96,26 @@ func verf(_ input: Vec16) -> Vec16 {
     return p / q
 }
 
-/// Sum of the 16 lanes.
-@inline(__always) @usableFromInline
-func hsum(_ v: Vec16) -> Float { v.sum() }
+/// Sum of the 16 lanes by halving (the generic `SIMD.sum()` is an out-of-line loop).
+@_transparent @usableFromInline
+func hsum(_ v: Vec16) -> Float {
+    let a = v.lowHalf + v.highHalf
+    let b = a.lowHalf + a.highHalf
+    let c = b.lowHalf + b.highHalf
+    return c[0] + c[1]
+}
 
-/// Maximum of the 16 lanes.
-@inline(__always) @usableFromInline
+/// Maximum of the 16 lanes by halving.
+@_transparent @usableFromInline
 func hmax(_ v: Vec16) -> Float {
     let a = vmax(v.lowHalf, v.highHalf)
-    var m = a[0]
-    for i in 1..<8 where a[i] > m { m = a[i] }
-    return m
+    let b = vmax(a.lowHalf, a.highHalf)
+    let c = vmax(b.lowHalf, b.highHalf)
+    return c[0] > c[1] ? c[0] : c[1]
 }
 
 @inline(__always) @usableFromInline
-func vmax(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+func vmax<V: SIMD>(_ a: V, _ b: V) -> V where V.Scalar == Float {
     var r = a
     r.replace(with: b, where: b .> a)
     return r

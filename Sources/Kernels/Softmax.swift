@@ -7,6 +7,8 @@ let softmaxParallelThreshold = 200_000
 /// `out` may equal `inp`. A row whose entries are all masked to the same large negative value
 /// (e.g. -1e4) comes out uniform, as in PyTorch.
 public func softmaxForward(out: FloatBuffer, inp: ConstFloatBuffer, rows: Int, cols: Int) {
+    let profileStart = KernelProfile.start()
+    defer { KernelProfile.stop(profileStart, "softmaxForward") }
     parallelFor(count: rows, minimumWork: max(1, softmaxParallelThreshold / max(1, cols))) { rowRange in
         for r in rowRange { softmaxRow(out: out + r * cols, inp: inp + r * cols, cols: cols) }
     }
@@ -39,40 +41,27 @@ public func softmaxBackward(dinp: FloatBuffer, dout: ConstFloatBuffer, probs: Co
 }
 
 /// One softmax row (max, exp and sum, scale), 16 lanes at a time; the tail is padded with -∞.
+/// `y` may equal `x`.
 @inline(__always)
 func softmaxRow(out y: FloatBuffer, inp x: ConstFloatBuffer, cols: Int) {
-    softmaxRow(out: y, inp: x, bias: x, hasBias: false, cols: cols)
-}
-
-/// One softmax row of `x + bias` (`bias` is read only when `hasBias`; it carries the additive
-/// attention mask, so that masking costs no extra pass).
-@inline(__always)
-func softmaxRow(out y: FloatBuffer, inp x: ConstFloatBuffer, bias: ConstFloatBuffer, hasBias: Bool, cols: Int) {
     let full = cols & ~15
     let rest = cols - full
     let lowest = -Float.greatestFiniteMagnitude
-    @inline(__always) func input(_ c: Int) -> Vec16 {
-        hasBias ? load16(x + c) + load16(bias + c) : load16(x + c)
-    }
-    @inline(__always) func inputTail() -> Vec16 {
-        hasBias ? loadPartial(x + full, count: rest, fill: lowest) + loadPartial(bias + full, count: rest, fill: 0)
-                : loadPartial(x + full, count: rest, fill: lowest)
-    }
     var mv = Vec16(repeating: lowest)
     var c = 0
-    while c < full { mv = vmax(mv, input(c)); c += 16 }
-    if rest > 0 { mv = vmax(mv, inputTail()) }
+    while c < full { mv = vmax(mv, load16(x + c)); c += 16 }
+    if rest > 0 { mv = vmax(mv, loadPartial(x + full, count: rest, fill: lowest)) }
     let m = Vec16(repeating: hmax(mv))
     var sum = Vec16()
     c = 0
     while c < full {
-        let e = vexp(input(c) - m)
+        let e = vexp(load16(x + c) - m)
         sum += e
         store16(y + c, e)
         c += 16
     }
     if rest > 0 {
-        let e = vexp(inputTail() - m)
+        let e = vexp(loadPartial(x + full, count: rest, fill: lowest) - m)
         sum += e
         storePartial(y + full, e, count: rest)
     }
@@ -80,6 +69,15 @@ func softmaxRow(out y: FloatBuffer, inp x: ConstFloatBuffer, bias: ConstFloatBuf
     c = 0
     while c < full { store16(y + c, load16(y + c) * inv); c += 16 }
     if rest > 0 { storePartial(y + full, loadPartial(y + full, count: rest, fill: 0) * inv, count: rest) }
+}
+
+/// One softmax row of `x + bias` (the additive attention mask), in place in `y`; `y` may equal `x`.
+@inline(__always)
+func softmaxRow(out y: FloatBuffer, inp x: ConstFloatBuffer, bias: ConstFloatBuffer, cols: Int) {
+    var c = 0
+    while c + 16 <= cols { store16(y + c, load16(x + c) + load16(bias + c)); c += 16 }
+    while c < cols { y[c] = x[c] + bias[c]; c += 1 }
+    softmaxRow(out: y, inp: y, cols: cols)
 }
 
 /// One row of the softmax backward; writes (`accumulate == false`) or adds into `dinp`.

@@ -17,10 +17,14 @@ struct KernelsBenchCommand: ParsableCommand {
     @Option(help: "Tokens per sequence.")
     var seqLen: Int = 384
 
+    @Flag(help: "Measure process CPU time per worker instead of wall time (for a busy machine).")
+    var cpuTime = false
+
     func run() throws {
+        KernelBenchmarks.measuresCPUTime = cpuTime
         Parallelism.workers = threads
         BLAS.setThreads(threads)
-        print("kernels, \(threads) threads, batch \(batch) x \(seqLen)")
+        print("kernels, \(threads) threads, batch \(batch) x \(seqLen), OpenBLAS kernels \(BLAS.coreName ?? "n/a")")
         for result in KernelBenchmarks.all(batch: batch, seqLen: seqLen) { print(result) }
     }
 }

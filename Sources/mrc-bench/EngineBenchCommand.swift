@@ -1,0 +1,165 @@
+import ArgumentParser
+import Checkpoint
+import Foundation
+import Kernels
+import Model
+import Training
+
+/// `mrc-bench engine`: the Swift side of the PyTorch comparison (scripts/bench_pytorch.py is the twin):
+/// MiniLM-L6 with a span head, forward / forward+backward (dropout off) / AdamW training step (dropout on).
+struct EngineBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "engine",
+        abstract: "Time the BERT engine: forward, forward+backward, training step; print JSON."
+    )
+
+    @Option(help: "Model directory (all-MiniLM-L6-v2; `bash scripts/minilm-dir`).")
+    var model: String
+
+    @Option(help: "Worker threads for the kernels and BLAS.")
+    var threads: Int = 2
+
+    @Option(help: "Sequences per batch.")
+    var batch: Int = 8
+
+    @Option(help: "Tokens per sequence.")
+    var seqLen: Int = 384
+
+    @Option(help: "Untimed runs before timing each phase.")
+    var warmup: Int = 1
+
+    @Option(help: "Timed runs of each phase.")
+    var repeats: Int = 5
+
+    @Option(parsing: .upToNextOption, help: "Phases to time: forward, forward_backward, train_step.")
+    var phases: [String] = ["forward", "forward_backward", "train_step"]
+
+    @Flag(help: "Also time every kernel call of forward+backward (a per-kernel table on stderr and in the JSON).")
+    var profile = false
+
+    func run() throws {
+        Parallelism.workers = threads
+        BLAS.setThreads(threads)
+        let loaded = try ModelDirectory.load(URL(fileURLWithPath: model), spanHead: .initialiseIfMissing(seed: 0))
+        let bert = loaded.model
+        let config = bert.config
+        let inputs = try EncoderBatch(batch: batch, seqLen: seqLen,
+                                      inputIds: benchInputIds(batch: batch, seqLen: seqLen, vocab: config.vocabSize))
+        let starts = (0..<batch).map { Int32((7 * $0) % seqLen) }
+        let ends = (0..<batch).map { Int32((7 * $0 + 5) % seqLen) }
+        let segments = try ParameterSegments(tensors: bert.layout.entries.map { ($0.name, $0.range, $0.decays) },
+                                             total: bert.parameters.count)
+        let optimizer = AdamW(segments: segments)
+
+        var results: [String: Any] = ["engine": "swift mrc-distill", "threads": threads, "batch": batch, "seq_len": seqLen,
+                                      "blas": BLAS.coreName.map { "OpenBLAS \($0)" } ?? "system BLAS"]
+        let sgemm = KernelBenchmarks.sgemm(rows: batch * seqLen, inFeatures: config.hiddenSize,
+                                           outFeatures: config.intermediateSize)
+        results["sgemm_gflops"] = sgemm.flops / sgemm.seconds / 1e9
+        results["forward_gflop"] = forwardFlops(config) / 1e9
+        if phases.contains("forward") {
+            results["forward"] = try timed { _ = try bert.forward(inputs) }
+        }
+        if phases.contains("forward_backward") {
+            results["forward_backward"] = try timed {
+                _ = try bert.spanLossStep(inputs, startPositions: starts, endPositions: ends)
+            }
+        }
+        var step: UInt64 = 0
+        if phases.contains("train_step") {
+            results["train_step"] = try timed {
+                step += 1
+                bert.zeroGradients()
+                _ = try bert.spanLossStep(inputs, startPositions: starts, endPositions: ends, dropoutSeed: step)
+                optimizer.update(parameters: bert.parameters.pointer, gradients: bert.gradients.pointer, learningRate: 3e-5)
+            }
+        }
+        if profile {
+            results["profile"] = try profileForwardBackward {
+                _ = try bert.spanLossStep(inputs, startPositions: starts, endPositions: ends)
+            }
+        }
+        results["peak_rss_mb"] = peakResidentMegabytes()
+        let json = try JSONSerialization.data(withJSONObject: results, options: [.sortedKeys])
+        print(String(decoding: json, as: UTF8.self))
+    }
+
+    /// Per-kernel time of `repeats` runs of `body` (after one untimed run), as JSON rows; prints a table
+    /// to stderr.
+    func profileForwardBackward(_ body: () throws -> Void) rethrows -> [[String: Any]] {
+        try body()
+        KernelProfile.reset()
+        KernelProfile.enabled = true
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<repeats { try body() }
+        let total = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 / Double(repeats)
+        KernelProfile.enabled = false
+        var rows: [[String: Any]] = []
+        var table = String(format: "forward+backward %.3f s per run; per kernel (ms per run, share, GFLOP/s):\n", total)
+        var counted = 0.0
+        for entry in KernelProfile.report {
+            let seconds = entry.seconds / Double(repeats)
+            counted += seconds
+            let gflops = entry.flops > 0 ? entry.flops / entry.seconds / 1e9 : 0
+            rows.append(["name": entry.name, "calls": entry.calls / repeats, "ms": seconds * 1e3, "gflops": gflops])
+            table += "  " + entry.name.padding(toLength: 44, withPad: " ", startingAt: 0)
+            table += String(format: " %4d calls %9.2f ms %5.1f%%", entry.calls / repeats, seconds * 1e3, 100 * seconds / total)
+            table += gflops > 0 ? String(format: " %7.1f\n", gflops) : "\n"
+        }
+        table += "  " + "outside kernels".padding(toLength: 44, withPad: " ", startingAt: 0)
+        table += String(format: "            %9.2f ms %5.1f%%\n", (total - counted) * 1e3, 100 * (total - counted) / total)
+        FileHandle.standardError.write(Data(table.utf8))
+        rows.append(["name": "outside kernels", "calls": 0, "ms": (total - counted) * 1e3, "gflops": 0])
+        return rows
+    }
+
+    /// Best and median seconds of `repeats` runs after `warmup` runs.
+    func timed(_ body: () throws -> Void) rethrows -> [String: Any] {
+        for _ in 0..<warmup { try body() }
+        var runs: [Double] = []
+        for _ in 0..<repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try body()
+            runs.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+        }
+        let sorted = runs.sorted()
+        return ["best": sorted[0], "median": sorted[sorted.count / 2], "runs": runs]
+    }
+
+    /// Multiply-adds × 2 of one forward: per token and layer the four linear layers and the two
+    /// attention products (scores and weighted values); embeddings and elementwise work are not counted.
+    func forwardFlops(_ config: BertConfig) -> Double {
+        let C = Double(config.hiddenSize), I = Double(config.intermediateSize), T = Double(seqLen)
+        let linear: Double = 2 * (4 * C * C + 2 * C * I)
+        let attention: Double = 4 * T * C
+        let tokens = Double(batch * seqLen)
+        let spanHead: Double = 2 * 2 * C
+        return tokens * (Double(config.numHiddenLayers) * (linear + attention) + spanHead)
+    }
+}
+
+/// Deterministic token ids, the same formula as scripts/bench_pytorch.py: [CLS] … [SEP].
+func benchInputIds(batch: Int, seqLen: Int, vocab: Int) -> [Int32] {
+    var ids: [Int32] = []
+    for b in 0..<batch {
+        for t in 0..<seqLen {
+            ids.append(t == 0 ? 101 : t == seqLen - 1 ? 102 : Int32((b * 7919 + t * 104_729) % (vocab - 1000) + 1000))
+        }
+    }
+    return ids
+}
+
+/// This process's peak resident memory (ru_maxrss, kilobytes on Linux) in megabytes.
+func peakResidentMegabytes() -> Double {
+    var usage = rusage()
+    #if canImport(Glibc)
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    #else
+    getrusage(RUSAGE_SELF, &usage)
+    #endif
+    #if canImport(Darwin)
+    return Double(usage.ru_maxrss) / 1_048_576  // bytes on Darwin
+    #else
+    return Double(usage.ru_maxrss) / 1024
+    #endif
+}

@@ -1,0 +1,24 @@
+import XCTest
+@testable import Kernels
+
+final class BLASTests: XCTestCase {
+    /// OpenBLAS must not run its generic SSE3 kernels on a CPU with AVX2/AVX-512 (3.7× slower).
+    func testOpenBLASUsesKernelsForThisCPU() throws {
+        var random = TestRandom(seed: 80)
+        let a = TestBuffer(normal: 64, &random), b = TestBuffer(normal: 64, &random), c = TestBuffer(count: 64)
+        gemm(transA: false, transB: false, m: 8, n: 8, k: 8, alpha: 1, a: a.c, lda: 8, b: b.c, ldb: 8, beta: 0, c: c.p, ldc: 8)
+        guard let core = BLAS.coreName else { return }  // not OpenBLAS: nothing to check
+        if let override = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] {
+            XCTAssertEqual(core.lowercased(), override.lowercased(), "OPENBLAS_CORETYPE must be respected")
+        } else if let wanted = BLAS.coreForThisCPU() {
+            XCTAssertFalse(["Prescott", "Core2", "Nehalem"].contains(core),
+                           "OpenBLAS runs generic \(core) kernels on a CPU that supports \(wanted)")
+        }
+    }
+
+    func testSingleThreadedRestoresTheThreadCount() {
+        BLAS.setThreads(2)
+        BLAS.singleThreaded { XCTAssertEqual(BLAS.threads, 1) }
+        XCTAssertEqual(BLAS.threads, BLAS.coreName == nil ? 1 : 2)
+    }
+}
