@@ -115,6 +115,9 @@ public final class Trainer {
             }
         }
         progress.finish()
+        if state.step == startStep, let last = try? MetricsLog.read(metrics.url).last {
+            lastLoss = last.loss  // resumed a finished run: report its last logged loss
+        }
         let final = store.latest?.url ?? store.directory(step: state.step)
         return TrainingSummary(steps: state.step, stepsThisRun: state.step - startStep, tokens: state.tokensSeen,
                                seconds: state.trainingSeconds, finalLoss: lastLoss, checkpoint: final)
