@@ -30,6 +30,10 @@ public final class Trainer {
     public let padId: Int32
     /// Where human-readable messages go (stderr in the CLI).
     public var log: (String) -> Void = { _ in }
+    /// Called inside every step once its gradients exist, before clipping and the update, with the
+    /// step's number (1-based). The exact-resume test uses it to hold a run in the middle of a step
+    /// and kill it there (see `FaultInjection`).
+    public var insideStep: ((Int) -> Void)?
 
     public init(model: SpanTrainable, windows: [SpanTrainingWindow], settings: TrainerSettings, outputDirectory: URL,
                 padId: Int32 = 0) throws {
@@ -58,6 +62,7 @@ public final class Trainer {
     /// `resume` is true (from the pretrained weights when there is none).
     public func run(resume: Bool, showProgress: Bool? = nil) throws -> TrainingSummary {
         try FileManager.default.createDirectory(at: store.outputDirectory, withIntermediateDirectories: true)
+        store.removeStaleTemporaries()
         var state = TrainerState(step: 0, epoch: 0, batchInEpoch: 0, totalSteps: totalSteps,
                                  generatorState: Xoshiro256(seed: settings.seed, stream: 0x64726F70).state,
                                  emaUpdates: 0, tokensSeen: 0, trainingSeconds: 0,
@@ -110,6 +115,9 @@ public final class Trainer {
             }
         }
         progress.finish()
+        if state.step == startStep, let last = try? MetricsLog.read(metrics.url).last {
+            lastLoss = last.loss  // resumed a finished run: report its last logged loss
+        }
         let final = store.latest?.url ?? store.directory(step: state.step)
         return TrainingSummary(steps: state.step, stepsThisRun: state.step - startStep, tokens: state.tokensSeen,
                                seconds: state.trainingSeconds, finalLoss: lastLoss, checkpoint: final)
@@ -153,6 +161,7 @@ public final class Trainer {
             let microLoss = try model.accumulateGradients(micro, dropoutSeed: seed, lossScale: Float(share))
             loss += share * microLoss
         }
+        insideStep?(step + 1)
         guard loss.isFinite else {
             throw TrainingError.nonFinite(step: step + 1, what: "the loss (\(loss))", lastCheckpoint: lastCheckpoint?.path)
         }
@@ -165,6 +174,19 @@ public final class Trainer {
         ema?.update(weights: model.parameters)
         return StepOutcome(loss: loss, gradientNorm: norm, learningRate: learningRate,
                            realTokens: microBatches.reduce(0) { $0 + $1.realTokens })
+    }
+
+    /// Writes the trained model into the output directory itself (config.json, model.safetensors,
+    /// vocab.txt, tokenizer_config.json; ema.safetensors with the bias-corrected EMA when kept).
+    /// Every file is written to a temporary name and renamed.
+    public func writeFinalModel() throws {
+        try model.save(to: store.outputDirectory, weights: nil)
+        if let ema {
+            let averaged = UnsafeMutablePointer<Float>.allocate(capacity: model.parameterCount)
+            defer { averaged.deallocate() }
+            try ema.writeAverage(into: averaged)
+            try model.saveWeights(averaged, to: store.outputDirectory.appendingPathComponent("ema.safetensors"))
+        }
     }
 
     private func writeCheckpoint(_ state: TrainerState) throws -> URL {

@@ -11,6 +11,8 @@ struct MRCDistillCommand: AsyncParsableCommand {
             TokenizeCommand.self,
             EvaluateCommand.self,
             FeaturesCommand.self,
+            TrainCommand.self,
+            PredictCommand.self,
         ]
     )
 }

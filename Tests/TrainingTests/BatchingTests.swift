@@ -73,3 +73,27 @@ final class Xoshiro256Tests: XCTestCase {
         XCTAssertEqual(variance, 1, accuracy: 0.01)
     }
 }
+
+final class PreflightTests: XCTestCase {
+    func testLayerParsing() throws {
+        XCTAssertEqual(try Preflight.parseLayers("0,2,4"), [0, 2, 4])
+        XCTAssertThrowsError(try Preflight.parseLayers("0,x"))
+        XCTAssertNoThrow(try Preflight.checkLayers([0, 2, 4], available: 6))
+        XCTAssertThrowsError(try Preflight.checkLayers([2, 0], available: 6))
+        XCTAssertThrowsError(try Preflight.checkLayers([0, 6], available: 6))
+        XCTAssertThrowsError(try Preflight.checkLayers([], available: 6))
+    }
+
+    func testSettingsValidation() {
+        var settings = TrainerSettings()
+        XCTAssertNoThrow(try settings.validate())
+        settings.gradientAccumulation = 32
+        XCTAssertThrowsError(try settings.validate())
+        settings = TrainerSettings()
+        settings.warmupRatio = 1
+        XCTAssertThrowsError(try settings.validate())
+        settings = TrainerSettings()
+        settings.emaDecay = 1
+        XCTAssertThrowsError(try settings.validate())
+    }
+}

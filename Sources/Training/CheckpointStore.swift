@@ -1,41 +1,6 @@
 import Checkpoint
 import Foundation
 
-/// Everything besides the weights that a resumed run needs to continue exactly where a checkpoint
-/// was taken: the position in the data, the step counters, the generator that seeds dropout, and a
-/// fingerprint of the run's settings and data so that a resume with different ones is refused.
-/// Saved as `trainer_state.json`; the optimizer moments and the EMA shadow go beside it in
-/// `optimizer.safetensors` (flat tensors in the parameter buffer's layout).
-public struct TrainerState: Codable, Sendable, Equatable {
-    /// Optimizer updates completed.
-    public var step: Int
-    /// The epoch the next batch belongs to, and that batch's index in the epoch's plan.
-    public var epoch: Int
-    public var batchInEpoch: Int
-    public var totalSteps: Int
-    /// State of the generator that draws each step's dropout seed.
-    public var generatorState: [UInt64]
-    public var emaUpdates: Int
-    /// Real tokens trained on so far, and training wall time so far (for throughput over resumes).
-    public var tokensSeen: Int
-    public var trainingSeconds: Double
-    /// Hash of the settings that must not change across a resume (seed, batch size, learning rate,
-    /// window settings, …) and of the training windows' lengths.
-    public var settingsFingerprint: String
-    public var dataFingerprint: String
-    /// Number of floats in the parameter buffer (the moments' layout).
-    public var parameterCount: Int
-
-    public init(step: Int, epoch: Int, batchInEpoch: Int, totalSteps: Int, generatorState: [UInt64], emaUpdates: Int,
-                tokensSeen: Int, trainingSeconds: Double, settingsFingerprint: String, dataFingerprint: String,
-                parameterCount: Int) {
-        self.step = step; self.epoch = epoch; self.batchInEpoch = batchInEpoch; self.totalSteps = totalSteps
-        self.generatorState = generatorState; self.emaUpdates = emaUpdates; self.tokensSeen = tokensSeen
-        self.trainingSeconds = trainingSeconds; self.settingsFingerprint = settingsFingerprint
-        self.dataFingerprint = dataFingerprint; self.parameterCount = parameterCount
-    }
-}
-
 /// Checkpoint directories of a training run: `OUT/checkpoint-<step>/` in the Hugging Face layout
 /// (config.json, vocab.txt, model.safetensors, ema.safetensors when EMA is on) plus
 /// `optimizer.safetensors` and `trainer_state.json`.
@@ -70,6 +35,14 @@ public struct CheckpointStore: Sendable {
     }
 
     public var latest: (step: Int, url: URL)? { checkpoints().last }
+
+    /// Removes half-written checkpoints a killed run left behind (never published, never read).
+    public func removeStaleTemporaries() {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: outputDirectory.path)) ?? []
+        for name in names where name.hasPrefix(".checkpoint-") && name.contains(".tmp-") {
+            try? FileManager.default.removeItem(at: outputDirectory.appendingPathComponent(name))
+        }
+    }
 
     /// Writes a checkpoint: `writeModelFiles` fills the directory with the Hugging Face files, the
     /// store adds the optimizer tensors and the state, then renames the directory into place.
@@ -138,14 +111,4 @@ public struct CheckpointStore: Sendable {
         let fd = open(url.path, O_RDONLY)
         if fd >= 0 { fsync(fd); close(fd) }
     }
-}
-
-/// FNV-1a, 64 bit, as hex: a stable fingerprint of settings and data (not a security hash).
-public func fingerprint(_ text: String) -> String {
-    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-    for byte in text.utf8 {
-        hash ^= UInt64(byte)
-        hash &*= 0x0000_0100_0000_01B3
-    }
-    return String(hash, radix: 16)
 }

@@ -1,0 +1,101 @@
+import Foundation
+import MRC
+import Model
+import Text
+
+/// The predictions and scores for one data file.
+public struct DatasetPrediction: Sendable {
+    public var dataset: MRCDataset
+    public var predictions: [ExamplePrediction]
+    /// EM/F1 against the file's gold answers (official SQuAD v1.1 / MRQA semantics).
+    public var score: DatasetScore
+    /// predictions.json, nbest_predictions.json (and null_odds.json for SQuAD 2.0).
+    public var files: [URL]
+    public var windows: Int
+    public var seconds: Double
+}
+
+/// Runs a span-QA model over data files: windows, batched forward without dropout (windows of
+/// similar length batched together), the span decoder, the prediction files, and the evaluation.
+public final class Predictor {
+    public let model: BertModel
+    public let builder: WindowBuilder
+    public let decoder: SpanDecoder
+    public let batchSize: Int
+
+    public init(model: BertModel, tokenizer: WordPieceTokenizer, windowSettings: WindowSettings,
+                decoderSettings: SpanDecoderSettings, batchSize: Int = 32) throws {
+        guard batchSize > 0 else { throw TrainingError.invalidArgument("--predict-batch-size must be positive") }
+        self.model = model
+        builder = try WindowBuilder(tokenizer: tokenizer, settings: windowSettings)
+        decoder = SpanDecoder(settings: decoderSettings)
+        self.batchSize = batchSize
+    }
+
+    /// Start/end logits of every window (real tokens only), in the order of `windows`.
+    public func scores(_ windows: [Window]) throws -> [SpanScores] {
+        var result = [SpanScores?](repeating: nil, count: windows.count)
+        let order = windows.indices.sorted { windows[$0].length < windows[$1].length }
+        var start = 0
+        while start < order.count {
+            let members = Array(order[start..<min(order.count, start + batchSize)])
+            let longest = members.map { windows[$0].length }.max()!
+            let width = min(windows[members[0]].inputIds.count, (longest + 7) / 8 * 8)
+            var ids: [Int32] = [], types: [Int32] = [], mask: [Int32] = []
+            ids.reserveCapacity(members.count * width)
+            for index in members {
+                ids += windows[index].inputIds[0..<width]
+                types += windows[index].tokenTypeIds[0..<width]
+                mask += windows[index].attentionMask[0..<width]
+            }
+            let batch = try EncoderBatch(batch: members.count, seqLen: width, inputIds: ids, tokenTypeIds: types, attentionMask: mask)
+            let logits = try model.forward(batch)
+            for (row, index) in members.enumerated() {
+                let range = row * width..<(row * width + windows[index].length)
+                result[index] = SpanScores(startLogits: Array(logits.start[range]), endLogits: Array(logits.end[range]))
+            }
+            start += batchSize
+        }
+        return result.map { $0! }
+    }
+
+    /// Predicts every question of `file` and writes the prediction files into `directory`.
+    public func predict(file: URL, into directory: URL) throws -> DatasetPrediction {
+        let started = Date()
+        let dataset = try MRCReader.read(file)
+        let (windows, _) = builder.windows(for: dataset.examples)
+        let predictions = decoder.decode(examples: dataset.examples, windows: windows, scores: try scores(windows))
+        let files = try PredictionWriter.write(predictions, to: directory)
+        var answers: [String: String] = [:]
+        for prediction in predictions { answers[prediction.key] = prediction.text }
+        let score = DatasetEvaluation.evaluate(dataset, predictions: answers)
+        return DatasetPrediction(dataset: dataset, predictions: predictions, score: score, files: files,
+                                 windows: windows.count, seconds: Date().timeIntervalSince(started))
+    }
+
+    /// Where the predictions of `file` go: `out` itself for a single file, else `out/<file stem>`.
+    public static func directory(for file: URL, among files: [URL], out: URL) -> URL {
+        files.count == 1 ? out : out.appendingPathComponent(DataFile.stem(of: file))
+    }
+}
+
+extension Predictor {
+    /// Predicts every file (into `out`, or `out/<stem>` when there are several), and writes
+    /// `eval.json` with each file's EM/F1 into `out`. Returns the report.
+    public func predictAll(files: [URL], out: URL, log: (String) -> Void = { _ in }) throws -> EvaluationReport {
+        var scores: [DatasetScore] = []
+        for file in files {
+            let result = try predict(file: file, into: Predictor.directory(for: file, among: files, out: out))
+            log(String(format: "%@: %d questions, %d windows in %.1f s: EM %.2f, F1 %.2f", file.lastPathComponent,
+                       result.dataset.examples.count, result.windows, result.seconds, result.score.exactMatch, result.score.f1))
+            scores.append(result.score)
+        }
+        let report = EvaluationReport(predictionsFile: out.path, datasets: scores, groups: [])
+        do {
+            try Data(report.json.utf8).write(to: out.appendingPathComponent("eval.json"), options: .atomic)
+        } catch {
+            throw TrainingError.io("cannot write \(out.appendingPathComponent("eval.json").path): \(error.localizedDescription)")
+        }
+        return report
+    }
+}

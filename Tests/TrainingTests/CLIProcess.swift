@@ -1,0 +1,54 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// Runs the real `mrc-distill` binary (built beside the test bundle) as a subprocess.
+enum CLIProcess {
+    static var binary: URL {
+        // The test runner lives in .build/<configuration>/; so does the CLI executable.
+        let bundle = Bundle.main.bundleURL
+        let candidates = [bundle.deletingLastPathComponent().appendingPathComponent("mrc-distill"),
+                          bundle.appendingPathComponent("mrc-distill"),
+                          URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mrc-distill")]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
+    }
+
+    struct Result { var status: Int32; var stdout: String; var stderr: String }
+
+    /// Starts the CLI with `arguments`; output goes to files in `logDirectory`.
+    static func start(_ arguments: [String], environment: [String: String] = [:], logDirectory: URL,
+                      name: String) throws -> (Process, URL, URL) {
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            XCTFail("\(binary.path) is missing: build the package (swift build) before running the tests")
+            throw CocoaError(.fileNoSuchFile)
+        }
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        let out = logDirectory.appendingPathComponent("\(name).stdout"), err = logDirectory.appendingPathComponent("\(name).stderr")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        FileManager.default.createFile(atPath: err.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        try process.run()
+        return (process, out, err)
+    }
+
+    /// Runs the CLI to completion.
+    static func run(_ arguments: [String], environment: [String: String] = [:], logDirectory: URL, name: String) throws -> Result {
+        let (process, out, err) = try start(arguments, environment: environment, logDirectory: logDirectory, name: name)
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus,
+                      stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+                      stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+    }
+
+    static func temporaryDirectory(_ prefix: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
