@@ -6,7 +6,7 @@ import Model
 import Training
 
 /// `mrc-bench engine`: the Swift side of the PyTorch comparison (scripts/bench_pytorch.py is the twin):
-/// MiniLM-L6 with a span head, forward / forward+backward (dropout off) / AdamW training step (dropout on).
+/// MiniLM-L6 with a span head, inference forward / forward+backward (dropout off) / AdamW training step (dropout on).
 struct EngineBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "engine",
@@ -62,7 +62,7 @@ struct EngineBenchCommand: ParsableCommand {
         results["sgemm_gflops"] = sgemm.flops / sgemm.seconds / 1e9
         results["forward_gflop"] = forwardFlops(config) / 1e9
         if phases.contains("forward") {
-            results["forward"] = try timed { _ = try bert.forward(inputs) }
+            results["forward"] = try timed { _ = try bert.forward(inputs, forTraining: false) }
         }
         if phases.contains("forward_backward") {
             results["forward_backward"] = try timed {
