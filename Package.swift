@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "Checkpoint"),
         .target(name: "Model", dependencies: ["Kernels", "Checkpoint"]),
         .target(name: "Text", dependencies: ["Checkpoint"]),
-        .target(name: "MRC", dependencies: ["Text"]),
+        .target(name: "MRC", dependencies: ["Text", "Checkpoint"]),
         .target(name: "Training", dependencies: ["Kernels", "Model", "Checkpoint", "Text", "MRC"]),
         .executableTarget(
             name: "mrc-distill",

@@ -61,10 +61,10 @@ public struct SafeTensorsWriter: Sendable {
     /// The whole file.
     public func serialized() -> Data {
         var header = "{\"__metadata__\":{"
-        header += metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }.joined(separator: ",")
+        header += metadata.keys.sorted().map { "\(jsonStringLiteral($0)):\(jsonStringLiteral(metadata[$0]!))" }.joined(separator: ",")
         header += "}"
         for entry in entries {
-            header += ",\(jsonString(entry.name)):{\"dtype\":\"\(entry.dtype.rawValue)\",\"shape\":["
+            header += ",\(jsonStringLiteral(entry.name)):{\"dtype\":\"\(entry.dtype.rawValue)\",\"shape\":["
             header += entry.shape.map(String.init).joined(separator: ",")
             header += "],\"data_offsets\":[\(entry.range.lowerBound),\(entry.range.upperBound)]}"
         }
@@ -87,25 +87,4 @@ public struct SafeTensorsWriter: Sendable {
             throw CheckpointError.unwritable(file: url.path, reason: error.localizedDescription)
         }
     }
-}
-
-/// A JSON string literal for `text`.
-func jsonString(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if scalar.value < 0x20 {
-                out += String(format: "\\u%04x", scalar.value)
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-    }
-    return out + "\""
 }

@@ -22,9 +22,7 @@ public func attentionForward(out: FloatBuffer, probs: FloatBuffer?, qkv: ConstFl
         KernelProfile.stop(profileStart, "attentionForward" + (dropout == nil ? "" : " (dropout)"),
                            flops: 4 * Double(batch * seqLen * seqLen * channels))
     }
-    precondition(channels % heads == 0, "attention: channels \(channels) not divisible by heads \(heads)")
-    precondition(dropout == nil || batch * heads * seqLen * seqLen <= 1 << 32,
-                 "attention dropout: \(batch * heads * seqLen * seqLen) mask indices exceed 2^32")
+    checkAttentionShape(batch: batch, seqLen: seqLen, channels: channels, heads: heads, dropout: dropout)
     let T = seqLen, C = channels, D = channels / heads
     let scale = 1 / Float(D).squareRoot()
     let pairs = batch * heads
@@ -91,9 +89,7 @@ public func attentionBackward(dqkv: FloatBuffer, dout: ConstFloatBuffer, qkv: Co
         KernelProfile.stop(profileStart, "attentionBackward" + (dropout == nil ? "" : " (dropout)"),
                            flops: 8 * Double(batch * seqLen * seqLen * channels))
     }
-    precondition(channels % heads == 0, "attention: channels \(channels) not divisible by heads \(heads)")
-    precondition(dropout == nil || batch * heads * seqLen * seqLen <= 1 << 32,
-                 "attention dropout: \(batch * heads * seqLen * seqLen) mask indices exceed 2^32")
+    checkAttentionShape(batch: batch, seqLen: seqLen, channels: channels, heads: heads, dropout: dropout)
     let T = seqLen, C = channels, D = channels / heads
     let scale = 1 / Float(D).squareRoot()
     let pairs = batch * heads
@@ -179,4 +175,12 @@ struct AttentionMask: @unchecked Sendable {
     }
 
     func deallocate() { bias.deallocate() }
+}
+
+/// The shape checks of `attentionForward` and `attentionBackward`: whole heads, and dropout mask
+/// indices that fit the dropout hash's 32-bit index.
+private func checkAttentionShape(batch: Int, seqLen: Int, channels: Int, heads: Int, dropout: Dropout?) {
+    precondition(channels % heads == 0, "attention: channels \(channels) not divisible by heads \(heads)")
+    precondition(dropout == nil || batch * heads * seqLen * seqLen <= 1 << 32,
+                 "attention dropout: \(batch * heads * seqLen * seqLen) mask indices exceed 2^32")
 }

@@ -71,34 +71,29 @@ final class Activations {
         let C = channels, I = intermediate
         let perLayer = 8 * N * C + P + 2 * N * I + 4 * N
         let total = 2 * N * C + 2 * N + layerCount * perLayer + 2 * N + 7 * N * C + 2 * N * I + 2 * N
-        let base = UnsafeMutablePointer<Float>.allocate(capacity: total)
-        base.initialize(repeating: 0, count: total)
-        var cursor = base
-        func take(_ count: Int) -> FloatBuffer {
-            defer { cursor += count }
-            return cursor
-        }
-        embeddingSum = take(N * C)
-        embeddingOutput = take(N * C)
-        embeddingMean = take(N)
-        embeddingRstd = take(N)
+        var carver = ArenaCarver(zeroedCapacity: total)
+        embeddingSum = carver.take(N * C)
+        embeddingOutput = carver.take(N * C)
+        embeddingMean = carver.take(N)
+        embeddingRstd = carver.take(N)
         layers = (0..<layerCount).map { _ in
-            LayerActivations(qkv: take(3 * N * C), probs: take(P), context: take(N * C), residual1: take(N * C),
-                             norm1: take(N * C), norm1Mean: take(N), norm1Rstd: take(N), ffnPre: take(N * I),
-                             ffnAct: take(N * I), residual2: take(N * C), output: take(N * C),
-                             norm2Mean: take(N), norm2Rstd: take(N))
+            LayerActivations(qkv: carver.take(3 * N * C), probs: carver.take(P), context: carver.take(N * C),
+                             residual1: carver.take(N * C), norm1: carver.take(N * C), norm1Mean: carver.take(N),
+                             norm1Rstd: carver.take(N), ffnPre: carver.take(N * I), ffnAct: carver.take(N * I),
+                             residual2: carver.take(N * C), output: carver.take(N * C),
+                             norm2Mean: carver.take(N), norm2Rstd: carver.take(N))
         }
-        spanLogits = take(2 * N)
-        dHidden = take(N * C)
-        dResidual = take(N * C)
-        dDropped = take(N * C)
-        dContext = take(N * C)
-        dQKV = take(3 * N * C)
-        dFFNAct = take(N * I)
-        dFFNPre = take(N * I)
-        dSpanLogits = take(2 * N)
-        precondition(cursor - base == total, "activation arena overflow")
-        arena = base
+        spanLogits = carver.take(2 * N)
+        dHidden = carver.take(N * C)
+        dResidual = carver.take(N * C)
+        dDropped = carver.take(N * C)
+        dContext = carver.take(N * C)
+        dQKV = carver.take(3 * N * C)
+        dFFNAct = carver.take(N * I)
+        dFFNPre = carver.take(N * I)
+        dSpanLogits = carver.take(2 * N)
+        precondition(carver.used == total, "activation arena: \(carver.used) of \(total) floats carved")
+        arena = carver.base
         positionArena = .allocate(capacity: N)
         positionIds = positionArena
         tokenCapacity = N

@@ -28,18 +28,12 @@ final class MLMActivations {
         arena?.deallocate()
         let C = channels, V = vocab
         let total = 6 * M * C + 2 * M + 2 * M * V
-        let base = UnsafeMutablePointer<Float>.allocate(capacity: total)
-        base.initialize(repeating: 0, count: total)
-        var cursor = base
-        func take(_ count: Int) -> FloatBuffer {
-            defer { cursor += count }
-            return cursor
-        }
-        gathered = take(M * C); transformPre = take(M * C); transformAct = take(M * C); normed = take(M * C)
-        mean = take(M); rstd = take(M)
-        logits = take(M * V); dLogits = take(M * V)
-        dA = take(M * C); dB = take(M * C)
-        arena = base
+        var carver = ArenaCarver(zeroedCapacity: total)
+        gathered = carver.take(M * C); transformPre = carver.take(M * C); transformAct = carver.take(M * C); normed = carver.take(M * C)
+        mean = carver.take(M); rstd = carver.take(M)
+        logits = carver.take(M * V); dLogits = carver.take(M * V)
+        dA = carver.take(M * C); dB = carver.take(M * C)
+        arena = carver.base
         capacity = M
     }
 }

@@ -16,14 +16,7 @@ struct EngineBenchCommand: ParsableCommand {
     @Option(help: "Model directory (all-MiniLM-L6-v2; `bash scripts/minilm-dir`).")
     var model: String
 
-    @Option(help: "Worker threads for the kernels and BLAS.")
-    var threads: Int = 2
-
-    @Option(help: "Sequences per batch.")
-    var batch: Int = 8
-
-    @Option(help: "Tokens per sequence.")
-    var seqLen: Int = 384
+    @OptionGroup var shape: BenchShapeOptions
 
     @Option(help: "Untimed runs before timing each phase.")
     var warmup: Int = 1
@@ -42,22 +35,23 @@ struct EngineBenchCommand: ParsableCommand {
 
     func run() throws {
         Parallelism.splitsMatmuls = !blasThreads
-        Parallelism.workers = threads
-        BLAS.setThreads(threads)
+        shape.applyThreads()
         let loaded = try ModelDirectory.load(URL(fileURLWithPath: model), spanHead: .initialiseIfMissing(seed: 0))
         let bert = loaded.model
         let config = bert.config
-        let inputs = try EncoderBatch(batch: batch, seqLen: seqLen,
-                                      inputIds: benchInputIds(batch: batch, seqLen: seqLen, vocab: config.vocabSize))
-        let starts = (0..<batch).map { Int32((7 * $0) % seqLen) }
-        let ends = (0..<batch).map { Int32((7 * $0 + 5) % seqLen) }
+        let inputs = try EncoderBatch(batch: shape.batch, seqLen: shape.seqLen,
+                                      inputIds: benchInputIds(batch: shape.batch, seqLen: shape.seqLen,
+                                                              vocab: config.vocabSize))
+        let starts = (0..<shape.batch).map { Int32((7 * $0) % shape.seqLen) }
+        let ends = (0..<shape.batch).map { Int32((7 * $0 + 5) % shape.seqLen) }
         let segments = try ParameterSegments(tensors: bert.layout.entries.map { ($0.name, $0.range, $0.decays) },
                                              total: bert.parameters.count)
         let optimizer = AdamW(segments: segments)
 
-        var results: [String: Any] = ["engine": "swift mrc-distill", "threads": threads, "batch": batch, "seq_len": seqLen,
+        var results: [String: Any] = ["engine": "swift mrc-distill", "threads": shape.threads,
+                                      "batch": shape.batch, "seq_len": shape.seqLen,
                                       "blas": BLAS.coreName.map { "OpenBLAS \($0)" } ?? "system BLAS"]
-        let sgemm = KernelBenchmarks.sgemm(rows: batch * seqLen, inFeatures: config.hiddenSize,
+        let sgemm = KernelBenchmarks.sgemm(rows: shape.batch * shape.seqLen, inFeatures: config.hiddenSize,
                                            outFeatures: config.intermediateSize)
         results["sgemm_gflops"] = sgemm.flops / sgemm.seconds / 1e9
         results["forward_gflop"] = forwardFlops(config) / 1e9
@@ -133,10 +127,10 @@ struct EngineBenchCommand: ParsableCommand {
     /// Multiply-adds × 2 of one forward: per token and layer the four linear layers and the two
     /// attention products (scores and weighted values); embeddings and elementwise work are not counted.
     func forwardFlops(_ config: BertConfig) -> Double {
-        let C = Double(config.hiddenSize), I = Double(config.intermediateSize), T = Double(seqLen)
+        let C = Double(config.hiddenSize), I = Double(config.intermediateSize), T = Double(shape.seqLen)
         let linear: Double = 2 * (4 * C * C + 2 * C * I)
         let attention: Double = 4 * T * C
-        let tokens = Double(batch * seqLen)
+        let tokens = Double(shape.batch * shape.seqLen)
         let spanHead: Double = 2 * 2 * C
         return tokens * (Double(config.numHiddenLayers) * (linear + attention) + spanHead)
     }

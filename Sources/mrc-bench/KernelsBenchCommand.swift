@@ -8,14 +8,7 @@ struct KernelsBenchCommand: ParsableCommand {
         abstract: "Time each kernel at MiniLM-L6 shapes (batch 8 × 384 tokens)."
     )
 
-    @Option(help: "Worker threads for the kernels and BLAS.")
-    var threads: Int = 2
-
-    @Option(help: "Sequences per batch.")
-    var batch: Int = 8
-
-    @Option(help: "Tokens per sequence.")
-    var seqLen: Int = 384
+    @OptionGroup var shape: BenchShapeOptions
 
     @Option(help: "Only kernels whose name contains this.")
     var only: String?
@@ -25,9 +18,8 @@ struct KernelsBenchCommand: ParsableCommand {
 
     func run() throws {
         KernelBenchmarks.measuresCPUTime = cpuTime
-        Parallelism.workers = threads
-        BLAS.setThreads(threads)
-        print("kernels, \(threads) threads, batch \(batch) x \(seqLen), OpenBLAS kernels \(BLAS.coreName ?? "n/a")")
-        for result in KernelBenchmarks.all(batch: batch, seqLen: seqLen, matching: only) { print(result) }
+        shape.applyThreads()
+        print("kernels, \(shape.threads) threads, batch \(shape.batch) x \(shape.seqLen), OpenBLAS kernels \(BLAS.coreName ?? "n/a")")
+        for result in KernelBenchmarks.all(batch: shape.batch, seqLen: shape.seqLen, matching: only) { print(result) }
     }
 }

@@ -1,3 +1,4 @@
+import Checkpoint
 import Foundation
 
 /// A minimal JSON writer that keeps key order and prints doubles with round-trip precision.
@@ -10,32 +11,12 @@ public indirect enum JSONText: Sendable {
 
     public var rendered: String {
         switch self {
-        case .string(let text): return JSONText.quote(text)
+        case .string(let text): return jsonStringLiteral(text)
         case .number(let value): return value.isFinite ? "\(value)" : "null"
         case .integer(let value): return "\(value)"
         case .array(let items): return "[" + items.map(\.rendered).joined(separator: ", ") + "]"
         case .object(let fields):
-            return "{" + fields.map { JSONText.quote($0.0) + ": " + $0.1.rendered }.joined(separator: ", ") + "}"
+            return "{" + fields.map { jsonStringLiteral($0.0) + ": " + $0.1.rendered }.joined(separator: ", ") + "}"
         }
-    }
-
-    static func quote(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    result += String(format: "\\u%04x", scalar.value)
-                } else {
-                    result.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return result + "\""
     }
 }
