@@ -12,8 +12,9 @@ build: setup
 	swift build $(RELEASE)
 
 # Tests run optimised: the parity tests push real data and a real model through the kernels.
+# The suite is XCTest only; Swift Testing is off so the runner does not close on an empty second run.
 test: setup
-	swift test $(RELEASE) -Xswiftc -enable-testing
+	swift test $(RELEASE) -Xswiftc -enable-testing --disable-swift-testing
 
 demo: build
 	bash scripts/demo

@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "Kernels", dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))]),
         .target(name: "Checkpoint"),
         .target(name: "Model", dependencies: ["Kernels", "Checkpoint"]),
-        .target(name: "Text"),
+        .target(name: "Text", dependencies: ["Checkpoint"]),
         .target(name: "MRC", dependencies: ["Text"]),
         .target(name: "Training", dependencies: ["Kernels", "Model", "Checkpoint", "Text", "MRC"]),
         .executableTarget(
@@ -48,8 +48,8 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "TestSupport"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Checkpoint", "Kernels", "Text", "TestSupport"]),
-        .testTarget(name: "TextTests", dependencies: ["Text", "TestSupport"]),
-        .testTarget(name: "MRCTests", dependencies: ["MRC", "Text", "TestSupport"]),
+        .testTarget(name: "TextTests", dependencies: ["Text", "Checkpoint", "TestSupport"]),
+        .testTarget(name: "MRCTests", dependencies: ["MRC", "Text", "Checkpoint", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Kernels", "TestSupport"]),
     ]
 )

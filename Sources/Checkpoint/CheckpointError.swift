@@ -12,6 +12,8 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible, Sendable
     case unexpectedTensor(file: String, tensor: String)
     case invalidConfig(file: String, field: String, reason: String)
     case invalidVocabulary(file: String, line: Int, reason: String)
+    /// A special token that BERT inputs need (`[UNK]`, `[CLS]`, …) is not in the vocabulary.
+    case missingSpecialToken(file: String, token: String)
     case unwritable(file: String, reason: String)
 
     public var description: String {
@@ -34,6 +36,8 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible, Sendable
             return "\(file): field '\(field)': \(reason)"
         case let .invalidVocabulary(file, line, reason):
             return "\(file): line \(line): \(reason)"
+        case let .missingSpecialToken(file, token):
+            return "\(file): the vocabulary lacks the special token \(token)"
         case let .unwritable(file, reason):
             return "\(file): cannot write: \(reason)"
         }

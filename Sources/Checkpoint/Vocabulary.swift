@@ -1,51 +1,100 @@
 import Foundation
 
-/// A WordPiece vocab.txt: one token per line, the line number (from 0) is the token id.
+/// A BERT WordPiece vocabulary: `vocab.txt` with one token per line, the line index (from 0) being
+/// the token id. The one reader of vocab.txt, for the tokenizer and for model directories alike.
+///
+/// Reading follows Hugging Face `tokenizers` (`WordPiece::read_file`): the file is split into
+/// lines at `\n`, and trailing Unicode `White_Space` (the `\r` of CRLF included) is not part of a
+/// token. Where `tokenizers` lets a token that appears twice silently take the later id (leaving
+/// the earlier id without a token), this reader rejects the file with an error naming both lines.
+/// The special tokens `[PAD]`, `[UNK]`, `[CLS]`, `[SEP]` and `[MASK]` must be present.
 public struct Vocabulary: Equatable, Sendable {
     /// Tokens by id.
     public let tokens: [String]
     /// Ids by token.
     public let ids: [String: Int32]
 
-    /// Builds a vocabulary from tokens in id order; duplicates are an error naming `source` and the line.
+    public let padId: Int32
+    public let unkId: Int32
+    public let clsId: Int32
+    public let sepId: Int32
+    public let maskId: Int32
+
+    public static let padToken = "[PAD]"
+    public static let unkToken = "[UNK]"
+    public static let clsToken = "[CLS]"
+    public static let sepToken = "[SEP]"
+    public static let maskToken = "[MASK]"
+
+    /// Builds a vocabulary from tokens in id order. `source` names where they came from in errors,
+    /// which give 1-based line numbers (token id + 1).
     public init(tokens: [String], source: String = "<vocabulary>") throws {
-        var ids: [String: Int32] = [:]
-        ids.reserveCapacity(tokens.count)
+        guard !tokens.isEmpty else {
+            throw CheckpointError.invalidVocabulary(file: source, line: 1, reason: "no tokens")
+        }
+        var ids = [String: Int32](minimumCapacity: tokens.count)
         for (index, token) in tokens.enumerated() {
             if let first = ids[token] {
-                throw CheckpointError.invalidVocabulary(file: source, line: index + 1,
-                                                        reason: "token '\(token)' repeats line \(first + 1)")
+                throw CheckpointError.invalidVocabulary(
+                    file: source, line: index + 1,
+                    reason: "token '\(token)' repeats line \(first + 1) (ids would be ambiguous)")
             }
-            if token.contains("\n") || token.contains("\r") {
+            if token.unicodeScalars.contains(where: { $0 == "\n" || $0 == "\r" }) {
                 throw CheckpointError.invalidVocabulary(file: source, line: index + 1, reason: "token contains a line break")
             }
             ids[token] = Int32(index)
         }
+        func special(_ token: String) throws -> Int32 {
+            guard let id = ids[token] else { throw CheckpointError.missingSpecialToken(file: source, token: token) }
+            return id
+        }
         self.tokens = tokens
         self.ids = ids
+        self.padId = try special(Self.padToken)
+        self.unkId = try special(Self.unkToken)
+        self.clsId = try special(Self.clsToken)
+        self.sepId = try special(Self.sepToken)
+        self.maskId = try special(Self.maskToken)
     }
 
-    /// Reads vocab.txt (UTF-8; `\n` or `\r\n` line ends; a final line end is optional).
+    /// Reads `vocab.txt` (UTF-8; LF or CRLF line ends; a final line end is optional).
     public init(contentsOf url: URL) throws {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
             throw CheckpointError.unreadable(file: url.path, reason: error.localizedDescription)
         }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw CheckpointError.invalidVocabulary(file: url.path, line: 1, reason: "not UTF-8")
+        // Split the bytes, not Characters: as a Character, "\r\n" is one grapheme.
+        var lines: [String] = []
+        for (index, bytes) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
+            guard var token = String(validating: bytes, as: UTF8.self) else {
+                throw CheckpointError.invalidVocabulary(file: url.path, line: index + 1, reason: "not valid UTF-8")
+            }
+            // Rust's `str::trim_end`, which `tokenizers` applies to every line, drops Unicode White_Space.
+            while let last = token.unicodeScalars.last, last.properties.isWhitespace {
+                token.unicodeScalars.removeLast()
+            }
+            lines.append(token)
         }
-        // Split on scalars: as Characters, "\r\n" is one grapheme and would not split on "\n".
-        var lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-            String(line.last == "\r" ? line.dropLast() : line[...])
-        }
-        if lines.last == "" { lines.removeLast() }
-        guard !lines.isEmpty else { throw CheckpointError.invalidVocabulary(file: url.path, line: 1, reason: "empty vocabulary") }
+        // The line end after the last token does not start another token.
+        if lines.last == "", data.last == UInt8(ascii: "\n") || data.isEmpty { lines.removeLast() }
         try self.init(tokens: lines, source: url.path)
     }
 
+    /// Number of tokens.
     public var count: Int { tokens.count }
 
-    /// Writes one token per line, each ending with `\n`.
+    /// The id of `token`, or nil when it is not in the vocabulary.
+    public func id(for token: String) -> Int32? { ids[token] }
+
+    /// The token with id `id`, or nil when `id` is out of range.
+    public func token(for id: Int32) -> String? {
+        id >= 0 && Int(id) < tokens.count ? tokens[Int(id)] : nil
+    }
+
+    /// Writes one token per line, each ending with `\n`; `init(contentsOf:)` reads it back unchanged
+    /// (tokens with trailing whitespace excepted: vocab.txt cannot hold them).
     public func write(to url: URL) throws {
         do {
             try Data(tokens.map { $0 + "\n" }.joined().utf8).write(to: url, options: .atomic)
@@ -53,4 +102,6 @@ public struct Vocabulary: Equatable, Sendable {
             throw CheckpointError.unwritable(file: url.path, reason: error.localizedDescription)
         }
     }
+
+    public static func == (lhs: Vocabulary, rhs: Vocabulary) -> Bool { lhs.tokens == rhs.tokens }
 }

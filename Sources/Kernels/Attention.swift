@@ -10,26 +10,38 @@ public let attentionMaskValue: Float = -10_000
 /// exactly 0 in float (e^-1e4 underflows), so the matmuls skip them; the result is the same.
 /// - Parameters:
 ///   - out: [batch, seqLen, channels], heads side by side (head h at columns h·d ..< (h+1)·d).
-///   - probs: [batch, heads, seqLen, seqLen], the softmax saved for the backward.
+///   - probs: [batch, heads, seqLen, seqLen], the softmax saved for the backward; nil for inference,
+///     which then skips writing it (56 MB per layer at batch 8 × 384, 12 heads: ~15% of this kernel).
 ///   - qkv: [batch, seqLen, 3·channels], per token q | k | v.
 ///   - keyMask: [batch, seqLen], 1 = real token, 0 = padding (gets `attentionMaskValue`).
 ///   - dropout: dropout on the probabilities (mask index = ((b·heads + h)·seqLen + i)·seqLen + j), nil = off.
-public func attentionForward(out: FloatBuffer, probs: FloatBuffer, qkv: ConstFloatBuffer, keyMask: UnsafePointer<Int32>,
+public func attentionForward(out: FloatBuffer, probs: FloatBuffer?, qkv: ConstFloatBuffer, keyMask: UnsafePointer<Int32>,
                              batch: Int, seqLen: Int, channels: Int, heads: Int, dropout: Dropout?) {
     let profileStart = KernelProfile.start()
-    defer { KernelProfile.stop(profileStart, "attentionForward" + (dropout == nil ? "" : " (dropout)"), flops: 4 * Double(batch * seqLen * seqLen * channels)) }
+    defer {
+        KernelProfile.stop(profileStart, "attentionForward" + (dropout == nil ? "" : " (dropout)"),
+                           flops: 4 * Double(batch * seqLen * seqLen * channels))
+    }
     precondition(channels % heads == 0, "attention: channels \(channels) not divisible by heads \(heads)")
+    precondition(dropout == nil || batch * heads * seqLen * seqLen <= 1 << 32,
+                 "attention dropout: \(batch * heads * seqLen * seqLen) mask indices exceed 2^32")
     let T = seqLen, C = channels, D = channels / heads
     let scale = 1 / Float(D).squareRoot()
     let pairs = batch * heads
     let layout = AttentionMask(keyMask: keyMask, batch: batch, seqLen: seqLen)
     defer { layout.deallocate() }
     let chunks = parallelChunkCount(count: pairs, minimumWork: 2)
-    let scratchPerChunk = dropout == nil ? 0 : T * T
+    // Per chunk: the raw scores [T, S] and, with dropout, the dropped probabilities [T, T]. The
+    // scores' row stride S ≠ T keeps OpenBLAS from clearing them with one large memset (its beta = 0
+    // path), which glibc does with non-temporal stores that push the block out of cache.
+    let S = scoreStride(T)
+    let scratchPerChunk = T * S + (dropout == nil ? 0 : T * T)
     let scratch = FloatBuffer.allocate(capacity: max(1, chunks * scratchPerChunk))
     defer { scratch.deallocate() }
     BLAS.singleThreaded {
         parallelChunks(count: pairs, minimumWork: 2) { chunk, pairRange in
+            let scores = scratch + chunk * scratchPerChunk
+            let dropped = scores + T * S
             for pair in pairRange {
                 let b = pair / heads, h = pair % heads
                 let L = layout.keys[b]
@@ -37,31 +49,36 @@ public func attentionForward(out: FloatBuffer, probs: FloatBuffer, qkv: ConstFlo
                 let hasInteriorPadding = layout.hasInteriorPadding[b]
                 let q = qkv + b * T * 3 * C + h * D
                 let k = q + C, v = q + 2 * C
-                let p = probs + pair * T * T
+                // Without saved probabilities the softmax runs in place in the scores (stride S).
+                let p = probs.map { $0 + pair * T * T } ?? scores
+                let pStride = probs == nil ? S : T
                 gemm(transA: false, transB: true, m: T, n: L, k: D, alpha: scale, a: q, lda: 3 * C,
-                     b: k, ldb: 3 * C, beta: 0, c: p, ldc: T)
-                var weights = UnsafePointer(p)
-                let dropped = scratch + chunk * scratchPerChunk
+                     b: k, ldb: 3 * C, beta: 0, c: scores, ldc: S)
                 for i in 0..<T {
-                    let row = p + i * T
+                    let row = p + i * pStride
                     if hasInteriorPadding {
-                        softmaxRow(out: row, inp: row, bias: bias, cols: L)
+                        softmaxRow(out: row, inp: scores + i * S, bias: bias, cols: L)
                     } else {
-                        softmaxRow(out: row, inp: row, cols: L)
+                        softmaxRow(out: row, inp: scores + i * S, cols: L)
                     }
-                    if L < T { (row + L).update(repeating: 0, count: T - L) }
+                    if L < T && probs != nil { (row + L).update(repeating: 0, count: T - L) }
                     if let dropout {
                         dropoutRange(out: dropped + i * T, inp: row, accumulateInto: nil, range: 0..<L,
                                      dropout: dropout, startIndex: pair * T * T + i * T)
                     }
                 }
-                if dropout != nil { weights = UnsafePointer(dropped) }
-                gemm(transA: false, transB: false, m: T, n: D, k: L, alpha: 1, a: weights, lda: T,
+                gemm(transA: false, transB: false, m: T, n: D, k: L, alpha: 1,
+                     a: dropout == nil ? UnsafePointer(p) : UnsafePointer(dropped), lda: dropout == nil ? pStride : T,
                      b: v, ldb: 3 * C, beta: 0, c: out + b * T * C + h * D, ldc: C)
             }
         }
     }
 }
+
+/// Row stride of the score blocks in scratch memory: the sequence length plus 16 floats (see
+/// `attentionForward`).
+@inline(__always)
+func scoreStride(_ seqLen: Int) -> Int { seqLen + 16 }
 
 /// Attention backward; accumulates into `dqkv` [batch, seqLen, 3·channels] (q | k | v per token).
 /// Needs the forward's `probs` and the same `dropout` (its mask is recomputed).
@@ -70,17 +87,23 @@ public func attentionBackward(dqkv: FloatBuffer, dout: ConstFloatBuffer, qkv: Co
                               keyMask: UnsafePointer<Int32>, batch: Int, seqLen: Int, channels: Int, heads: Int,
                               dropout: Dropout?) {
     let profileStart = KernelProfile.start()
-    defer { KernelProfile.stop(profileStart, "attentionBackward" + (dropout == nil ? "" : " (dropout)"), flops: 8 * Double(batch * seqLen * seqLen * channels)) }
+    defer {
+        KernelProfile.stop(profileStart, "attentionBackward" + (dropout == nil ? "" : " (dropout)"),
+                           flops: 8 * Double(batch * seqLen * seqLen * channels))
+    }
     precondition(channels % heads == 0, "attention: channels \(channels) not divisible by heads \(heads)")
+    precondition(dropout == nil || batch * heads * seqLen * seqLen <= 1 << 32,
+                 "attention dropout: \(batch * heads * seqLen * seqLen) mask indices exceed 2^32")
     let T = seqLen, C = channels, D = channels / heads
     let scale = 1 / Float(D).squareRoot()
     let pairs = batch * heads
     let layout = AttentionMask(keyMask: keyMask, batch: batch, seqLen: seqLen)
     defer { layout.deallocate() }
     let chunks = parallelChunkCount(count: pairs, minimumWork: 2)
-    // Per chunk: dWeights [T, T] (gradient of the post-dropout probabilities, then of the scores)
-    // and, with dropout, the dropped probabilities [T, T].
-    let scratchPerChunk = (dropout == nil ? 1 : 2) * T * T
+    // Per chunk: dWeights [T, S] (gradient of the post-dropout probabilities, then of the scores)
+    // and, with dropout, the dropped probabilities [T, S]; S ≠ T as in the forward.
+    let S = scoreStride(T)
+    let scratchPerChunk = (dropout == nil ? 1 : 2) * T * S
     let scratch = FloatBuffer.allocate(capacity: max(1, chunks * scratchPerChunk))
     defer { scratch.deallocate() }
     BLAS.singleThreaded {
@@ -98,23 +121,28 @@ public func attentionBackward(dqkv: FloatBuffer, dout: ConstFloatBuffer, qkv: Co
                 // dWeights = dout · vᵀ, then back through dropout (the mask hashed once for both the
                 // dropped probabilities and this gradient) and the softmax, row by row in place.
                 gemm(transA: false, transB: true, m: T, n: L, k: D, alpha: 1, a: g, lda: C,
-                     b: v, ldb: 3 * C, beta: 0, c: dWeights, ldc: T)
-                let dropped = dWeights + T * T
+                     b: v, ldb: 3 * C, beta: 0, c: dWeights, ldc: S)
+                let dropped = dWeights + T * S
                 for i in 0..<T {
-                    let row = dWeights + i * T
+                    let row = dWeights + i * S
                     if let dropout {
-                        dropoutRowPair(dropped: dropped + i * T, probs: p + i * T, gradient: row, count: L,
+                        dropoutRowPair(dropped: dropped + i * S, probs: p + i * T, gradient: row, count: L,
                                        dropout: dropout, startIndex: pair * T * T + i * T)
                     }
                     softmaxBackwardRow(dinp: row, dout: row, probs: p + i * T, cols: L, accumulate: false)
                 }
                 // dv += weightsᵀ · dout (only the L attended keys get gradient)
-                gemm(transA: true, transB: false, m: L, n: D, k: T, alpha: 1, a: dropout == nil ? p : UnsafePointer(dropped),
-                     lda: T, b: g, ldb: C, beta: 1, c: dv, ldc: 3 * C)
+                if dropout == nil {
+                    gemm(transA: true, transB: false, m: L, n: D, k: T, alpha: 1, a: p, lda: T,
+                         b: g, ldb: C, beta: 1, c: dv, ldc: 3 * C)
+                } else {
+                    gemm(transA: true, transB: false, m: L, n: D, k: T, alpha: 1, a: dropped, lda: S,
+                         b: g, ldb: C, beta: 1, c: dv, ldc: 3 * C)
+                }
                 // dq += scale · dScores · k ; dk += scale · dScoresᵀ · q
-                gemm(transA: false, transB: false, m: T, n: D, k: L, alpha: scale, a: dWeights, lda: T,
+                gemm(transA: false, transB: false, m: T, n: D, k: L, alpha: scale, a: dWeights, lda: S,
                      b: k, ldb: 3 * C, beta: 1, c: dq, ldc: 3 * C)
-                gemm(transA: true, transB: false, m: L, n: D, k: T, alpha: scale, a: dWeights, lda: T,
+                gemm(transA: true, transB: false, m: L, n: D, k: T, alpha: scale, a: dWeights, lda: S,
                      b: q, ldb: 3 * C, beta: 1, c: dk, ldc: 3 * C)
             }
         }

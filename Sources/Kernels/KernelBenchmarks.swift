@@ -70,63 +70,65 @@ public enum KernelBenchmarks {
                       flops: 2 * Double(m * n * k * calls))
     }
 
-    /// All kernels at the MiniLM-L6 shapes of a batch (batch × seqLen tokens, hidden, FFN, heads).
-    public static func all(batch: Int = 8, seqLen: Int = 384, hidden: Int = 384, ffn: Int = 1536, heads: Int = 12) -> [Result] {
-        let tokens = batch * seqLen
+    /// All kernels at the MiniLM-L6 shapes of a batch (batch × seqLen tokens, hidden, FFN, heads);
+    /// `matching` selects kernels by a substring of their name (nil = all).
+    public static func all(batch: Int = 8, seqLen: Int = 384, hidden: Int = 384, ffn: Int = 1536, heads: Int = 12,
+                           matching filter: String? = nil) -> [Result] {
         var results: [Result] = []
-        results.append(sgemm(rows: tokens, inFeatures: hidden, outFeatures: 3 * hidden))
-        results.append(sgemm(rows: tokens, inFeatures: hidden, outFeatures: ffn))
-        results.append(sgemm(rows: tokens, inFeatures: ffn, outFeatures: hidden))
-        let d = hidden / heads
-        results.append(gemmShape(transB: true, m: seqLen, n: seqLen, k: d, calls: 24))
-        results.append(gemmShape(transB: false, m: seqLen, n: d, k: seqLen, calls: 24))
-        results.append(gemmShape(transA: true, transB: false, m: seqLen, n: d, k: seqLen, calls: 24))
+        func measure(_ name: String, elements: Int = 0, flops: Double = 0, _ body: () -> Void) {
+            guard filter.map({ name.contains($0) }) ?? true else { return }
+            results.append(Result(name: name, seconds: time(body), elements: elements, flops: flops))
+        }
+        let tokens = batch * seqLen, d = hidden / heads
+        for (inF, outF) in [(hidden, 3 * hidden), (hidden, ffn), (ffn, hidden)] where filter.map({ "sgemm".contains($0) }) ?? true {
+            results.append(sgemm(rows: tokens, inFeatures: inF, outFeatures: outF))
+        }
+        for (transA, transB, m, n, k) in [(false, true, seqLen, seqLen, d), (false, false, seqLen, d, seqLen),
+                                          (true, false, seqLen, d, seqLen)] where filter.map({ "gemm".contains($0) }) ?? true {
+            results.append(gemmShape(transA: transA, transB: transB, m: m, n: n, k: k, calls: 24))
+        }
 
         let big = tokens * ffn
         let a = filled(big), b = filled(big), c = filled(big)
         defer { a.deallocate(); b.deallocate(); c.deallocate() }
-        results.append(Result(name: "geluForward \(tokens)x\(ffn)", seconds: time { geluForward(out: b, inp: a, count: big) },
-                              elements: big, flops: 0))
-        results.append(Result(name: "geluBackward \(tokens)x\(ffn)",
-                              seconds: time { geluBackward(dinp: c, inp: a, dout: b, count: big) }, elements: big, flops: 0))
+        measure("geluForward \(tokens)x\(ffn)", elements: big) { geluForward(out: b, inp: a, count: big) }
+        measure("geluBackward \(tokens)x\(ffn)", elements: big) { geluBackward(dinp: c, inp: a, dout: b, count: big) }
         let dropout = Dropout(probability: 0.1, seed: 1, stream: 2)
-        results.append(Result(name: "dropoutForward \(tokens)x\(ffn)",
-                              seconds: time { dropoutForward(out: b, inp: a, count: big, dropout: dropout) }, elements: big, flops: 0))
+        measure("dropoutForward \(tokens)x\(ffn)", elements: big) { dropoutForward(out: b, inp: a, count: big, dropout: dropout) }
 
         let small = tokens * hidden
         let mean = filled(tokens), rstd = filled(tokens), weight = filled(hidden), bias = filled(hidden)
         let dweight = filled(hidden), dbias = filled(hidden)
         defer { mean.deallocate(); rstd.deallocate(); weight.deallocate(); bias.deallocate(); dweight.deallocate(); dbias.deallocate() }
-        results.append(Result(name: "layerNormForward \(tokens)x\(hidden)", seconds: time {
+        measure("layerNormForward \(tokens)x\(hidden)", elements: small) {
             layerNormForward(out: b, mean: mean, rstd: rstd, inp: a, weight: weight, bias: bias, rows: tokens, channels: hidden, eps: 1e-12)
-        }, elements: small, flops: 0))
-        results.append(Result(name: "layerNormBackward \(tokens)x\(hidden)", seconds: time {
+        }
+        measure("layerNormBackward \(tokens)x\(hidden)", elements: small) {
             layerNormBackward(dinp: c, dweight: dweight, dbias: dbias, dout: b, inp: a, weight: weight, mean: mean, rstd: rstd,
                               rows: tokens, channels: hidden)
-        }, elements: small, flops: 0))
-        results.append(Result(name: "addForward \(tokens)x\(hidden)", seconds: time { addForward(out: c, a: a, b: b, count: small) },
-                              elements: small, flops: 0))
+        }
+        measure("addForward \(tokens)x\(hidden)", elements: small) { addForward(out: c, a: a, b: b, count: small) }
 
         let scores = batch * heads * seqLen * seqLen
         let probs = filled(scores), qkv = filled(tokens * 3 * hidden), dqkv = filled(tokens * 3 * hidden)
         defer { probs.deallocate(); qkv.deallocate(); dqkv.deallocate() }
-        results.append(Result(name: "softmaxForward \(batch * heads * seqLen)x\(seqLen)",
-                              seconds: time { softmaxForward(out: probs, inp: probs, rows: batch * heads * seqLen, cols: seqLen) },
-                              elements: scores, flops: 0))
+        measure("softmaxForward \(batch * heads * seqLen)x\(seqLen)", elements: scores) {
+            softmaxForward(out: probs, inp: probs, rows: batch * heads * seqLen, cols: seqLen)
+        }
         let mask = UnsafeMutablePointer<Int32>.allocate(capacity: tokens)
         defer { mask.deallocate() }
         mask.initialize(repeating: 1, count: tokens)  // no padding: the FLOP floor
-        let attentionFlops = 4 * Double(batch * heads * seqLen * seqLen * (hidden / heads))
+        let attentionFlops = 4 * Double(batch * heads * seqLen * seqLen * d)
         for drop in [nil, dropout] {
             let label = drop == nil ? "" : " dropout"
-            results.append(Result(name: "attentionForward\(label)", seconds: time {
+            measure("attentionForward\(label)", elements: scores, flops: attentionFlops) {
                 attentionForward(out: c, probs: probs, qkv: qkv, keyMask: mask, batch: batch, seqLen: seqLen, channels: hidden,
                                  heads: heads, dropout: drop)
-            }, elements: scores, flops: attentionFlops))
-            results.append(Result(name: "attentionBackward\(label)", seconds: time {
+            }
+            measure("attentionBackward\(label)", elements: scores, flops: 2 * attentionFlops) {
                 attentionBackward(dqkv: dqkv, dout: c, qkv: qkv, probs: probs, keyMask: mask, batch: batch, seqLen: seqLen,
                                   channels: hidden, heads: heads, dropout: drop)
-            }, elements: scores, flops: 2 * attentionFlops))
+            }
         }
         return results
     }

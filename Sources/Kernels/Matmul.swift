@@ -4,13 +4,19 @@
 public func matmulForward(out: FloatBuffer, inp: ConstFloatBuffer, weight: ConstFloatBuffer,
                           bias: ConstFloatBuffer?, rows: Int, inFeatures: Int, outFeatures: Int) {
     let profileStart = KernelProfile.start()
-    defer { KernelProfile.stop(profileStart, "matmulForward \(rows)x\(inFeatures)->\(outFeatures)", flops: 2 * Double(rows * inFeatures * outFeatures)) }
+    defer {
+        KernelProfile.stop(profileStart, "matmulForward \(rows)x\(inFeatures)->\(outFeatures)",
+                           flops: 2 * Double(rows * inFeatures * outFeatures))
+    }
     var beta: Float = 0
     if let bias {
-        for r in 0..<rows { (out + r * outFeatures).update(from: bias, count: outFeatures) }
+        // The bias rows are the gemm's starting C (beta = 1): one write pass, split over the workers.
+        parallelFor(count: rows, minimumWork: max(1, memoryParallelThreshold / max(1, outFeatures))) { rowRange in
+            for r in rowRange { (out + r * outFeatures).update(from: bias, count: outFeatures) }
+        }
         beta = 1
     }
-    gemm(transA: false, transB: true, m: rows, n: outFeatures, k: inFeatures, alpha: 1,
+    parallelGemm(transA: false, transB: true, m: rows, n: outFeatures, k: inFeatures, alpha: 1,
          a: inp, lda: inFeatures, b: weight, ldb: inFeatures, beta: beta, c: out, ldc: outFeatures)
 }
 
@@ -20,33 +26,43 @@ public func matmulBackward(dinp: FloatBuffer?, dweight: FloatBuffer?, dbias: Flo
                            dout: ConstFloatBuffer, inp: ConstFloatBuffer, weight: ConstFloatBuffer,
                            rows: Int, inFeatures: Int, outFeatures: Int) {
     let profileStart = KernelProfile.start()
-    defer { KernelProfile.stop(profileStart, "matmulBackward \(rows)x\(inFeatures)->\(outFeatures)", flops: Double((dinp == nil ? 0 : 2) + (dweight == nil ? 0 : 2)) * Double(rows * inFeatures * outFeatures)) }
+    defer {
+        KernelProfile.stop(profileStart, "matmulBackward \(rows)x\(inFeatures)->\(outFeatures)",
+                           flops: Double((dinp == nil ? 0 : 2) + (dweight == nil ? 0 : 2)) * Double(rows * inFeatures * outFeatures))
+    }
     if let dinp {
-        gemm(transA: false, transB: false, m: rows, n: inFeatures, k: outFeatures, alpha: 1,
+        parallelGemm(transA: false, transB: false, m: rows, n: inFeatures, k: outFeatures, alpha: 1,
              a: dout, lda: outFeatures, b: weight, ldb: inFeatures, beta: 1, c: dinp, ldc: inFeatures)
     }
     if let dweight {
-        gemm(transA: true, transB: false, m: outFeatures, n: inFeatures, k: rows, alpha: 1,
+        parallelGemm(transA: true, transB: false, m: outFeatures, n: inFeatures, k: rows, alpha: 1,
              a: dout, lda: outFeatures, b: inp, ldb: inFeatures, beta: 1, c: dweight, ldc: inFeatures)
     }
     if let dbias { columnSumAccumulate(into: dbias, matrix: dout, rows: rows, cols: outFeatures) }
 }
 
-/// `sums[c] += sum_r matrix[r, c]`, vectorised across columns.
-@inlinable
+/// `sums[c] += sum_r matrix[r, c]`, vectorised across columns, column blocks split over the workers.
 func columnSumAccumulate(into sums: FloatBuffer, matrix: ConstFloatBuffer, rows: Int, cols: Int) {
+    let blocks = (cols + 15) / 16
+    parallelFor(count: blocks, minimumWork: max(1, memoryParallelThreshold / max(1, rows * 16))) { blockRange in
+        let begin = blockRange.lowerBound * 16, end = min(cols, blockRange.upperBound * 16)
+        columnSumAccumulate(into: sums + begin, matrix: matrix + begin, rows: rows, cols: end - begin, stride: cols)
+    }
+}
+
+/// `sums[c] += sum_r matrix[r·stride + c]` for c in 0..<cols.
+@inline(__always)
+func columnSumAccumulate(into sums: FloatBuffer, matrix: ConstFloatBuffer, rows: Int, cols: Int, stride: Int) {
     var c = 0
     while c + 16 <= cols {
-        var acc = SIMD16<Float>(UnsafeRawPointer(sums + c).loadUnaligned(as: SIMD16<Float>.self))
-        for r in 0..<rows {
-            acc += UnsafeRawPointer(matrix + r * cols + c).loadUnaligned(as: SIMD16<Float>.self)
-        }
-        UnsafeMutableRawPointer(sums + c).storeBytes(of: acc, as: SIMD16<Float>.self)
+        var acc = load16(sums + c)
+        for r in 0..<rows { acc += load16(matrix + r * stride + c) }
+        store16(sums + c, acc)
         c += 16
     }
     while c < cols {
         var acc: Float = 0
-        for r in 0..<rows { acc += matrix[r * cols + c] }
+        for r in 0..<rows { acc += matrix[r * stride + c] }
         sums[c] += acc
         c += 1
     }

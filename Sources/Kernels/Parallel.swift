@@ -12,6 +12,10 @@ public struct SendablePointer<Element>: @unchecked Sendable {
 public enum Parallelism {
     /// Number of workers the kernels split large work over (default: active processor count).
     nonisolated(unsafe) public static var workers: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    /// Whether the model's large matmuls are split over the workers with single-threaded BLAS
+    /// (`parallelGemm`, the default) or left to BLAS's own threads.
+    nonisolated(unsafe) public static var splitsMatmuls = true
 }
 
 /// Runs `body` over `0..<count` split into at most `Parallelism.workers` contiguous chunks, or inline

@@ -5,7 +5,8 @@ import Kernels
 /// that save their activations and hand-written backward passes that accumulate into `gradients`.
 ///
 /// Use: `forward` (span logits) or `forwardMLM` (MLM logits), a loss (`SpanLoss`, `MLMLoss`, or the
-/// caller's own), then `backward(dStartLogits:dEndLogits:)` / `backwardMLM(dLogits:)`. Gradients
+/// caller's own), then `backward(dStartLogits:dEndLogits:)` / `backwardMLM(dLogits:)`. Prediction passes
+/// `forTraining: false`: the same logits without saving what only backward needs. Gradients
 /// accumulate across backward calls until `zeroGradients()`. Buffers are reused across calls; the model is
 /// not thread-safe (the kernels parallelise inside each call).
 public final class BertModel {
@@ -24,6 +25,8 @@ public final class BertModel {
         let batch: EncoderBatch
         let dropout: DropoutPlan
         let mlmPositions: [Int32]?
+        /// False after an inference forward: the attention probabilities were not saved.
+        let forTraining: Bool
     }
 
     /// A model over `parameters` (which it shares, not copies).
@@ -48,9 +51,17 @@ public final class BertModel {
     // MARK: forward
 
     /// Runs embeddings and encoder layers; with a `dropoutSeed`, dropout is on (training) with masks drawn
-    /// from that seed (give each step its own seed); without, it is off (inference).
-    public func encode(_ batch: EncoderBatch, dropoutSeed: UInt64? = nil) throws {
+    /// from that seed (give each step its own seed); without, it is off.
+    ///
+    /// `forTraining` (the default) saves everything a backward needs, whether or not dropout is on.
+    /// `forTraining: false` is inference: it skips saving the [B, NH, T, T] attention probabilities
+    /// (same outputs, less memory traffic), takes no dropout seed, and a backward after it is a
+    /// precondition failure.
+    public func encode(_ batch: EncoderBatch, dropoutSeed: UInt64? = nil, forTraining: Bool = true) throws {
         try validate(batch)
+        if !forTraining, dropoutSeed != nil {
+            throw ModelError.invalidInput("an inference forward (forTraining: false) takes no dropout seed")
+        }
         let plan = DropoutPlan(seed: dropoutSeed, hidden: Float(config.hiddenDropoutProb),
                                attention: Float(config.attentionProbsDropoutProb))
         saved = nil
@@ -71,18 +82,20 @@ public final class BertModel {
             var input = UnsafePointer(a.embeddingOutput!)
             for (l, offsets) in layout.layers.enumerated() {
                 encoderLayerForward(input: input, acts: a.layers[l], weights: LayerWeights(w, offsets), keyMask: mask.baseAddress!,
-                                    shape: shape(batch), attentionDropout: plan.attentionProbs(layer: l),
+                                    shape: shape(batch), savesAttentionProbabilities: forTraining,
+                                    attentionDropout: plan.attentionProbs(layer: l),
                                     hiddenDropout: (plan.attentionOutput(layer: l), plan.feedForwardOutput(layer: l)))
                 input = UnsafePointer(a.layers[l].output)
             }
         }
-        saved = SavedForward(batch: batch, dropout: plan, mlmPositions: nil)
+        saved = SavedForward(batch: batch, dropout: plan, mlmPositions: nil, forTraining: forTraining)
     }
 
-    /// Encoder plus span head: start/end logits per token. Needs the span head.
-    public func forward(_ batch: EncoderBatch, dropoutSeed: UInt64? = nil) throws -> SpanLogits {
+    /// Encoder plus span head: start/end logits per token. Needs the span head. `dropoutSeed` and
+    /// `forTraining` as in `encode`.
+    public func forward(_ batch: EncoderBatch, dropoutSeed: UInt64? = nil, forTraining: Bool = true) throws -> SpanLogits {
         guard let head = layout.spanHead else { throw ModelError.missingHead("this model has no span head (qa_outputs)") }
-        try encode(batch, dropoutSeed: dropoutSeed)
+        try encode(batch, dropoutSeed: dropoutSeed, forTraining: forTraining)
         let w = parameters.pointer
         let (start, end) = spanHeadForward(logits: activations.spanLogits, hidden: activations.lastHidden,
                                            weight: w + head.weight, bias: w + head.bias,
@@ -91,20 +104,21 @@ public final class BertModel {
     }
 
     /// Encoder plus MLM head at `maskedPositions` (flat indices b·seqLen + t): logits [M, V], valid until
-    /// the next forward. Needs the MLM head.
-    public func forwardMLM(_ batch: EncoderBatch, maskedPositions: [Int32], dropoutSeed: UInt64? = nil) throws -> UnsafeBufferPointer<Float> {
+    /// the next forward. Needs the MLM head. `dropoutSeed` and `forTraining` as in `encode`.
+    public func forwardMLM(_ batch: EncoderBatch, maskedPositions: [Int32], dropoutSeed: UInt64? = nil,
+                           forTraining: Bool = true) throws -> UnsafeBufferPointer<Float> {
         guard let head = layout.mlmHead else { throw ModelError.missingHead("this model has no MLM head (cls.predictions)") }
         guard !maskedPositions.isEmpty else { throw ModelError.invalidInput("no masked positions") }
         if let bad = maskedPositions.firstIndex(where: { $0 < 0 || Int($0) >= batch.tokenCount }) {
             throw ModelError.invalidInput("masked position \(maskedPositions[bad]) at \(bad) is outside 0..<\(batch.tokenCount)")
         }
-        try encode(batch, dropoutSeed: dropoutSeed)
+        try encode(batch, dropoutSeed: dropoutSeed, forTraining: forTraining)
         let mlm = mlmActivations ?? MLMActivations(channels: config.hiddenSize, vocab: config.vocabSize)
         mlmActivations = mlm
         mlm.reserve(maskedPositions.count)
         mlmHeadForward(acts: mlm, hidden: activations.lastHidden, positions: maskedPositions,
                        weights: MLMWeights(parameters.pointer, head, wordEmbeddings: layout.embeddings.word), eps: eps)
-        saved = SavedForward(batch: batch, dropout: saved!.dropout, mlmPositions: maskedPositions)
+        saved = SavedForward(batch: batch, dropout: saved!.dropout, mlmPositions: maskedPositions, forTraining: forTraining)
         return UnsafeBufferPointer(start: mlm.logits, count: maskedPositions.count * config.vocabSize)
     }
 
@@ -122,6 +136,7 @@ public final class BertModel {
         guard let saved, saved.mlmPositions == nil, let head = layout.spanHead else {
             preconditionFailure("backward(dStartLogits:dEndLogits:) needs a span forward just before it")
         }
+        requireTrainingForward(saved)
         let N = saved.batch.tokenCount, C = config.hiddenSize
         precondition(dStartLogits.count == N && dEndLogits.count == N, "span logit gradients must have batch × seqLen values")
         let a = activations, w = parameters.pointer, g = gradients.pointer
@@ -142,6 +157,7 @@ public final class BertModel {
         guard let saved, let positions = saved.mlmPositions, let head = layout.mlmHead, let mlm = mlmActivations else {
             preconditionFailure("backwardMLM needs a forwardMLM just before it")
         }
+        requireTrainingForward(saved)
         precondition(dLogits.count == positions.count * config.vocabSize, "MLM logit gradients must have M × V values")
         if dLogits.baseAddress != UnsafePointer(mlm.dLogits) {
             mlm.dLogits.update(from: dLogits.baseAddress!, count: dLogits.count)
@@ -152,6 +168,12 @@ public final class BertModel {
                         weights: MLMWeights(parameters.pointer, head, wordEmbeddings: layout.embeddings.word),
                         grads: MLMWeights(gradients.pointer, head, wordEmbeddings: layout.embeddings.word))
         encoderBackward(saved)
+    }
+
+    /// Stops a backward that follows an inference forward, whose attention probabilities are stale.
+    private func requireTrainingForward(_ saved: SavedForward) {
+        precondition(saved.forTraining, "backward after an inference forward (forTraining: false), which did not save "
+                     + "the attention probabilities; run the forward with forTraining: true")
     }
 
     /// Encoder backward from `activations.dHidden` (gradient of the last hidden state).

@@ -30,13 +30,14 @@ struct LayerShape {
 
 /// One post-LN BERT layer:
 /// `h = LN1(x + drop(Wo · attention(Wqkv · x)))`, `y = LN2(h + drop(W2 · gelu(W1 · h)))`.
+/// `savesAttentionProbabilities: false` (inference) leaves `a.probs` unwritten, so no backward may follow.
 func encoderLayerForward(input x: ConstFloatBuffer, acts a: LayerActivations, weights w: LayerWeights,
-                         keyMask: UnsafePointer<Int32>, shape s: LayerShape,
+                         keyMask: UnsafePointer<Int32>, shape s: LayerShape, savesAttentionProbabilities: Bool,
                          attentionDropout: Dropout?, hiddenDropout: (attention: Dropout?, feedForward: Dropout?)) {
     let N = s.tokens, C = s.channels, I = s.intermediate
     matmulForward(out: a.qkv, inp: x, weight: w.qkvWeight, bias: w.qkvBias, rows: N, inFeatures: C, outFeatures: 3 * C)
-    attentionForward(out: a.context, probs: a.probs, qkv: a.qkv, keyMask: keyMask, batch: s.batch, seqLen: s.seqLen,
-                     channels: C, heads: s.heads, dropout: attentionDropout)
+    attentionForward(out: a.context, probs: savesAttentionProbabilities ? a.probs : nil, qkv: a.qkv, keyMask: keyMask,
+                     batch: s.batch, seqLen: s.seqLen, channels: C, heads: s.heads, dropout: attentionDropout)
     // residual1 holds dense(context), then its dropout, then the residual sum (the LayerNorm input).
     matmulForward(out: a.residual1, inp: a.context, weight: w.attentionOutputWeight, bias: w.attentionOutputBias,
                   rows: N, inFeatures: C, outFeatures: C)

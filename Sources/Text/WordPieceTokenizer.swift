@@ -1,3 +1,4 @@
+import Checkpoint
 import Foundation
 
 /// BERT's tokenizer: BasicTokenizer (clean text, split CJK ideographs, strip accents, lowercase,
@@ -19,12 +20,18 @@ public final class WordPieceTokenizer: Sendable {
     public let maxInputCharsPerWord: Int = 100
     /// Prefix of pieces that continue a word.
     public let continuingSubwordPrefix: String = "##"
+    /// The vocabulary's tokens by their UTF-8 bytes, for lookups without building Strings.
+    private let table: TokenTable
+    /// Length in Unicode scalars of the longest token, `##` included; bounds the WordPiece search.
+    let longestTokenScalars: Int
 
     /// - Parameters:
     ///   - stripAccents: nil follows `lowercase`, as in Hugging Face.
     public init(vocabulary: Vocabulary, lowercase: Bool = true, stripAccents: Bool? = nil,
                 tokenizeChineseChars: Bool = true) {
         self.vocabulary = vocabulary
+        self.table = TokenTable(tokens: vocabulary.tokens)
+        self.longestTokenScalars = vocabulary.tokens.lazy.map(\.unicodeScalars.count).max() ?? 0
         self.lowercase = lowercase
         self.stripAccents = stripAccents ?? lowercase
         self.tokenizeChineseChars = tokenizeChineseChars
@@ -86,11 +93,11 @@ public final class WordPieceTokenizer: Sendable {
             var start = 0
             while start < count {
                 let continuation = start > 0
-                var end = min(count, start + vocabulary.longestTokenScalars - (continuation ? 2 : 0))
+                var end = min(count, start + longestTokenScalars - (continuation ? 2 : 0))
                 var found: Int32?
                 while end > start {
                     let piece = UnsafeBufferPointer(rebasing: bytes[state.byteStarts[start] ..< state.byteStarts[end]])
-                    if let id = vocabulary.id(ofPiece: piece, continuation: continuation) {
+                    if let id = table.id(of: piece, continuation: continuation) {
                         found = id
                         break
                     }

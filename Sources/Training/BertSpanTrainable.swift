@@ -7,7 +7,7 @@ import Model
 /// some of its layers, with the training dropout set.
 public final class BertSpanTrainable: SpanTrainable {
     public let model: BertModel
-    public let vocabulary: Checkpoint.Vocabulary
+    public let vocabulary: Vocabulary
     public let doLowerCase: Bool
     /// Tensors the load initialised because the directory lacked them (e.g. the span head).
     public let initialised: [String]

@@ -15,8 +15,9 @@ public struct DatasetPrediction: Sendable {
     public var seconds: Double
 }
 
-/// Runs a span-QA model over data files: windows, batched forward without dropout (windows of
-/// similar length batched together), the span decoder, the prediction files, and the evaluation.
+/// Runs a span-QA model over data files: windows, batched inference forward (no dropout, no saved
+/// attention probabilities; windows of similar length batched together), the span decoder, the
+/// prediction files, and the evaluation.
 public final class Predictor {
     public let model: BertModel
     public let builder: WindowBuilder
@@ -49,7 +50,7 @@ public final class Predictor {
                 mask += windows[index].attentionMask[0..<width]
             }
             let batch = try EncoderBatch(batch: members.count, seqLen: width, inputIds: ids, tokenTypeIds: types, attentionMask: mask)
-            let logits = try model.forward(batch)
+            let logits = try model.forward(batch, forTraining: false)
             for (row, index) in members.enumerated() {
                 let range = row * width..<(row * width + windows[index].length)
                 result[index] = SpanScores(startLogits: Array(logits.start[range]), endLogits: Array(logits.end[range]))

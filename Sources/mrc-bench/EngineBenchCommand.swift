@@ -6,7 +6,7 @@ import Model
 import Training
 
 /// `mrc-bench engine`: the Swift side of the PyTorch comparison (scripts/bench_pytorch.py is the twin):
-/// MiniLM-L6 with a span head, forward / forward+backward (dropout off) / AdamW training step (dropout on).
+/// MiniLM-L6 with a span head, inference forward / forward+backward (dropout off) / AdamW training step (dropout on).
 struct EngineBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "engine",
@@ -37,7 +37,11 @@ struct EngineBenchCommand: ParsableCommand {
     @Flag(help: "Also time every kernel call of forward+backward (a per-kernel table on stderr and in the JSON).")
     var profile = false
 
+    @Flag(help: "Leave the large matmuls to BLAS's own threads instead of splitting them over the workers.")
+    var blasThreads = false
+
     func run() throws {
+        Parallelism.splitsMatmuls = !blasThreads
         Parallelism.workers = threads
         BLAS.setThreads(threads)
         let loaded = try ModelDirectory.load(URL(fileURLWithPath: model), spanHead: .initialiseIfMissing(seed: 0))
@@ -58,7 +62,7 @@ struct EngineBenchCommand: ParsableCommand {
         results["sgemm_gflops"] = sgemm.flops / sgemm.seconds / 1e9
         results["forward_gflop"] = forwardFlops(config) / 1e9
         if phases.contains("forward") {
-            results["forward"] = try timed { _ = try bert.forward(inputs) }
+            results["forward"] = try timed { _ = try bert.forward(inputs, forTraining: false) }
         }
         if phases.contains("forward_backward") {
             results["forward_backward"] = try timed {

@@ -17,6 +17,9 @@ struct KernelsBenchCommand: ParsableCommand {
     @Option(help: "Tokens per sequence.")
     var seqLen: Int = 384
 
+    @Option(help: "Only kernels whose name contains this.")
+    var only: String?
+
     @Flag(help: "Measure process CPU time per worker instead of wall time (for a busy machine).")
     var cpuTime = false
 
@@ -25,6 +28,6 @@ struct KernelsBenchCommand: ParsableCommand {
         Parallelism.workers = threads
         BLAS.setThreads(threads)
         print("kernels, \(threads) threads, batch \(batch) x \(seqLen), OpenBLAS kernels \(BLAS.coreName ?? "n/a")")
-        for result in KernelBenchmarks.all(batch: batch, seqLen: seqLen) { print(result) }
+        for result in KernelBenchmarks.all(batch: batch, seqLen: seqLen, matching: only) { print(result) }
     }
 }

@@ -37,11 +37,11 @@ struct ForwardCommand: AsyncParsableCommand {
         let network = loaded.model
         var fields = ["\"input_ids\":[" + batch.inputIds.map(String.init).joined(separator: ",") + "]"]
         if network.heads.contains(.span) {
-            let logits = try network.forward(batch)
+            let logits = try network.forward(batch, forTraining: false)
             fields.append("\"start_logits\":" + jsonArray(logits.start))
             fields.append("\"end_logits\":" + jsonArray(logits.end))
         } else {
-            try network.encode(batch)
+            try network.encode(batch, forTraining: false)
         }
         if hidden {
             let states = network.lastHiddenState()

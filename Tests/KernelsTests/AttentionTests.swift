@@ -87,4 +87,27 @@ final class AttentionTests: XCTestCase {
             }
         }
     }
+
+    /// Inference (no saved probabilities) gives the same output as training mode.
+    func testForwardWithoutSavedProbabilities() {
+        for dropout in [nil, Dropout(probability: 0.2, seed: 4, stream: 9)] {
+            var random = TestRandom(seed: 64)
+            let s = Shape(batch: 4, seqLen: 23, channels: 12, heads: 3)
+            let (B, T, C, NH) = (s.batch, s.seqLen, s.channels, s.heads)
+            let qkv = TestBuffer(normal: B * T * 3 * C, &random)
+            let mask = makeMask(s)
+            let saved = TestBuffer(count: B * T * C), unsaved = TestBuffer(count: B * T * C), naive = TestBuffer(count: B * T * C)
+            let probs = TestBuffer(count: B * NH * T * T)
+            mask.withUnsafeBufferPointer { m in
+                attentionForward(out: saved.p, probs: probs.p, qkv: qkv.c, keyMask: m.baseAddress!,
+                                 batch: B, seqLen: T, channels: C, heads: NH, dropout: dropout)
+                attentionForward(out: unsaved.p, probs: nil, qkv: qkv.c, keyMask: m.baseAddress!,
+                                 batch: B, seqLen: T, channels: C, heads: NH, dropout: dropout)
+                naiveAttentionForward(out: naive.p, probs: nil, qkv: qkv.c, keyMask: m.baseAddress!,
+                                      batch: B, seqLen: T, channels: C, heads: NH, dropout: dropout)
+            }
+            XCTAssertEqual(unsaved.array, saved.array, "probs: nil must not change the output")
+            assertClose(unsaved, naive, absolute: 1e-5, relative: 1e-4, "attention without saved probs vs naive")
+        }
+    }
 }

@@ -79,4 +79,45 @@ final class MatmulTests: XCTestCase {
             }
         }
     }
+
+    /// Large enough to be split over the workers: by rows (tall) and by columns (wide), every transpose.
+    func testParallelGemmMatchesNaive() {
+        var random = TestRandom(seed: 5)
+        for (m, n, k) in [(300, 40, 200), (20, 500, 300)] {
+            let a = TestBuffer(normal: m * k, &random), b = TestBuffer(normal: k * n, &random)
+            for transA in [false, true] {
+                for transB in [false, true] {
+                    let c0 = TestBuffer(normal: m * (n + 3), &random)
+                    let fast = TestBuffer(copying: c0), naive = TestBuffer(copying: c0)
+                    let (lda, ldb) = (transA ? m : k, transB ? k : n)
+                    parallelGemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.5, a: a.c, lda: lda, b: b.c,
+                                 ldb: ldb, beta: 1, c: fast.p, ldc: n + 3)
+                    naiveGemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.5, a: a.c, lda: lda, b: b.c,
+                              ldb: ldb, beta: 1, c: naive.p, ldc: n + 3)
+                    assertClose(fast, naive, absolute: 1e-4, relative: 1e-5, "parallelGemm \(m)x\(n)x\(k) transA=\(transA) transB=\(transB)")
+                }
+            }
+        }
+    }
+
+    /// Big enough for the parallel bias fill and column sums (over a million outputs).
+    func testLargeShapesMatchNaive() {
+        var random = TestRandom(seed: 6)
+        let (r, i, o) = (2003, 9, 611)
+        let inp = TestBuffer(normal: r * i, &random), weight = TestBuffer(normal: o * i, &random)
+        let bias = TestBuffer(normal: o, &random), dout = TestBuffer(normal: r * o, &random)
+        let fast = TestBuffer(count: r * o), naive = TestBuffer(count: r * o)
+        matmulForward(out: fast.p, inp: inp.c, weight: weight.c, bias: bias.c, rows: r, inFeatures: i, outFeatures: o)
+        naiveMatmulForward(out: naive.p, inp: inp.c, weight: weight.c, bias: bias.c, rows: r, inFeatures: i, outFeatures: o)
+        assertClose(fast, naive, absolute: 1e-5, relative: 1e-5, "large matmulForward")
+        let start = [TestBuffer(normal: r * i, &random), TestBuffer(normal: o * i, &random), TestBuffer(normal: o, &random)]
+        let f = start.map { TestBuffer(copying: $0) }, n = start.map { TestBuffer(copying: $0) }
+        matmulBackward(dinp: f[0].p, dweight: f[1].p, dbias: f[2].p, dout: dout.c, inp: inp.c, weight: weight.c,
+                       rows: r, inFeatures: i, outFeatures: o)
+        naiveMatmulBackward(dinp: n[0].p, dweight: n[1].p, dbias: n[2].p, dout: dout.c, inp: inp.c, weight: weight.c,
+                            rows: r, inFeatures: i, outFeatures: o)
+        for (name, (a, b)) in zip(["dinp", "dweight", "dbias"], zip(f, n)) {
+            assertClose(a, b, absolute: 1e-4, relative: 1e-5, "large matmulBackward \(name)")
+        }
+    }
 }

@@ -1,3 +1,4 @@
+import Checkpoint
 import Foundation
 import TestSupport
 import XCTest
@@ -73,5 +74,17 @@ final class WordPieceTokenizerTests: XCTestCase {
                        #"{"ids": [1, 2], "tokens": ["\"q\\", "é\u0001"], "offsets": [[0, 1], [1, 3]]}"#)
         let parsed = try JSONSerialization.jsonObject(with: Data(encoding.jsonLine.utf8)) as? [String: Any]
         XCTAssertEqual(parsed?["tokens"] as? [String], encoding.tokens)
+    }
+
+    func testLongestTokenBoundsTheSearch() throws {
+        // "##able" is the longest token: 6 scalars, "##" included.
+        XCTAssertEqual(WordPieceTokenizer(vocabulary: try tinyVocabulary()).longestTokenScalars, 6)
+    }
+
+    func testMissingVocabularyFileIsAnErrorNamingIt() {
+        let missing = URL(fileURLWithPath: "/nonexistent/vocab.txt")
+        XCTAssertThrowsError(try WordPieceTokenizer(vocabFile: missing)) { error in
+            XCTAssertTrue("\(error)".contains("/nonexistent/vocab.txt"), "\(error)")
+        }
     }
 }

@@ -11,9 +11,12 @@ public func naiveDropoutBackward(dinp: FloatBuffer, dout: ConstFloatBuffer, coun
 }
 
 /// Reference twin of `attentionForward`.
-public func naiveAttentionForward(out: FloatBuffer, probs: FloatBuffer, qkv: ConstFloatBuffer, keyMask: UnsafePointer<Int32>,
-                                  batch: Int, seqLen: Int, channels: Int, heads: Int, dropout: Dropout?) {
+public func naiveAttentionForward(out: FloatBuffer, probs savedProbs: FloatBuffer?, qkv: ConstFloatBuffer,
+                                  keyMask: UnsafePointer<Int32>, batch: Int, seqLen: Int, channels: Int, heads: Int,
+                                  dropout: Dropout?) {
     let T = seqLen, C = channels, D = channels / heads
+    let probs = savedProbs ?? FloatBuffer.allocate(capacity: batch * heads * T * T)
+    defer { if savedProbs == nil { probs.deallocate() } }
     let scale = 1 / Double(D).squareRoot()
     for b in 0..<batch {
         for h in 0..<heads {

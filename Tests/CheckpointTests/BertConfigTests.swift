@@ -3,7 +3,7 @@ import Foundation
 import TestSupport
 import XCTest
 
-final class ConfigAndVocabularyTests: XCTestCase {
+final class BertConfigTests: XCTestCase {
     private func temporary(_ name: String) -> URL {
         FileManager.default.temporaryDirectory.appendingPathComponent("\(UUID())-\(name)")
     }
@@ -62,32 +62,5 @@ final class ConfigAndVocabularyTests: XCTestCase {
         try check(#"{"hidden_size":32,"position_embedding_type":"relative_key",\#(base)}"#, field: "position_embedding_type")
         try check(#"{"hidden_size":0,\#(base)}"#, field: "hidden_size")
         try check("not json", field: "(file)")
-    }
-
-    func testReadsMiniLMVocabulary() throws {
-        let vocabulary = try Vocabulary(contentsOf: TestPaths.miniLMDirectory.appendingPathComponent("vocab.txt"))
-        XCTAssertEqual(vocabulary.count, 30522)
-        XCTAssertEqual(vocabulary.ids["[PAD]"], 0)
-        XCTAssertEqual(vocabulary.ids["[UNK]"], 100)
-        XCTAssertEqual(vocabulary.ids["[CLS]"], 101)
-        XCTAssertEqual(vocabulary.ids["[SEP]"], 102)
-        XCTAssertEqual(vocabulary.ids["[MASK]"], 103)
-        XCTAssertEqual(vocabulary.tokens[2003], "is")
-
-        let url = temporary("vocab.txt")
-        defer { try? FileManager.default.removeItem(at: url) }
-        try vocabulary.write(to: url)
-        XCTAssertEqual(try Data(contentsOf: url), try Data(contentsOf: TestPaths.miniLMDirectory.appendingPathComponent("vocab.txt")))
-    }
-
-    func testVocabularyLineEndsAndDuplicates() throws {
-        let url = temporary("vocab.txt")
-        defer { try? FileManager.default.removeItem(at: url) }
-        try Data("[PAD]\r\n[UNK]\r\nhello".utf8).write(to: url)
-        XCTAssertEqual(try Vocabulary(contentsOf: url).tokens, ["[PAD]", "[UNK]", "hello"])
-        try Data("a\nb\na\n".utf8).write(to: url)
-        XCTAssertThrowsError(try Vocabulary(contentsOf: url)) { error in
-            XCTAssertEqual(error as? CheckpointError, .invalidVocabulary(file: url.path, line: 3, reason: "token 'a' repeats line 1"))
-        }
     }
 }
