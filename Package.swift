@@ -50,6 +50,6 @@ let package = Package(
         .testTarget(name: "ModelTests", dependencies: ["Model", "Checkpoint", "Kernels", "Text", "TestSupport"]),
         .testTarget(name: "TextTests", dependencies: ["Text", "Checkpoint", "TestSupport"]),
         .testTarget(name: "MRCTests", dependencies: ["MRC", "Text", "Checkpoint", "TestSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Kernels", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Kernels", "Text", "MRC", "TestSupport"]),
     ]
 )
