@@ -4,7 +4,7 @@ public let attentionMaskValue: Float = -10_000
 /// Multi-head self-attention over a fused qkv buffer (Hugging Face BertSelfAttention semantics):
 /// per batch b and head h, `scores = q kᵀ / √d + mask`, `probs = softmax(scores)` (saved, before
 /// dropout), `out = dropout(probs) v`. Runs the (b, h) pairs on `Parallelism.workers` workers with
-/// single-threaded BLAS.
+/// single-threaded BLAS; P·V and dS·K run `attentionHeadProduct` (a direct kernel at head dim 32).
 ///
 /// When a sequence's padding is a suffix (keys `L..<T` all masked), those keys get probability
 /// exactly 0 in float (e^-1e4 underflows), so the matmuls skip them; the result is the same.
@@ -31,15 +31,17 @@ public func attentionForward(out: FloatBuffer, probs: FloatBuffer?, qkv: ConstFl
     let chunks = parallelChunkCount(count: pairs, minimumWork: 2)
     // Per chunk: the raw scores [T, S] and, with dropout, the dropped probabilities [T, T]. The
     // scores' row stride S ≠ T keeps OpenBLAS from clearing them with one large memset (its beta = 0
-    // path), which glibc does with non-temporal stores that push the block out of cache.
+    // path), which glibc does with non-temporal stores that push the block out of cache. Last, the
+    // scratch of `attentionHeadProduct`.
     let S = scoreStride(T)
-    let scratchPerChunk = T * S + (dropout == nil ? 0 : T * T)
+    let scratchPerChunk = T * S + (dropout == nil ? 0 : T * T) + attentionHeadScratch(seqLen: T)
     let scratch = FloatBuffer.allocate(capacity: max(1, chunks * scratchPerChunk))
     defer { scratch.deallocate() }
     BLAS.singleThreaded {
         parallelChunks(count: pairs, minimumWork: 2) { chunk, pairRange in
             let scores = scratch + chunk * scratchPerChunk
             let dropped = scores + T * S
+            let productScratch = scores + scratchPerChunk - attentionHeadScratch(seqLen: T)
             for pair in pairRange {
                 let b = pair / heads, h = pair % heads
                 let L = layout.keys[b]
@@ -65,9 +67,10 @@ public func attentionForward(out: FloatBuffer, probs: FloatBuffer?, qkv: ConstFl
                                      dropout: dropout, startIndex: pair * T * T + i * T)
                     }
                 }
-                gemm(transA: false, transB: false, m: T, n: D, k: L, alpha: 1,
-                     a: dropout == nil ? UnsafePointer(p) : UnsafePointer(dropped), lda: dropout == nil ? pStride : T,
-                     b: v, ldb: 3 * C, beta: 0, c: out + b * T * C + h * D, ldc: C)
+                attentionHeadProduct(m: T, n: D, k: L, alpha: 1,
+                                     a: dropout == nil ? UnsafePointer(p) : UnsafePointer(dropped),
+                                     lda: dropout == nil ? pStride : T, b: v, ldb: 3 * C, accumulate: false,
+                                     c: out + b * T * C + h * D, ldc: C, scratch: productScratch)
             }
         }
     }
@@ -97,14 +100,16 @@ public func attentionBackward(dqkv: FloatBuffer, dout: ConstFloatBuffer, qkv: Co
     defer { layout.deallocate() }
     let chunks = parallelChunkCount(count: pairs, minimumWork: 2)
     // Per chunk: dWeights [T, S] (gradient of the post-dropout probabilities, then of the scores)
-    // and, with dropout, the dropped probabilities [T, S]; S ≠ T as in the forward.
+    // and, with dropout, the dropped probabilities [T, S]; S ≠ T as in the forward. Last, the
+    // scratch of `attentionHeadProduct`.
     let S = scoreStride(T)
-    let scratchPerChunk = (dropout == nil ? 1 : 2) * T * S
+    let scratchPerChunk = (dropout == nil ? 1 : 2) * T * S + attentionHeadScratch(seqLen: T)
     let scratch = FloatBuffer.allocate(capacity: max(1, chunks * scratchPerChunk))
     defer { scratch.deallocate() }
     BLAS.singleThreaded {
         parallelChunks(count: pairs, minimumWork: 2) { chunk, pairRange in
             let dWeights = scratch + chunk * scratchPerChunk
+            let productScratch = dWeights + scratchPerChunk - attentionHeadScratch(seqLen: T)
             for pair in pairRange {
                 let b = pair / heads, h = pair % heads
                 let L = layout.keys[b]
@@ -136,8 +141,8 @@ public func attentionBackward(dqkv: FloatBuffer, dout: ConstFloatBuffer, qkv: Co
                          b: g, ldb: C, beta: 1, c: dv, ldc: 3 * C)
                 }
                 // dq += scale · dScores · k ; dk += scale · dScoresᵀ · q
-                gemm(transA: false, transB: false, m: T, n: D, k: L, alpha: scale, a: dWeights, lda: S,
-                     b: k, ldb: 3 * C, beta: 1, c: dq, ldc: 3 * C)
+                attentionHeadProduct(m: T, n: D, k: L, alpha: scale, a: dWeights, lda: S, b: k, ldb: 3 * C,
+                                     accumulate: true, c: dq, ldc: 3 * C, scratch: productScratch)
                 gemm(transA: true, transB: false, m: L, n: D, k: T, alpha: scale, a: dWeights, lda: S,
                      b: q, ldb: 3 * C, beta: 1, c: dk, ldc: 3 * C)
             }

@@ -56,6 +56,21 @@ final class AttentionTests: XCTestCase {
         compareWithNaive(Shape(batch: 4, seqLen: 37, channels: 20, heads: 2), dropout: nil, seed: 61)
     }
 
+    /// Head dim 32 runs the direct kernels of AttentionProducts.swift, head dim 24 the BLAS path.
+    /// Batch 3 (no all-padding sequence): there every score is shifted by -1e4, where float's grid
+    /// is 2^-10, so a 3e-7 difference in a 32-term float dot product (any summation order against
+    /// the reference's double) moves a probability by ~1e-3 relative on a few of ~10^3 entries.
+    /// The all-padding row takes no code path of its own in the products (it is a full row, L = T).
+    func testMatchesNaiveHeadDim32And24() {
+        compareWithNaive(Shape(batch: 3, seqLen: 19, channels: 64, heads: 2), dropout: nil, seed: 65)
+        compareWithNaive(Shape(batch: 3, seqLen: 37, channels: 96, heads: 3), dropout: nil, seed: 66)
+        compareWithNaive(Shape(batch: 3, seqLen: 37, channels: 48, heads: 2), dropout: nil, seed: 67)
+        for (channels, heads) in [(64, 2), (48, 2)] {
+            compareWithNaive(Shape(batch: 3, seqLen: 19, channels: channels, heads: heads),
+                             dropout: Dropout(probability: 0.25, seed: 5, stream: 7), seed: 68)
+        }
+    }
+
     func testMatchesNaiveWithDropout() {
         compareWithNaive(Shape(batch: 4, seqLen: 19, channels: 12, heads: 3),
                          dropout: Dropout(probability: 0.25, seed: 3, stream: 11), seed: 62)
@@ -90,9 +105,17 @@ final class AttentionTests: XCTestCase {
 
     /// Inference (no saved probabilities) gives the same output as training mode.
     func testForwardWithoutSavedProbabilities() {
+        checkForwardWithoutSavedProbabilities(Shape(batch: 4, seqLen: 23, channels: 12, heads: 3))
+    }
+
+    /// The same at head dim 32 (the direct kernels; batch 3 as in `testMatchesNaiveHeadDim32And24`).
+    func testForwardWithoutSavedProbabilitiesHeadDim32() {
+        checkForwardWithoutSavedProbabilities(Shape(batch: 3, seqLen: 37, channels: 64, heads: 2))
+    }
+
+    func checkForwardWithoutSavedProbabilities(_ s: Shape) {
         for dropout in [nil, Dropout(probability: 0.2, seed: 4, stream: 9)] {
             var random = TestRandom(seed: 64)
-            let s = Shape(batch: 4, seqLen: 23, channels: 12, heads: 3)
             let (B, T, C, NH) = (s.batch, s.seqLen, s.channels, s.heads)
             let qkv = TestBuffer(normal: B * T * 3 * C, &random)
             let mask = makeMask(s)
