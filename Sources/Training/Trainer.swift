@@ -181,24 +181,23 @@ public final class Trainer {
     /// Every file is written to a temporary name and renamed.
     public func writeFinalModel() throws {
         try model.save(to: store.outputDirectory, weights: nil)
-        if let ema {
-            let averaged = UnsafeMutablePointer<Float>.allocate(capacity: model.parameterCount)
-            defer { averaged.deallocate() }
-            try ema.writeAverage(into: averaged)
-            try model.saveWeights(averaged, to: store.outputDirectory.appendingPathComponent("ema.safetensors"))
-        }
+        try saveEMAWeights(to: store.outputDirectory)
+    }
+
+    /// Writes the bias-corrected EMA weights as `directory/ema.safetensors` (nothing without an EMA).
+    private func saveEMAWeights(to directory: URL) throws {
+        guard let ema else { return }
+        let averaged = UnsafeMutablePointer<Float>.allocate(capacity: model.parameterCount)
+        defer { averaged.deallocate() }
+        try ema.writeAverage(into: averaged)
+        try model.saveWeights(averaged, to: directory.appendingPathComponent("ema.safetensors"))
     }
 
     private func writeCheckpoint(_ state: TrainerState) throws -> URL {
-        let averaged: UnsafeMutablePointer<Float>? = ema.map { _ in .allocate(capacity: model.parameterCount) }
-        defer { averaged?.deallocate() }
-        if let ema, let averaged { try ema.writeAverage(into: averaged) }
-        return try store.write(state: state, firstMoment: optimizer.firstMoment, secondMoment: optimizer.secondMoment,
-                               emaShadow: ema?.shadow) { directory in
+        try store.write(state: state, firstMoment: optimizer.firstMoment, secondMoment: optimizer.secondMoment,
+                        emaShadow: ema?.shadow) { directory in
             try model.save(to: directory, weights: nil)
-            if let averaged {
-                try model.saveWeights(averaged, to: directory.appendingPathComponent("ema.safetensors"))
-            }
+            try saveEMAWeights(to: directory)
         }
     }
 
