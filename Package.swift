@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Data flows one way: Kernels → Checkpoint → Model → Text → MRC → Training → CLI.
+// Data flows one way: Kernels → Checkpoint → Model → Text → MRC → Training → Distillation → CLI.
 // Each library target imports only the stages before it.
 //
 // SIMD kernels are 1.5–4× faster when compiled for the host CPU; `make` picks the target CPU at
@@ -14,7 +14,7 @@ let package = Package(
     products: [
         .executable(name: "mrc-distill", targets: ["mrc-distill"]),
         .executable(name: "mrc-bench", targets: ["mrc-bench"]),
-        .library(name: "MRCDistill", targets: ["Kernels", "Checkpoint", "Model", "Text", "MRC", "Training"]),
+        .library(name: "MRCDistill", targets: ["Kernels", "Checkpoint", "Model", "Text", "MRC", "Training", "Distillation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -33,10 +33,12 @@ let package = Package(
         .target(name: "Text", dependencies: ["Checkpoint"]),
         .target(name: "MRC", dependencies: ["Text", "Checkpoint"]),
         .target(name: "Training", dependencies: ["Kernels", "Model", "Checkpoint", "Text", "MRC"]),
+        // Distillation: teachers, the soft-label store, KD and MLM losses, the distilling trainer's tasks.
+        .target(name: "Distillation", dependencies: ["Kernels", "Model", "Checkpoint", "Text", "MRC", "Training"]),
         .executableTarget(
             name: "mrc-distill",
             dependencies: [
-                "Kernels", "Checkpoint", "Model", "Text", "MRC", "Training",
+                "Kernels", "Checkpoint", "Model", "Text", "MRC", "Training", "Distillation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -51,5 +53,7 @@ let package = Package(
         .testTarget(name: "TextTests", dependencies: ["Text", "Checkpoint", "TestSupport"]),
         .testTarget(name: "MRCTests", dependencies: ["MRC", "Text", "Checkpoint", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Kernels", "Text", "MRC", "TestSupport"]),
+        .testTarget(name: "DistillationTests",
+                    dependencies: ["Distillation", "Training", "Model", "Kernels", "Checkpoint", "Text", "MRC", "TestSupport"]),
     ]
 )
