@@ -4,7 +4,9 @@ import Model
 
 /// The Model target's BERT as a `SpanTrainable`: a span-QA model loaded from a Hugging Face
 /// directory (span head initialised N(0, initializer_range²) when absent), optionally cut down to
-/// some of its layers, with the training dropout set.
+/// some of its layers, with the training dropout set; optionally with an MLM head too (tied to the
+/// word embeddings; initialised when absent) for distillation's auxiliary task. Checkpoints keep every
+/// head; the exported model and every `ema.safetensors` hold the span-QA model alone.
 public final class BertSpanTrainable: SpanTrainable {
     public let model: BertModel
     public let vocabulary: Vocabulary
@@ -15,8 +17,9 @@ public final class BertSpanTrainable: SpanTrainable {
     /// Loads `directory`; `layers` selects encoder layers for a student; `dropout` overrides the
     /// config's hidden and attention dropout; `seed` seeds the initialisation of a missing span head.
     public init(directory: URL, layers: [Int]? = nil, dropout: Double? = nil, seed: UInt64 = 42,
-                weightsFile: String? = nil) throws {
-        let loaded = try ModelDirectory.load(directory, spanHead: .initialiseIfMissing(seed: seed))
+                weightsFile: String? = nil, mlmHead: Bool = false) throws {
+        let loaded = try ModelDirectory.load(directory, spanHead: .initialiseIfMissing(seed: seed),
+                                             mlmHead: mlmHead ? .initialiseIfMissing(seed: seed) : .omit)
         guard let vocabulary = loaded.vocabulary else {
             throw TrainingError.invalidArgument("\(directory.path) has no vocab.txt")
         }
@@ -64,9 +67,16 @@ public final class BertSpanTrainable: SpanTrainable {
         }
     }
 
+    /// The span-QA model alone (what users load): config.json says BertForQuestionAnswering.
+    public func export(to directory: URL) throws {
+        guard model.heads.contains(.mlm) else { return try save(to: directory, weights: nil) }
+        try ModelDirectory.save(try model.keepingHeads(.span), vocabulary: vocabulary, doLowerCase: doLowerCase, to: directory)
+    }
+
+    /// Writes the span-QA model's tensors of `weights` (an MLM head is left out).
     public func saveWeights(_ weights: UnsafePointer<Float>, to file: URL) throws {
         var writer = SafeTensorsWriter()
-        for entry in model.layout.entries {
+        for entry in model.layout.entries where !entry.name.hasPrefix("cls.") {
             try writer.add(entry.name, shape: entry.shape, floats: UnsafeBufferPointer(start: weights + entry.offset, count: entry.count))
         }
         try writer.write(to: file)
@@ -79,7 +89,8 @@ public final class BertSpanTrainable: SpanTrainable {
     /// Replaces the parameters with a safetensors file of the same model (HF names, e.g. ema.safetensors).
     public func loadWeightsFile(_ file: URL) throws {
         let tensors = try SafeTensorsFile(contentsOf: file)
-        let (loaded, _) = try ModelDirectory.loadParameters(from: tensors, config: model.config, spanHead: .require, mlmHead: .omit)
+        let (loaded, _) = try ModelDirectory.loadParameters(from: tensors, config: model.config, spanHead: .require,
+                                                            mlmHead: model.heads.contains(.mlm) ? .require : .omit)
         guard loaded.count == parameterCount else {
             throw TrainingError.invalidState("\(file.path) holds \(loaded.count) parameters, the model has \(parameterCount)")
         }

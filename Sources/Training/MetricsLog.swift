@@ -10,15 +10,20 @@ public struct StepMetrics: Codable, Sendable, Equatable {
     /// Real (unpadded) tokens per second of wall time over this step.
     public var tokensPerSecond: Double
     public var elapsedSeconds: Double
+    /// The task of the step when several are mixed ("mrc", "mlm"); absent for plain fine-tuning.
+    public var task: String?
+    /// The loss terms of the step (e.g. "hard", "soft" for distillation), absent when the loss is one term.
+    public var terms: [String: Double]?
 
     public init(step: Int, epoch: Int, loss: Double, learningRate: Double, gradientNorm: Double,
-                tokensPerSecond: Double, elapsedSeconds: Double) {
+                tokensPerSecond: Double, elapsedSeconds: Double, task: String? = nil, terms: [String: Double]? = nil) {
         self.step = step; self.epoch = epoch; self.loss = loss; self.learningRate = learningRate
         self.gradientNorm = gradientNorm; self.tokensPerSecond = tokensPerSecond; self.elapsedSeconds = elapsedSeconds
+        self.task = task; self.terms = terms
     }
 
     enum CodingKeys: String, CodingKey {
-        case step, epoch, loss
+        case step, epoch, loss, task, terms
         case learningRate = "learning_rate"
         case gradientNorm = "grad_norm"
         case tokensPerSecond = "tokens_per_s"

@@ -33,8 +33,9 @@ public final class Predictor {
         self.batchSize = batchSize
     }
 
-    /// Start/end logits of every window (real tokens only), in the order of `windows`.
-    public func scores(_ windows: [Window]) throws -> [SpanScores] {
+    /// Start/end logits of every window (real tokens only), in the order of `windows`; `progress` is
+    /// told the number of windows done after each batch.
+    public func scores(_ windows: [Window], progress: (Int) -> Void = { _ in }) throws -> [SpanScores] {
         var result = [SpanScores?](repeating: nil, count: windows.count)
         let order = windows.indices.sorted { windows[$0].length < windows[$1].length }
         var start = 0
@@ -56,6 +57,7 @@ public final class Predictor {
                 result[index] = SpanScores(startLogits: Array(logits.start[range]), endLogits: Array(logits.end[range]))
             }
             start += batchSize
+            progress(min(start, order.count))
         }
         return result.map { $0! }
     }

@@ -11,23 +11,25 @@ public struct TrainingSummary: Sendable {
     public var checkpoint: URL
 }
 
-/// Fine-tunes a `SpanTrainable` model on span windows: length-bucketed batches, gradient
-/// accumulation, AdamW with linear warmup/decay, clipping, optional EMA, checkpoints every N steps,
+/// Trains a model on one task (fine-tuning: span windows) or several mixed batch by batch
+/// (distillation: soft-labelled windows and MLM): length-bucketed batches, gradient accumulation, AdamW with linear warmup/decay, clipping, optional EMA, checkpoints every N steps,
 /// exact resume, a NaN/Inf guard, the metrics log and the progress line.
 ///
 /// Exactness of resume rests on three facts: the batch plan is a function of (seed, epoch); the
 /// dropout seed of each step comes from a generator whose state is checkpointed; and everything
 /// else (weights, moments, EMA, counters) is saved bit for bit.
 public final class Trainer {
-    public let model: SpanTrainable
-    public let windows: [SpanTrainingWindow]
+    public let model: TrainableModel
+    /// The tasks and their mixing weights; the first is the main task, whose epochs set the schedule.
+    public let tasks: [TrainingTask]
+    public let mix: TaskMix
     public let settings: TrainerSettings
     public let store: CheckpointStore
-    public let planner: BatchPlanner
+    /// One batch planner per task, in the order of `tasks`.
+    public let planners: [BatchPlanner]
     public let optimizer: AdamW
     public let ema: EMA?
     public let schedule: LearningRateSchedule
-    public let padId: Int32
     /// Where human-readable messages go (stderr in the CLI).
     public var log: (String) -> Void = { _ in }
     /// Called inside every step once its gradients exist, before clipping and the update, with the
@@ -35,27 +37,45 @@ public final class Trainer {
     /// and kill it there (see `FaultInjection`).
     public var insideStep: ((Int) -> Void)?
 
-    public init(model: SpanTrainable, windows: [SpanTrainingWindow], settings: TrainerSettings, outputDirectory: URL,
-                padId: Int32 = 0) throws {
+    /// A trainer over several tasks mixed batch by batch: each step is wholly one task's, drawn with
+    /// probability ∝ its weight (D-NET's MRC + MLM mixing). Without `maxSteps`, the run lasts
+    /// `epochs × batches per epoch of the main task × Σ weights / main weight` steps, so the main task
+    /// sees about `epochs` passes.
+    public init(model: TrainableModel, tasks: [(task: TrainingTask, weight: Double)], settings: TrainerSettings,
+                outputDirectory: URL) throws {
         try settings.validate()
+        guard !tasks.isEmpty else { throw TrainingError.invalidArgument("no training task") }
         self.model = model
-        self.windows = windows
+        self.tasks = tasks.map(\.task)
+        mix = try TaskMix(weights: tasks.map(\.weight), seed: settings.seed)
         self.settings = settings
-        self.padId = padId
         store = CheckpointStore(outputDirectory: outputDirectory, keep: settings.keepCheckpoints)
-        planner = try BatchPlanner(lengths: windows.map(\.length), batchSize: settings.batchSize,
-                                   maxLength: settings.maxSequenceLength, seed: settings.seed, padMultiple: settings.padMultiple)
+        planners = try tasks.map {
+            try BatchPlanner(lengths: $0.task.lengths, batchSize: settings.batchSize, maxLength: settings.maxSequenceLength,
+                             seed: settings.seed, padMultiple: settings.padMultiple)
+        }
         let segments = try ParameterSegments(tensors: model.parameterRanges, total: model.parameterCount)
         optimizer = AdamW(segments: segments, hyperparameters: .init(epsilon: settings.adamEpsilon, weightDecay: settings.weightDecay))
         ema = try settings.emaDecay.map { try EMA(decay: $0, count: model.parameterCount) }
-        let total = settings.maxSteps ?? Int((settings.epochs * Double(planner.batchesPerEpoch)).rounded(.up))
+        let total = settings.maxSteps
+            ?? Int((settings.epochs * Double(planners[0].batchesPerEpoch) * mix.stepsPerMainStep).rounded(.up))
         schedule = LearningRateSchedule(peak: settings.learningRate, warmupRatio: settings.warmupRatio, totalSteps: total)
     }
 
+    /// Plain fine-tuning: one span task on `windows`.
+    public convenience init(model: SpanTrainable, windows: [SpanTrainingWindow], settings: TrainerSettings,
+                            outputDirectory: URL, padId: Int32 = 0) throws {
+        try self.init(model: model, tasks: [(SpanTask(model: model, windows: windows, padId: padId), 1)],
+                      settings: settings, outputDirectory: outputDirectory)
+    }
+
     public var totalSteps: Int { schedule.totalSteps }
+    /// The main task's planner.
+    public var planner: BatchPlanner { planners[0] }
 
     private var dataFingerprint: String {
-        fingerprint(windows.map { "\($0.length):\($0.startPosition):\($0.endPosition)" }.joined(separator: ","))
+        guard tasks.count > 1 else { return tasks[0].dataFingerprint }
+        return fingerprint(zip(tasks, mix.weights).map { "\($0.name)×\($1):\($0.dataFingerprint)" }.joined(separator: ";"))
     }
 
     /// Trains to the last step, starting from the latest checkpoint of the output directory when
@@ -68,6 +88,7 @@ public final class Trainer {
                                  emaUpdates: 0, tokensSeen: 0, trainingSeconds: 0,
                                  settingsFingerprint: settings.resumeFingerprint, dataFingerprint: dataFingerprint,
                                  parameterCount: model.parameterCount)
+        if tasks.count > 1 { state.auxiliaryCursors = Array(repeating: TaskCursor(), count: tasks.count - 1) }
         var lastCheckpoint: URL? = nil
         if resume, let latest = store.latest {
             state = try restore(from: latest.url, expected: state)
@@ -80,23 +101,26 @@ public final class Trainer {
                                      keepingStepsThrough: resume ? state.step : nil)
         let progress = ProgressLine(totalSteps: totalSteps, startStep: state.step, enabled: showProgress)
         var generator = try Xoshiro256(state: state.generatorState)
-        var plan = planner.batches(epoch: state.epoch)
+        var cursors = [TaskCursor(epoch: state.epoch, batchInEpoch: state.batchInEpoch)] + (state.auxiliaryCursors ?? [])
+        var plans = cursors.indices.map { planners[$0].batches(epoch: cursors[$0].epoch) }
         let startStep = state.step
         var lossSum = 0.0, lastLoss = Double.nan
 
         while state.step < totalSteps {
-            if state.batchInEpoch >= plan.count {
-                state.epoch += 1
-                state.batchInEpoch = 0
-                plan = planner.batches(epoch: state.epoch)
+            let taskIndex = mix.task(atStep: state.step)
+            if cursors[taskIndex].batchInEpoch >= plans[taskIndex].count {
+                cursors[taskIndex] = TaskCursor(epoch: cursors[taskIndex].epoch + 1, batchInEpoch: 0)
+                plans[taskIndex] = planners[taskIndex].batches(epoch: cursors[taskIndex].epoch)
             }
             let started = ProgressLine.now()
-            let batch = plan[state.batchInEpoch]
-            let dropoutSeed = generator.next()
-            let outcome = try optimizationStep(batch: batch, dropoutSeed: settings.dropout > 0 ? dropoutSeed : nil,
-                                               step: state.step, lastCheckpoint: lastCheckpoint)
+            let batch = plans[taskIndex][cursors[taskIndex].batchInEpoch]
+            let stepSeed = generator.next()
+            let outcome = try optimizationStep(task: taskIndex, batch: batch, stepSeed: stepSeed, step: state.step,
+                                               lastCheckpoint: lastCheckpoint)
             state.step += 1
-            state.batchInEpoch += 1
+            cursors[taskIndex].batchInEpoch += 1
+            (state.epoch, state.batchInEpoch) = (cursors[0].epoch, cursors[0].batchInEpoch)
+            if tasks.count > 1 { state.auxiliaryCursors = Array(cursors.dropFirst()) }
             state.generatorState = generator.state
             state.emaUpdates = ema?.updates ?? 0
             state.tokensSeen += outcome.realTokens
@@ -104,10 +128,12 @@ public final class Trainer {
             state.trainingSeconds += seconds
             lossSum += outcome.loss
             lastLoss = outcome.loss
-            let record = StepMetrics(step: state.step, epoch: state.epoch, loss: outcome.loss,
+            let record = StepMetrics(step: state.step, epoch: cursors[0].epoch, loss: outcome.loss,
                                      learningRate: outcome.learningRate, gradientNorm: outcome.gradientNorm,
                                      tokensPerSecond: Double(outcome.realTokens) / max(seconds, 1e-9),
-                                     elapsedSeconds: state.trainingSeconds)
+                                     elapsedSeconds: state.trainingSeconds,
+                                     task: tasks.count > 1 || !outcome.terms.isEmpty ? tasks[taskIndex].name : nil,
+                                     terms: outcome.terms.isEmpty ? nil : outcome.terms)
             try metrics.append(record)
             progress.update(record, averageLoss: lossSum / Double(state.step - startStep))
             if state.step % settings.checkpointEvery == 0 || state.step == totalSteps {
@@ -126,40 +152,64 @@ public final class Trainer {
     /// The outcome of one optimizer step.
     public struct StepOutcome: Sendable {
         public var loss: Double
+        public var terms: [String: Double]
         public var gradientNorm: Double
         public var learningRate: Double
         public var realTokens: Int
     }
 
-    /// One optimizer step over `batch`: forward/backward over its micro-batches, NaN/Inf guard,
-    /// clipping, AdamW at the scheduled rate for `step`, EMA.
-    public func optimizationStep(batch: Batch, dropoutSeed: UInt64?, step: Int, lastCheckpoint: URL?) throws -> StepOutcome {
+    /// One optimizer step of task `task` over `batch`: forward/backward over its micro-batches,
+    /// NaN/Inf guard, clipping, AdamW at the scheduled rate for `step`, EMA.
+    public func optimizationStep(task: Int = 0, batch: Batch, stepSeed: UInt64, step: Int,
+                                 lastCheckpoint: URL?) throws -> StepOutcome {
         let microSize = (batch.windows.count + settings.gradientAccumulation - 1) / settings.gradientAccumulation
-        var microBatches: [SpanBatch] = []
+        let lengths = planners[task].lengths
+        var micro: [(items: [Int], paddedLength: Int)] = []
         var start = 0
         while start < batch.windows.count {
-            let members = batch.windows[start..<min(batch.windows.count, start + microSize)].map { windows[$0] }
-            let longest = members.map(\.length).max()!
+            let items = Array(batch.windows[start..<min(batch.windows.count, start + microSize)])
+            let longest = items.map { lengths[$0] }.max()!
             let padded = min(settings.maxSequenceLength,
                              (longest + settings.padMultiple - 1) / settings.padMultiple * settings.padMultiple)
-            microBatches.append(SpanBatch(windows: members, sequenceLength: padded, padId: padId))
+            micro.append((items, padded))
             start += microSize
         }
-        return try optimizationStep(microBatches: microBatches, dropoutSeed: dropoutSeed, step: step, lastCheckpoint: lastCheckpoint)
+        let dropoutSeed = settings.dropout > 0 ? stepSeed : nil
+        return try optimizationStep(rows: micro.map(\.items.count), step: step, lastCheckpoint: lastCheckpoint) { index, scale in
+            // Each micro-batch gets its own dropout stream so accumulation never reuses a mask.
+            try tasks[task].accumulateGradients(items: micro[index].items, paddedLength: micro[index].paddedLength,
+                                                dropoutSeed: dropoutSeed.map { Xoshiro256.mix($0, UInt64(index)) },
+                                                seed: Xoshiro256.mix(stepSeed ^ 0x6D61_736B, UInt64(index)), lossScale: scale)
+        }
     }
 
-    /// One optimizer step over explicit micro-batches (the loss is the mean over all their rows).
+    /// One optimizer step of the main task, a span task, over explicit padded micro-batches (the loss
+    /// is the mean over all their rows).
     public func optimizationStep(microBatches: [SpanBatch], dropoutSeed: UInt64?, step: Int,
                                  lastCheckpoint: URL? = nil) throws -> StepOutcome {
-        let rows = microBatches.reduce(0) { $0 + $1.rows }
+        guard let span = tasks[0] as? SpanTask else {
+            throw TrainingError.invalidArgument("optimizationStep(microBatches:) needs a span task first")
+        }
+        return try optimizationStep(rows: microBatches.map(\.rows), step: step, lastCheckpoint: lastCheckpoint) { index, scale in
+            try span.accumulate(microBatches[index], dropoutSeed: dropoutSeed.map { Xoshiro256.mix($0, UInt64(index)) },
+                                lossScale: scale)
+        }
+    }
+
+    /// The step itself: `pass(i, share)` runs micro-batch i's forward/backward with its share of the rows
+    /// as loss scale; then the guard, clipping, the update and the EMA.
+    private func optimizationStep(rows: [Int], step: Int, lastCheckpoint: URL?,
+                                  pass: (Int, Float) throws -> TaskLoss) throws -> StepOutcome {
+        let total = rows.reduce(0, +)
         model.zeroGradients()
-        var loss = 0.0
-        for (index, micro) in microBatches.enumerated() {
-            let share = Double(micro.rows) / Double(rows)
-            // Each micro-batch gets its own dropout stream so accumulation never reuses a mask.
-            let seed = dropoutSeed.map { Xoshiro256.mix($0, UInt64(index)) }
-            let microLoss = try model.accumulateGradients(micro, dropoutSeed: seed, lossScale: Float(share))
-            loss += share * microLoss
+        var loss = 0.0, tokens = 0
+        var terms: [String: Double] = [:]
+        for (index, count) in rows.enumerated() {
+            let share = Double(count) / Double(total)
+            let micro = try pass(index, Float(share))
+            loss += share * micro.total
+            tokens += micro.realTokens
+            for (name, value) in micro.terms { terms[name, default: 0] += share * value }
         }
         insideStep?(step + 1)
         guard loss.isFinite else {
@@ -172,56 +222,6 @@ public final class Trainer {
         let learningRate = schedule.learningRate(atStep: step)
         optimizer.update(parameters: model.parameters, gradients: model.gradients, learningRate: learningRate)
         ema?.update(weights: model.parameters)
-        return StepOutcome(loss: loss, gradientNorm: norm, learningRate: learningRate,
-                           realTokens: microBatches.reduce(0) { $0 + $1.realTokens })
-    }
-
-    /// Writes the trained model into the output directory itself (config.json, model.safetensors,
-    /// vocab.txt, tokenizer_config.json; ema.safetensors with the bias-corrected EMA when kept).
-    /// Every file is written to a temporary name and renamed.
-    public func writeFinalModel() throws {
-        try model.save(to: store.outputDirectory, weights: nil)
-        try saveEMAWeights(to: store.outputDirectory)
-    }
-
-    /// Writes the bias-corrected EMA weights as `directory/ema.safetensors` (nothing without an EMA).
-    private func saveEMAWeights(to directory: URL) throws {
-        guard let ema else { return }
-        let averaged = UnsafeMutablePointer<Float>.allocate(capacity: model.parameterCount)
-        defer { averaged.deallocate() }
-        try ema.writeAverage(into: averaged)
-        try model.saveWeights(averaged, to: directory.appendingPathComponent("ema.safetensors"))
-    }
-
-    private func writeCheckpoint(_ state: TrainerState) throws -> URL {
-        try store.write(state: state, firstMoment: optimizer.firstMoment, secondMoment: optimizer.secondMoment,
-                        emaShadow: ema?.shadow) { directory in
-            try model.save(to: directory, weights: nil)
-            try saveEMAWeights(to: directory)
-        }
-    }
-
-    private func restore(from url: URL, expected: TrainerState) throws -> TrainerState {
-        let m = UnsafeMutablePointer<Float>.allocate(capacity: model.parameterCount)
-        let v = UnsafeMutablePointer<Float>.allocate(capacity: model.parameterCount)
-        defer { m.deallocate(); v.deallocate() }
-        let stateURL = url.appendingPathComponent(CheckpointStore.stateFile)
-        let state = try store.read(url, firstMoment: m, secondMoment: v, emaShadow: ema?.shadow)
-        guard state.parameterCount == expected.parameterCount else {
-            throw TrainingError.invalidState("\(stateURL.path) holds \(state.parameterCount) parameters, the model has \(expected.parameterCount)")
-        }
-        guard state.settingsFingerprint == expected.settingsFingerprint else {
-            throw TrainingError.invalidState("\(stateURL.path) was written with other training settings; resume with the same arguments")
-        }
-        guard state.dataFingerprint == expected.dataFingerprint else {
-            throw TrainingError.invalidState("\(stateURL.path) was written for other training data or window settings")
-        }
-        guard state.totalSteps == expected.totalSteps else {
-            throw TrainingError.invalidState("\(stateURL.path) plans \(state.totalSteps) steps, this run \(expected.totalSteps)")
-        }
-        try model.loadWeights(from: url)
-        optimizer.restore(step: state.step, firstMoment: m, secondMoment: v)
-        if let ema { ema.restore(updates: state.emaUpdates, shadow: ema.shadow) }
-        return state
+        return StepOutcome(loss: loss, terms: terms, gradientNorm: norm, learningRate: learningRate, realTokens: tokens)
     }
 }

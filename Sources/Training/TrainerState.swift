@@ -24,6 +24,9 @@ public struct TrainerState: Codable, Sendable, Equatable {
     public var dataFingerprint: String
     /// Number of floats in the parameter buffer (the moments' layout).
     public var parameterCount: Int
+    /// With several tasks: the position of each task after the main one (`epoch`/`batchInEpoch`
+    /// are the main task's); nil for a single task.
+    public var auxiliaryCursors: [TaskCursor]? = nil
 
     public init(step: Int, epoch: Int, batchInEpoch: Int, totalSteps: Int, generatorState: [UInt64], emaUpdates: Int,
                 tokensSeen: Int, trainingSeconds: Double, settingsFingerprint: String, dataFingerprint: String,
@@ -33,6 +36,13 @@ public struct TrainerState: Codable, Sendable, Equatable {
         self.trainingSeconds = trainingSeconds; self.settingsFingerprint = settingsFingerprint
         self.dataFingerprint = dataFingerprint; self.parameterCount = parameterCount
     }
+}
+
+/// Where a task stands in its batch plans: the epoch of its next batch, and that batch's index.
+public struct TaskCursor: Codable, Sendable, Equatable {
+    public var epoch = 0
+    public var batchInEpoch = 0
+    public init(epoch: Int = 0, batchInEpoch: Int = 0) { self.epoch = epoch; self.batchInEpoch = batchInEpoch }
 }
 
 /// FNV-1a, 64 bit, as hex: a stable fingerprint of settings and data (not a security hash).

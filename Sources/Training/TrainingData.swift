@@ -24,7 +24,7 @@ public struct TrainingData: Sendable {
             data.summaries.append(dataset.report.summary)
             data.summaries.append("\(file.lastPathComponent): \(report.summary)")
             for window in windows {
-                if window.label == .unlabelled {
+                if !isTrainable(window) {
                     data.unlabelledWindows += 1
                     continue
                 }
@@ -36,6 +36,12 @@ public struct TrainingData: Sendable {
         }
         return data
     }
+}
+
+extension TrainingData {
+    /// Whether a window is trained on: all but those of examples whose answer maps onto no token
+    /// (labelling them `[CLS]` would teach "no answer" for an answerable question).
+    public static func isTrainable(_ window: Window) -> Bool { window.label != .unlabelled }
 }
 
 extension SpanTrainingWindow {

@@ -28,6 +28,16 @@ public struct Window: Sendable {
     /// Why the labels are what they are.
     public var label: AnswerLabel
 
+    public init(exampleIndex: Int, windowIndex: Int, inputIds: [Int32], tokenTypeIds: [Int32], attentionMask: [Int32],
+                length: Int, contextStart: Int, contextTokenStart: Int, contextOffsets: [Range<Int>],
+                contextIsMaxContext: [Bool], startPosition: Int, endPosition: Int, label: AnswerLabel) {
+        self.exampleIndex = exampleIndex; self.windowIndex = windowIndex; self.inputIds = inputIds
+        self.tokenTypeIds = tokenTypeIds; self.attentionMask = attentionMask; self.length = length
+        self.contextStart = contextStart; self.contextTokenStart = contextTokenStart; self.contextOffsets = contextOffsets
+        self.contextIsMaxContext = contextIsMaxContext; self.startPosition = startPosition
+        self.endPosition = endPosition; self.label = label
+    }
+
     /// Number of context tokens in the window.
     public var contextCount: Int { contextOffsets.count }
 

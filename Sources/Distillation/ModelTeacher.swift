@@ -1,0 +1,93 @@
+import Checkpoint
+import Foundation
+import MRC
+import Model
+import Text
+import Training
+
+/// A teacher that is a span-QA model in the Hugging Face layout (ours from `train`/`distill`, or any
+/// BERT QA directory with its own vocab.txt, cased or uncased), run batched at the engine's
+/// inference speed.
+///
+/// With the student's tokenizer (same vocabulary and lower-casing) the teacher reads the student's
+/// windows as they are, and its logits are the soft labels. With another tokenizer, each student
+/// window is re-tokenised for the teacher — `[CLS]` question `[SEP]` the same characters of context
+/// `[SEP]` — and the logits come back through character offsets: a student context token gets the
+/// teacher's start logit of the teacher token that starts at the same character, and the end logit
+/// of the teacher token that ends at the same character. Where no teacher token starts (ends) there —
+/// the teacher splits the text differently, so it cannot start (end) an answer at that point — the
+/// student token gets no probability (`SpanLoss.paddingLogit`), as do the question tokens and
+/// `[SEP]`s; `[CLS]` takes the teacher's `[CLS]` logit. Teacher windows longer than its position
+/// table are cut at the end (counted in `windows_cut`).
+public final class ModelTeacher: Teacher {
+    public let name: String
+    public let kind = "model"
+    public let fingerprint: String
+    public let model: BertModel
+    public let tokenizer: WordPieceTokenizer
+    public let batchSize: Int
+    public private(set) var counts: [String: Int] = [:]
+    /// The tokenizer of the student whose windows the teacher scores.
+    public let studentTokenizer: WordPieceTokenizer
+
+    /// Loads `directory` (it must have a span head and vocab.txt); `weightsFile` picks another weights
+    /// file of the directory (e.g. ema.safetensors).
+    public init(directory: URL, studentTokenizer: WordPieceTokenizer, name: String? = nil, weightsFile: String? = nil,
+                batchSize: Int = 32) throws {
+        let trainable = try BertSpanTrainable(directory: directory, dropout: 0, weightsFile: weightsFile)
+        guard trainable.initialised.isEmpty else {
+            throw TrainingError.invalidArgument("teacher \(directory.path) has no span head (qa_outputs): train it first")
+        }
+        model = trainable.model
+        tokenizer = WordPieceTokenizer(vocabulary: trainable.vocabulary, lowercase: trainable.doLowerCase)
+        self.name = name ?? directory.lastPathComponent
+        self.batchSize = batchSize
+        self.studentTokenizer = studentTokenizer
+        let weights = directory.appendingPathComponent(weightsFile ?? "model.safetensors")
+        let attributes = try? FileManager.default.attributesOfItem(atPath: weights.path)
+        let size = (attributes?[.size] as? NSNumber)?.intValue ?? 0
+        // The weights' bytes are hashed (a 90 MB file takes a fraction of a second).
+        let bytes = (try? Data(contentsOf: weights, options: .alwaysMapped)) ?? Data()
+        fingerprint = Self.hash(bytes) + "-\(size)"
+    }
+
+    /// Whether the teacher reads the student's token ids as they are.
+    public func sharesTokenizer(with student: WordPieceTokenizer) -> Bool {
+        student.lowercase == tokenizer.lowercase && student.vocabulary == tokenizer.vocabulary
+    }
+
+    public func score(examples: [MRCExample], windows: [Window], progress: (Int) -> Void) throws -> [TeacherScores?] {
+        let predictor = try Predictor(model: model, tokenizer: tokenizer, windowSettings: WindowSettings(maxSeqLen: 512),
+                                      decoderSettings: SpanDecoderSettings(), batchSize: batchSize)
+        if sharesTokenizer(with: studentTokenizer) {
+            counts["windows_same_tokenizer"] = windows.count
+            return try predictor.scores(windows, progress: progress).map {
+                TeacherScores(kind: .logits, start: $0.startLogits, end: $0.endLogits)
+            }
+        }
+        let mapping = CrossTokenizerMapping(teacher: tokenizer, maxLength: min(512, model.config.maxPositionEmbeddings))
+        let teacherWindows = mapping.teacherWindows(for: windows, examples: examples)
+        counts["windows_cut"] = teacherWindows.filter(\.cut).count
+        let scores = try predictor.scores(teacherWindows.map(\.window), progress: progress)
+        return windows.indices.map { i in
+            mapping.studentScores(windows[i], teacher: teacherWindows[i], scores: scores[i]) as TeacherScores?
+        }
+    }
+
+    static func hash(_ data: Data) -> String {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        data.withUnsafeBytes { raw in
+            // 8 bytes at a time: FNV-1a over 64-bit words (a fingerprint, not a security hash).
+            let words = raw.count / 8
+            for i in 0..<words {
+                hash ^= raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)
+                hash &*= 0x0000_0100_0000_01B3
+            }
+            for i in (words * 8)..<raw.count {
+                hash ^= UInt64(raw[i])
+                hash &*= 0x0000_0100_0000_01B3
+            }
+        }
+        return String(hash, radix: 16)
+    }
+}
