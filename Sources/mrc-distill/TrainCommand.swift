@@ -24,44 +24,9 @@ struct TrainCommand: AsyncParsableCommand {
     var out: String
     @OptionGroup var windows: WindowOptions
 
-    @Option(help: "Passes over the training windows.") var epochs: Double = 2
-    @Option(name: .customLong("max-steps"), help: "Stop after this many optimizer steps (the schedule spans them).")
-    var maxSteps: Int?
-    @Option(name: .customLong("batch-size"), help: "Windows per optimizer step.") var batchSize = 16
-    @Option(name: .customLong("gradient-accumulation"), help: "Forward/backward passes the batch is split into.")
-    var gradientAccumulation = 1
-    @Option(name: .customLong("learning-rate"), help: "Peak learning rate.") var learningRate = 1e-4
-    @Option(name: .customLong("warmup-ratio"), help: "Fraction of steps of linear warmup.") var warmupRatio = 0.1
-    @Option(name: .customLong("weight-decay"), help: "AdamW decoupled weight decay (not biases, LayerNorm).")
-    var weightDecay = 0.01
-    @Option(name: .customLong("max-grad-norm"), help: "Global gradient-norm clipping.") var maxGradNorm = 1.0
-    @Option(help: "Hidden and attention dropout.") var dropout = 0.1
-    @Option(help: "Seed of the batch order, dropout and span-head initialisation.") var seed: UInt64 = 42
-    @Option(name: .customLong("ema-decay"), help: "Keep an EMA of the weights with this decay (e.g. 0.9999).")
-    var emaDecay: Double?
-    @Option(name: .customLong("checkpoint-every"), help: "Steps between checkpoints.") var checkpointEvery = 500
-    @Option(name: .customLong("keep-checkpoints"), help: "Checkpoints kept on disk.") var keepCheckpoints = 2
-    @Flag(help: "Continue from the latest checkpoint in --out.") var resume = false
-    @Flag(name: .customLong("no-progress"), help: "No live progress line even on a terminal.") var noProgress = false
+    @OptionGroup var training: TrainerOptions
 
-    var settings: TrainerSettings {
-        var settings = TrainerSettings()
-        settings.epochs = epochs
-        settings.maxSteps = maxSteps
-        settings.batchSize = batchSize
-        settings.gradientAccumulation = gradientAccumulation
-        settings.learningRate = learningRate
-        settings.warmupRatio = warmupRatio
-        settings.weightDecay = weightDecay
-        settings.maxGradNorm = maxGradNorm
-        settings.dropout = dropout
-        settings.seed = seed
-        settings.emaDecay = emaDecay
-        settings.checkpointEvery = checkpointEvery
-        settings.keepCheckpoints = keepCheckpoints
-        settings.maxSequenceLength = windows.maxSeqLen
-        return settings
-    }
+    var settings: TrainerSettings { training.settings(maxSeqLen: windows.maxSeqLen) }
 
     func validate() throws {
         try windows.validateWindows()
@@ -70,8 +35,8 @@ struct TrainCommand: AsyncParsableCommand {
             _ = try Preflight.checkModel(model.modelURL, maxSequenceLength: windows.maxSeqLen, layers: try model.parsedLayers())
             try Preflight.checkFiles(train.map(URL.init(fileURLWithPath:)), option: "--train")
             try Preflight.checkFiles(dev.map(URL.init(fileURLWithPath:)), option: "--dev")
-            try Preflight.checkOutput(URL(fileURLWithPath: out), resume: resume)
-            if model.ema && emaDecay == nil {
+            try Preflight.checkOutput(URL(fileURLWithPath: out), resume: training.resume)
+            if model.ema && training.emaDecay == nil {
                 throw TrainingError.invalidArgument("--ema (evaluate --dev with the EMA weights) needs --ema-decay")
             }
         }
@@ -80,7 +45,7 @@ struct TrainCommand: AsyncParsableCommand {
     func run() async throws {
         let outURL = URL(fileURLWithPath: out)
         let trainable = try BertSpanTrainable(directory: model.modelURL, layers: try model.parsedLayers(),
-                                              dropout: dropout, seed: seed)
+                                              dropout: training.dropout, seed: training.seed)
         if !trainable.initialised.isEmpty {
             report("initialised (absent from \(model.model)): \(trainable.initialised.joined(separator: ", "))")
         }
@@ -95,9 +60,9 @@ struct TrainCommand: AsyncParsableCommand {
                                   padId: tokenizer.vocabulary.padId)
         trainer.log = report
         trainer.insideStep = FaultInjection.pauseHook(outputDirectory: outURL)
-        report("\(trainer.totalSteps) steps of \(batchSize) windows (\(trainer.planner.batchesPerEpoch) per epoch), "
+        report("\(trainer.totalSteps) steps of \(training.batchSize) windows (\(trainer.planner.batchesPerEpoch) per epoch), "
                + "\(trainable.parameterCount) parameters")
-        let summary = try trainer.run(resume: resume, showProgress: noProgress ? false : nil)
+        let summary = try trainer.run(resume: training.resume, showProgress: training.noProgress ? false : nil)
         try trainer.writeFinalModel()
         report(String(format: "trained %d steps in %.0f s (%.0f tokens/s); final loss %.4f; model in %@",
                       summary.steps, summary.seconds, summary.tokensPerSecond, summary.finalLoss, outURL.path))
