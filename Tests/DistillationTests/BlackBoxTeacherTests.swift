@@ -139,6 +139,33 @@ final class BlackBoxTeacherTests: XCTestCase {
         XCTAssertEqual(teacher.counts["questions_scored"], 1, "counted once, not per window")
     }
 
+    func testCountsOfContiguousShardsAddUpToTheWhole() throws {
+        let long = (0..<60).map { "w\($0)" }.joined(separator: " ")
+        let examples = [Support.example(id: "q1", context: long), Support.example(id: "q2", context: "Rome is old."),
+                        Support.example(id: "q3", context: long), Support.example(id: "q4", context: "Oslo is cold.")]
+        let windows = try Support.windows(examples, maxSeqLen: 40, docStride: 12, maxQueryLen: 8)
+        let json = #"{"q1": [{"text": "w20 w21", "probability": 1}], "q2": [{"text": "Paris", "probability": 1}], "#
+            + #""q3": [{"text": "w5", "probability": 1}, {"text": "", "probability": 0}]}"#
+        let whole = try Support.teacher(json)
+        let expected = try score(whole, examples, windows)
+        // Cut inside q1's windows and inside q3's: every question is counted by the part holding its window 0.
+        let cuts = [0, 2, windows.count - 2, windows.count]
+        XCTAssertGreaterThan(windows.count, 6)
+        var summed = [String: Int]()
+        var parts: [TeacherScores?] = []
+        for (lower, upper) in zip(cuts, cuts.dropFirst()) {
+            let part = try Support.teacher(json)
+            parts += try score(part, examples, Array(windows[lower..<upper]))
+            summed.merge(part.counts, uniquingKeysWith: +)
+        }
+        XCTAssertEqual(parts, expected)
+        XCTAssertEqual(summed, whole.counts)
+        XCTAssertEqual(whole.counts["questions_scored"], 2)
+        XCTAssertEqual(whole.counts["questions_missing"], 1)
+        XCTAssertEqual(whole.counts["questions_not_found"], 1)
+        XCTAssertEqual(whole.counts["empty_candidates"], 1)
+    }
+
     func testFileErrorsNameTheFileAndKey() {
         func error(_ json: String) -> String {
             do { _ = try BlackBoxPredictions.parse(Data(json.utf8), file: "teacher.json"); return "no error" } catch {
