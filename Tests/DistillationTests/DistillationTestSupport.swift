@@ -10,3 +10,48 @@ enum DistillationTestSupport {
         return url
     }
 }
+
+import MRC
+import Text
+import TestSupport
+
+extension DistillationTestSupport {
+    /// The installed MiniLM's uncased WordPiece tokenizer (loaded once).
+    nonisolated(unsafe) static var cachedTokenizer: WordPieceTokenizer?
+
+    static func tokenizer() throws -> WordPieceTokenizer {
+        if let cachedTokenizer { return cachedTokenizer }
+        let tokenizer = try WordPieceTokenizer(vocabFile: TestPaths.miniLMDirectory.appendingPathComponent("vocab.txt"),
+                                               lowercase: true)
+        cachedTokenizer = tokenizer
+        return tokenizer
+    }
+
+    /// One example of `context`; the gold answer, when given, is its first occurrence.
+    static func example(id: String, context: String, question: String = "What is it?", answer: String? = nil) -> MRCExample {
+        let text = ScalarText(context)
+        var spans: [AnswerSpan] = []
+        if let answer, let location = AnswerLocator.locate(answer, in: text) {
+            spans = [AnswerSpan(text: answer, characters: location.spans[0])]
+        }
+        return MRCExample(id: id, question: question, context: text, answerTexts: answer.map { [$0] } ?? [],
+                          answerSpans: spans, dataset: "test")
+    }
+
+    /// The windows of `examples` with the real tokenizer and the given settings.
+    static func windows(_ examples: [MRCExample], maxSeqLen: Int = 64, docStride: Int = 32, maxQueryLen: Int = 16) throws -> [Window] {
+        let builder = try WindowBuilder(tokenizer: tokenizer(),
+                                        settings: WindowSettings(maxSeqLen: maxSeqLen, docStride: docStride, maxQueryLen: maxQueryLen))
+        return builder.windows(for: examples).windows
+    }
+
+    /// A black-box teacher from a JSON text.
+    static func teacher(_ json: String, name: String = "test") throws -> BlackBoxTeacher {
+        BlackBoxTeacher(name: name, predictions: try BlackBoxPredictions.parse(Data(json.utf8), file: "\(name).json"))
+    }
+
+    /// Position in `window.inputIds` of the context token that starts at character `offset`.
+    static func position(ofCharacter offset: Int, in window: Window) -> Int? {
+        window.contextOffsets.firstIndex { $0.lowerBound == offset }.map { window.contextStart + $0 }
+    }
+}

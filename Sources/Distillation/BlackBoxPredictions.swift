@@ -1,0 +1,157 @@
+import Foundation
+import MRC
+import Training
+
+/// One answer a black-box teacher proposes for a question.
+public struct BlackBoxCandidate: Sendable, Equatable {
+    public var text: String
+    /// The probability the file gives (1 for `predictions.json`); renormalised at scoring time over
+    /// the candidates of the question that are kept (non-empty and found in the context).
+    public var probability: Double
+    /// Character (Unicode-scalar) offset of the answer in the context, when the file gives one
+    /// (`offset`, `answer_start` or `start`): the occurrence nearest to it is used.
+    public var offset: Int?
+
+    public init(text: String, probability: Double, offset: Int? = nil) {
+        self.text = text
+        self.probability = probability
+        self.offset = offset
+    }
+}
+
+/// A black-box teacher's prediction file, read.
+///
+/// Two formats, told apart by content (not by name):
+/// - `predictions.json`: `{question id: answer text}`, one candidate of probability 1 per question;
+/// - `nbest_predictions.json`: `{question id: [{"text", "probability", optional "start_logit",
+///   "end_logit", optional character offset "offset" | "answer_start" | "start"}]}`.
+///
+/// Every value must be of the format's type; errors are `DataReadError`s naming the file and the key
+/// (and the field), never crashes. Candidates whose text is empty or only whitespace are left out of
+/// `candidates` and counted per question in `emptyCandidates`.
+public struct BlackBoxPredictions: Sendable {
+    public enum Format: String, Sendable {
+        case answers = "predictions"
+        case nBest = "nbest"
+    }
+
+    public var file: String
+    public var format: Format
+    /// Question key → kept candidates, in file order (may be empty when all were empty texts).
+    public var candidates: [String: [BlackBoxCandidate]]
+    /// Question key → number of candidates left out for an empty text (only keys with some).
+    public var emptyCandidates: [String: Int]
+    /// `fingerprint()` (FNV-1a 64) of the file's text.
+    public var contentFingerprint: String
+
+    /// Reads and parses `url`.
+    public static func read(_ url: URL) throws -> BlackBoxPredictions {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw DataReadError(file: url.path, message: "cannot read: \(error.localizedDescription)")
+        }
+        return try parse(data, file: url.path)
+    }
+
+    /// Parses the content of a prediction file; `file` names it in errors.
+    public static func parse(_ data: Data, file: String) throws -> BlackBoxPredictions {
+        let root: Any
+        do { root = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) } catch {
+            throw DataReadError(file: file, message: "is not valid JSON (\(error.localizedDescription))")
+        }
+        guard let object = root as? [String: Any] else {
+            throw DataReadError(file: file, message: "expected a JSON object of question id → answer, found \(describe(root))")
+        }
+        // Keys in sorted order, so that the first error reported is the same on every run.
+        let keys = object.keys.sorted()
+        let format: Format = keys.first.map { object[$0] is [Any] ? .nBest : .answers } ?? .answers
+        var result = BlackBoxPredictions(file: file, format: format, candidates: [:], emptyCandidates: [:],
+                                         contentFingerprint: fingerprint(String(decoding: data, as: UTF8.self)))
+        result.candidates.reserveCapacity(keys.count)
+        for key in keys {
+            let value = object[key]!
+            let location = "key \"\(key)\""
+            var kept: [BlackBoxCandidate] = []
+            var empty = 0
+            switch format {
+            case .answers:
+                guard let text = value as? String else {
+                    throw DataReadError(file: file, location: location,
+                                        message: "expected an answer string (predictions format, as the first key), found \(describe(value))")
+                }
+                if isBlank(text) { empty += 1 } else { kept.append(BlackBoxCandidate(text: text, probability: 1)) }
+            case .nBest:
+                guard let entries = value as? [Any] else {
+                    throw DataReadError(file: file, location: location,
+                                        message: "expected an n-best array (nbest format, as the first key), found \(describe(value))")
+                }
+                for (index, entry) in entries.enumerated() {
+                    let candidate = try parseCandidate(entry, file: file, location: location, index: index)
+                    if isBlank(candidate.text) { empty += 1 } else { kept.append(candidate) }
+                }
+            }
+            result.candidates[key] = kept
+            if empty > 0 { result.emptyCandidates[key] = empty }
+        }
+        return result
+    }
+
+    static func parseCandidate(_ entry: Any, file: String, location: String, index: Int) throws -> BlackBoxCandidate {
+        func failure(_ field: String, _ message: String) -> DataReadError {
+            DataReadError(file: file, location: location, field: "[\(index)]" + (field.isEmpty ? "" : ".\(field)"),
+                          message: message)
+        }
+        guard let fields = entry as? [String: Any] else {
+            throw failure("", "expected an n-best entry object, found \(describe(entry))")
+        }
+        guard let textValue = fields["text"] else { throw failure("text", "missing") }
+        guard let text = textValue as? String else { throw failure("text", "expected a string, found \(describe(textValue))") }
+        guard let probabilityValue = fields["probability"] else { throw failure("probability", "missing") }
+        guard let probability = number(probabilityValue), probability.isFinite, probability >= 0 else {
+            throw failure("probability", "expected a finite number ≥ 0, found \(describe(probabilityValue))")
+        }
+        for logit in ["start_logit", "end_logit"] {
+            if let value = fields[logit], !(value is NSNull), number(value) == nil {
+                throw failure(logit, "expected a number, found \(describe(value))")
+            }
+        }
+        var offset: Int?
+        for field in ["offset", "answer_start", "start"] {
+            guard let value = fields[field], !(value is NSNull) else { continue }
+            guard let double = number(value), let int = Int(exactly: double), int >= 0 else {
+                throw failure(field, "expected a character offset (integer ≥ 0), found \(describe(value))")
+            }
+            offset = int
+            break
+        }
+        return BlackBoxCandidate(text: text, probability: probability, offset: offset)
+    }
+
+    /// Whether a candidate text counts as empty: nothing but whitespace.
+    static func isBlank(_ text: String) -> Bool {
+        text.unicodeScalars.allSatisfy { $0.properties.isWhitespace }
+    }
+
+    /// A JSON number (not a boolean) as a Double.
+    static func number(_ value: Any) -> Double? {
+        guard let number = value as? NSNumber, !isBoolean(number) else { return nil }
+        return number.doubleValue
+    }
+
+    static func isBoolean(_ value: Any) -> Bool {
+        guard let number = value as? NSNumber else { return false }
+        return String(cString: number.objCType) == "c"
+    }
+
+    /// A short description of a JSON value's type and, for short scalars, the value.
+    static func describe(_ value: Any) -> String {
+        switch value {
+        case is NSNull: return "null"
+        case let string as String: return "a string (\(string.prefix(40)))"
+        case let number as NSNumber: return isBoolean(number) ? "a boolean" : "the number \(number)"
+        case is [Any]: return "an array"
+        case is [String: Any]: return "an object"
+        default: return "\(type(of: value))"
+        }
+    }
+}
