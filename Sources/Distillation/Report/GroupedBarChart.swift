@@ -21,11 +21,19 @@ public struct GroupedBarChart: Sendable {
                                series: rows.map(\.name), values: rows.map { row in datasets.map { row.oodF1[$0] } })
     }
 
-    var barWidth: Double { min(22, max(5, 260 / Double(max(1, series.count)))) }
+    /// The plotting area's widest extent, so that chart and legend fit a page about 1,000 units wide.
+    static let maximumPlotWidth = 680.0
+    static let groupGap = 14.0
+
+    /// Bars are 22 units wide at most, narrower (down to 3) when many rows × datasets must fit.
+    var barWidth: Double {
+        let available = Self.maximumPlotWidth / Double(max(1, groups.count)) - Self.groupGap
+        return min(22, max(3, available / Double(max(1, series.count))))
+    }
 
     /// The plotting area.
     public var box: PlotBox {
-        let groupWidth = barWidth * Double(series.count) + 24
+        let groupWidth = barWidth * Double(series.count) + Self.groupGap
         return PlotBox(left: 60, top: 34, width: max(260, groupWidth * Double(groups.count)), height: 240)
     }
 
