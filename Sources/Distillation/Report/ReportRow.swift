@@ -1,0 +1,88 @@
+import Foundation
+
+/// One row of the distillation ablation: a teacher, an ensemble of teachers, or a student, with its
+/// scores and costs. One JSON object per line of `rows.jsonl` (written by the recipe script), with
+/// snake_case keys:
+///
+/// `{"name", "kind": "teacher"|"student", "command", "squad_em", "squad_f1", "ood_f1": {dataset: f1},
+///   "parameters", "tokens_per_second", "teach_seconds", "distill_seconds", "model", "metrics", "notes"}`
+///
+/// `name`, `kind`, `command`, `squad_em` and `squad_f1` are required; every other key may be absent
+/// or null (`ood_f1` then reads as empty). Scores are percentages, as the official scripts print them.
+/// Numbers may also be the strings "nan", "inf" and "-inf" (as `metrics.jsonl` writes them).
+public struct ReportRow: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable {
+        case teacher
+        case student
+    }
+
+    public var name: String
+    public var kind: Kind
+    /// The command that produced this row's predictions.
+    public var command: String
+    /// SQuAD dev exact match and F1 (percent).
+    public var squadEM: Double
+    public var squadF1: Double
+    /// Out-of-domain F1 (percent) per dataset name.
+    public var oodF1: [String: Double]
+    public var parameters: Int?
+    /// Inference speed, real tokens per second.
+    public var tokensPerSecond: Double?
+    /// Wall time of scoring the training data with the teachers.
+    public var teachSeconds: Double?
+    /// Wall time of training the student.
+    public var distillSeconds: Double?
+    /// The model directory, if any.
+    public var model: String?
+    /// The run's `metrics.jsonl`; a relative path is taken relative to the rows file's folder.
+    public var metrics: String?
+    public var notes: String?
+
+    public init(name: String, kind: Kind, command: String, squadEM: Double, squadF1: Double,
+                oodF1: [String: Double] = [:], parameters: Int? = nil, tokensPerSecond: Double? = nil,
+                teachSeconds: Double? = nil, distillSeconds: Double? = nil, model: String? = nil,
+                metrics: String? = nil, notes: String? = nil) {
+        self.name = name; self.kind = kind; self.command = command
+        self.squadEM = squadEM; self.squadF1 = squadF1; self.oodF1 = oodF1
+        self.parameters = parameters; self.tokensPerSecond = tokensPerSecond
+        self.teachSeconds = teachSeconds; self.distillSeconds = distillSeconds
+        self.model = model; self.metrics = metrics; self.notes = notes
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, kind, command, parameters, model, metrics, notes
+        case squadEM = "squad_em"
+        case squadF1 = "squad_f1"
+        case oodF1 = "ood_f1"
+        case tokensPerSecond = "tokens_per_second"
+        case teachSeconds = "teach_seconds"
+        case distillSeconds = "distill_seconds"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        kind = try container.decode(Kind.self, forKey: .kind)
+        command = try container.decode(String.self, forKey: .command)
+        squadEM = try container.decode(Double.self, forKey: .squadEM)
+        squadF1 = try container.decode(Double.self, forKey: .squadF1)
+        oodF1 = try container.decodeIfPresent([String: Double].self, forKey: .oodF1) ?? [:]
+        parameters = try container.decodeIfPresent(Int.self, forKey: .parameters)
+        tokensPerSecond = try container.decodeIfPresent(Double.self, forKey: .tokensPerSecond)
+        teachSeconds = try container.decodeIfPresent(Double.self, forKey: .teachSeconds)
+        distillSeconds = try container.decodeIfPresent(Double.self, forKey: .distillSeconds)
+        model = try container.decodeIfPresent(String.self, forKey: .model)
+        metrics = try container.decodeIfPresent(String.self, forKey: .metrics)
+        notes = try container.decodeIfPresent(String.self, forKey: .notes)
+    }
+
+    /// The out-of-domain datasets in a stable order (sorted by name).
+    public var oodDatasets: [String] { oodF1.keys.sorted() }
+
+    /// The unweighted mean of the finite out-of-domain F1 values (MRQA's macro-average); nil if none.
+    public var oodMacroF1: Double? {
+        let values = oodF1.values.filter(\.isFinite)
+        guard !values.isEmpty else { return nil }
+        return values.reduce(0, +) / Double(values.count)
+    }
+}
