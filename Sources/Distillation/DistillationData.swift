@@ -41,25 +41,20 @@ public struct DistillationData: Sendable {
     /// The key of window `index` in the store: its question's prediction key.
     public func key(_ index: Int) -> String { examples[windows[index].exampleIndex].predictionKey }
 
-    /// FNV-1a of a window's real input ids (the store keeps it per record).
-    public static func inputIdsHash(_ window: Window) -> UInt64 {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for id in window.inputIds[0..<window.length] {
-            var value = UInt32(bitPattern: id)
-            for _ in 0..<4 {
-                hash ^= UInt64(value & 0xFF)
-                hash &*= 0x0000_0100_0000_01B3
-                value >>= 8
-            }
-        }
-        return hash
-    }
-
     /// A fingerprint of the windows: each one's key, index, length and ids hash, in order.
     public var fingerprint: String {
         Training.fingerprint(windows.indices.map {
-            "\(key($0))#\(windows[$0].windowIndex):\(windows[$0].length):\(String(Self.inputIdsHash(windows[$0]), radix: 16))"
+            "\(key($0))#\(windows[$0].windowIndex):\(windows[$0].length):\(String(SoftLabelStoreFormat.inputIdsHash(of: windows[$0]), radix: 16))"
         }.joined(separator: ","))
+    }
+
+    /// What a store for these windows must say about the student and the data; the teacher fields
+    /// (teachers, combination, temperature, precision) are placeholders for `teach` to fill in.
+    public func provenance(vocabulary: Vocabulary, lowercase: Bool) -> SoftLabelProvenance {
+        SoftLabelProvenance(teachers: [], combination: .meanProbabilities, temperature: 1, precision: .fp16,
+                            studentVocabHash: vocabulary.fingerprint, lowerCase: lowercase, maxSeqLen: settings.maxSeqLen,
+                            docStride: settings.docStride, maxQueryLen: settings.maxQueryLen, dataFingerprint: fingerprint,
+                            windowCount: windows.count)
     }
 
     /// The training windows the trainer's batches are made of.

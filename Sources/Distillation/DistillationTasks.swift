@@ -39,7 +39,7 @@ public final class SoftLabelSpanTask: TrainingTask {
         for (row, item) in items.enumerated() {
             guard let label = labels.softLabel(window: item) else { continue }
             guard label.start.count == windows[item].length else {
-                throw DistillationError.mismatch("soft label of window \(item) has \(label.start.count) tokens, the window \(windows[item].length)")
+                throw DistillationError("soft label of window \(item) has \(label.start.count) tokens, the window \(windows[item].length)")
             }
             hasSoftLabel[row] = true
             for t in 0..<label.start.count {
@@ -69,7 +69,7 @@ public final class MLMTask: TrainingTask {
 
     public init(student: BertSpanTrainable, corpus: MLMCorpus, masking: MLMMasking) throws {
         guard student.model.heads.contains(.mlm) else {
-            throw DistillationError.invalidArgument("the MLM task needs a student loaded with its MLM head")
+            throw DistillationError("the MLM task needs a student loaded with its MLM head")
         }
         self.student = student; self.corpus = corpus; self.masking = masking
     }

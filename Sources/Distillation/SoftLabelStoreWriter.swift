@@ -2,12 +2,14 @@ import Foundation
 
 /// Writes a soft-label store (layout: `SoftLabelStoreFormat`) record by record, in window order.
 ///
-/// The file is written to a temporary file beside `url` and renamed over `url` by `finish()`, so a
-/// reader never sees a half-written store; a writer dropped without `finish()` removes its temporary
-/// file. Exactly `provenance.recordCount` records must be appended.
+/// Records go to a temporary file beside `url`; `finish()` writes the header (with the provenance as
+/// it stands then: teachers' counts and statistics are known only once every window is scored), the
+/// records and the footer into a second temporary file and renames it over `url`, so a reader never
+/// sees a half-written store; a writer dropped without `finish()` removes its temporary files.
+/// Exactly `provenance.recordCount` records must be appended.
 public final class SoftLabelStoreWriter {
     public let url: URL
-    public let provenance: SoftLabelProvenance
+    public private(set) var provenance: SoftLabelProvenance
     /// Records appended so far.
     public private(set) var count = 0
 
@@ -17,7 +19,7 @@ public final class SoftLabelStoreWriter {
     private var recordsChecksum = CRC32()
     private var finished = false
 
-    /// Creates the temporary file and writes the header.
+    /// Checks the provenance and creates the temporary file of the records.
     public init(url: URL, provenance: SoftLabelProvenance) throws {
         self.url = url
         self.provenance = provenance
@@ -34,15 +36,20 @@ public final class SoftLabelStoreWriter {
         guard provenance.windowCount >= 0 else {
             throw SoftLabelStoreError(.invalidValue, file: url.path, message: "negative window count \(provenance.windowCount)")
         }
-        let json: [UInt8]
-        do { json = try provenance.encoded() } catch {
-            throw SoftLabelStoreError(.format, file: url.path, message: "cannot encode the provenance: \(error)")
-        }
+        _ = try Self.header(provenance, file: url.path)
         guard FileManager.default.createFile(atPath: temporaryURL.path, contents: nil),
               let handle = FileHandle(forWritingAtPath: temporaryURL.path) else {
             throw SoftLabelStoreError(.io, file: url.path, message: "cannot create \(temporaryURL.path)")
         }
         self.handle = handle
+    }
+
+    /// The header bytes for `provenance`: magic, version, precision, the JSON block and its CRC.
+    static func header(_ provenance: SoftLabelProvenance, file: String) throws -> [UInt8] {
+        let json: [UInt8]
+        do { json = try provenance.encoded() } catch {
+            throw SoftLabelStoreError(.format, file: file, message: "cannot encode the provenance: \(error)")
+        }
         var header = SoftLabelStoreFormat.magic
         header.appendLittleEndian(SoftLabelStoreFormat.version)
         header.append(SoftLabelStoreFormat.precisionCode(provenance.precision))
@@ -50,7 +57,7 @@ public final class SoftLabelStoreWriter {
         header.appendLittleEndian(UInt32(json.count))
         header += json
         header.appendLittleEndian(CRC32.checksum(header))
-        buffer = header
+        return header
     }
 
     deinit {
@@ -131,10 +138,22 @@ public final class SoftLabelStoreWriter {
         if buffer.count >= 1 << 20 { try flush() }
     }
 
-    /// Writes the footer, closes the file and renames it to `url`. Throws when fewer records than the
-    /// provenance announces were appended.
-    public func finish() throws {
+    /// Writes header, records and footer to `url` (atomically). `final` replaces the provenance given at
+    /// the start — the teachers' counts and statistics gathered while scoring — and must agree with it
+    /// on everything that ties the store to the student and its data and on the record count. Throws
+    /// when fewer records than the provenance announces were appended.
+    public func finish(provenance final: SoftLabelProvenance? = nil) throws {
         guard !finished else { return }
+        if let final {
+            if let field = final.mismatch(with: provenance) {
+                throw SoftLabelStoreError(.invalidValue, file: url.path, field: field.field,
+                                          message: "the final provenance changes \(field.field) from \(field.expected) to \(field.stored)")
+            }
+            guard final.recordCount == provenance.recordCount, final.precision == provenance.precision else {
+                throw SoftLabelStoreError(.invalidValue, file: url.path, message: "the final provenance changes the record count or precision")
+            }
+            provenance = final
+        }
         guard count == provenance.recordCount else {
             throw SoftLabelStoreError(.invalidValue, file: url.path,
                                       message: "\(count) records appended, but the provenance announces \(provenance.recordCount)")
@@ -150,8 +169,25 @@ public final class SoftLabelStoreWriter {
             throw SoftLabelStoreError(.io, file: url.path, message: "cannot close \(temporaryURL.path): \(error.localizedDescription)")
         }
         handle = nil
-        guard rename(temporaryURL.path, url.path) == 0 else {
-            throw SoftLabelStoreError(.io, file: url.path, message: "cannot rename \(temporaryURL.path) to it (errno \(errno))")
+        let complete = URL(fileURLWithPath: temporaryURL.path + ".complete")
+        defer { try? FileManager.default.removeItem(at: temporaryURL); try? FileManager.default.removeItem(at: complete) }
+        do {
+            guard FileManager.default.createFile(atPath: complete.path, contents: Data(try Self.header(provenance, file: url.path))),
+                  let output = FileHandle(forWritingAtPath: complete.path),
+                  let input = FileHandle(forReadingAtPath: temporaryURL.path) else {
+                throw SoftLabelStoreError(.io, file: url.path, message: "cannot create \(complete.path)")
+            }
+            defer { try? output.close(); try? input.close() }
+            try output.seekToEnd()
+            while let chunk = try input.read(upToCount: 1 << 22), !chunk.isEmpty { try output.write(contentsOf: chunk) }
+            try output.synchronize()
+        } catch let error as SoftLabelStoreError {
+            throw error
+        } catch {
+            throw SoftLabelStoreError(.io, file: url.path, message: "cannot write \(complete.path): \(error.localizedDescription)")
+        }
+        guard rename(complete.path, url.path) == 0 else {
+            throw SoftLabelStoreError(.io, file: url.path, message: "cannot rename \(complete.path) to it (errno \(errno))")
         }
         finished = true
     }

@@ -2,14 +2,6 @@ import Foundation
 import Kernels
 import Model
 
-/// How the teachers' distributions are combined into one per window side.
-public enum Combination: String, CaseIterable, Sendable, Codable {
-    /// softmax(Σ wᵢ zᵢ / Σ wᵢ / T): a weighted geometric mean of the teachers' distributions.
-    case meanLogits = "mean-logits"
-    /// Σ wᵢ softmax(zᵢ / T) / Σ wᵢ: a weighted mixture.
-    case meanProbabilities = "mean-probabilities"
-}
-
 /// The teachers with their weights, and how their scores become the soft labels: per window side,
 /// the log-probabilities of the combined distribution over the window's real tokens.
 ///
@@ -23,25 +15,25 @@ public enum Combination: String, CaseIterable, Sendable, Codable {
 public struct TeacherEnsemble {
     public var teachers: [Teacher]
     public var weights: [Double]
-    public var combination: Combination
+    public var combination: SoftLabelProvenance.Combination
     public var temperature: Double
     public static let blackBoxSmoothing: Float = 0.01
     /// The log-probability stored for "no probability at all" (fp16 and bf16 hold it).
     public static let logZero: Float = -10_000
 
-    public init(teachers: [Teacher], weights: [Double], combination: Combination, temperature: Double) throws {
+    public init(teachers: [Teacher], weights: [Double], combination: SoftLabelProvenance.Combination, temperature: Double) throws {
         guard teachers.count == weights.count, !teachers.isEmpty else {
-            throw DistillationError.invalidArgument("\(teachers.count) teachers for \(weights.count) weights")
+            throw DistillationError("\(teachers.count) teachers for \(weights.count) weights")
         }
         if let bad = weights.firstIndex(where: { !($0 > 0 && $0.isFinite) }) {
-            throw DistillationError.invalidArgument("teacher \(teachers[bad].name): weight \(weights[bad]) is not positive")
+            throw DistillationError("teacher \(teachers[bad].name): weight \(weights[bad]) is not positive")
         }
         guard temperature > 0, temperature.isFinite else {
-            throw DistillationError.invalidArgument("--temperature must be positive, got \(temperature)")
+            throw DistillationError("--temperature must be positive, got \(temperature)")
         }
         let names = teachers.map(\.name)
         if let duplicate = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
-            throw DistillationError.invalidArgument("two teachers are named \(duplicate): name them with NAME=PATH")
+            throw DistillationError("two teachers are named \(duplicate): name them with NAME=PATH")
         }
         self.teachers = teachers; self.weights = weights; self.combination = combination; self.temperature = temperature
     }
@@ -86,17 +78,5 @@ public struct TeacherEnsemble {
             return Self.logProbabilities(z, kind: .logits, temperature: 1)
         }
         return (side(\.start), side(\.end))
-    }
-}
-
-/// Misuse of the distillation commands, or inputs that do not fit together.
-public enum DistillationError: Error, CustomStringConvertible {
-    case invalidArgument(String)
-    case mismatch(String)
-
-    public var description: String {
-        switch self {
-        case .invalidArgument(let message), .mismatch(let message): return message
-        }
     }
 }

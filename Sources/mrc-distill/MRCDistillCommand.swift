@@ -13,6 +13,10 @@ struct MRCDistillCommand: AsyncParsableCommand {
             FeaturesCommand.self,
             TrainCommand.self,
             PredictCommand.self,
+            TeachCommand.self,
+            MergeCommand.self,
+            InspectCommand.self,
+            DistillCommand.self,
             ReportCommand.self,
         ]
     )

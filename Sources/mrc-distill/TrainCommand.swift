@@ -66,12 +66,6 @@ struct TrainCommand: AsyncParsableCommand {
         try trainer.writeFinalModel()
         report(String(format: "trained %d steps in %.0f s (%.0f tokens/s); final loss %.4f; model in %@",
                       summary.steps, summary.seconds, summary.tokensPerSecond, summary.finalLoss, outURL.path))
-        guard !dev.isEmpty else { return }
-        if model.ema { try trainable.loadWeightsFile(outURL.appendingPathComponent("ema.safetensors")) }
-        let predictor = try Predictor(model: trainable.model, tokenizer: tokenizer, windowSettings: windows.windowSettings,
-                                      decoderSettings: windows.decoderSettings)
-        let evaluation = try predictor.predictAll(files: dev.map(URL.init(fileURLWithPath:)),
-                                                  out: outURL.appendingPathComponent("dev"), log: report)
-        print(evaluation.table)
+        try evaluateDev(dev, modelDirectory: outURL, useEMA: model.ema, windows: windows)
     }
 }

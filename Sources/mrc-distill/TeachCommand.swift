@@ -1,0 +1,86 @@
+import ArgumentParser
+import Distillation
+import Foundation
+import Text
+import Training
+
+/// `mrc-distill teach`: the teachers score the student's training windows into a soft-label store.
+struct TeachCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "teach",
+        abstract: "Score the student's training windows with an ensemble of teachers into a soft-label store.",
+        discussion: """
+            Teachers (--teacher [NAME=]PATH[:WEIGHT], repeatable, mixed freely): a span-QA model directory in the \
+            Hugging Face layout (any vocabulary, cased or uncased: other tokenizers are mapped through character \
+            offsets), or a black-box prediction file (predictions.json: id → answer text; nbest_predictions.json \
+            with probabilities). The windows are the student's own (--student's vocab.txt and lower-casing, and \
+            the window options), exactly those `distill` trains on. --shard i/N writes part i of N (numbered from \
+            1); `mrc-distill merge` joins the parts into a file identical to the unsharded one.
+            """)
+
+    @Option(name: .customLong("teacher"), help: "[NAME=]PATH[:WEIGHT]: a model directory or a prediction file (repeatable).")
+    var teachers: [String]
+    @Option(name: .long, parsing: .upToNextOption, help: "Training files: SQuAD .json or MRQA .jsonl[.gz].")
+    var data: [String]
+    @Option(name: .long, help: "The student's directory (its vocab.txt and lower-casing define the windows).")
+    var student: String
+    @Option(name: .long, help: "The soft-label store to write.")
+    var out: String
+    @OptionGroup var windows: WindowOptions
+    @Option(help: "How teachers combine: mean-probabilities or mean-logits.") var combine = "mean-probabilities"
+    @Option(help: "Temperature applied to each teacher before combining.") var temperature = 1.0
+    @Option(help: "Stored precision: fp16 or bf16.") var precision = "fp16"
+    @Option(help: "Write part i of N (i from 1), e.g. 2/4.") var shard: String?
+    @Flag(name: .customLong("teacher-ema"), help: "Model teachers use ema.safetensors when they have one.")
+    var teacherEMA = false
+    @Option(name: .customLong("batch-size"), help: "Windows per teacher forward pass.") var batchSize = 32
+    @Flag(name: .customLong("no-progress"), help: "No live progress bar even on a terminal.") var noProgress = false
+
+    func validate() throws {
+        try windows.validateWindows()
+        guard SoftLabelProvenance.Combination(rawValue: combine) != nil else {
+            throw ValidationError("--combine must be mean-probabilities or mean-logits, not \(combine)")
+        }
+        guard SoftLabelProvenance.Precision(rawValue: precision) != nil else {
+            throw ValidationError("--precision must be fp16 or bf16, not \(precision)")
+        }
+        guard !teachers.isEmpty else { throw ValidationError("give at least one --teacher") }
+        try refuse {
+            _ = try teachers.map(TeacherSpec.init)
+            _ = try shard.map(SoftLabelShard.parse)
+            try Preflight.checkFiles(data.map(URL.init(fileURLWithPath:)), option: "--data")
+            guard batchSize > 0 else { throw TrainingError.invalidArgument("--batch-size must be positive") }
+        }
+    }
+
+    func run() async throws {
+        let started = Date()
+        let studentURL = URL(fileURLWithPath: student)
+        let (tokenizer, lowercase) = try studentTokenizer(studentURL)
+        let data = try DistillationData.load(files: data.map(URL.init(fileURLWithPath:)), tokenizer: tokenizer,
+                                             settings: windows.windowSettings)
+        data.summaries.forEach(report)
+        let specs = try teachers.map(TeacherSpec.init)
+        let ensemble = try TeacherEnsemble(
+            teachers: try specs.map { try $0.load(student: tokenizer, useEMA: teacherEMA, batchSize: batchSize) },
+            weights: specs.map(\.weight), combination: SoftLabelProvenance.Combination(rawValue: combine)!,
+            temperature: temperature)
+        let teaching = Teaching(data: data, ensemble: ensemble, vocabulary: tokenizer.vocabulary, lowercase: lowercase,
+                                precision: SoftLabelProvenance.Precision(rawValue: precision)!,
+                                shard: try shard.map(SoftLabelShard.parse))
+        let range = teaching.shard?.range(windows: data.windows.count) ?? 0..<data.windows.count
+        report("\(data.windows.count) training windows from \(data.examples.count) questions; scoring windows "
+               + "\(range.lowerBound)..<\(range.upperBound) with \(specs.count) teachers")
+        let outURL = URL(fileURLWithPath: out)
+        try FileManager.default.createDirectory(at: outURL.deletingLastPathComponent(), withIntermediateDirectories: true)
+        _ = try teaching.run(to: outURL, log: report, showProgress: noProgress ? false : nil)
+        report(String(format: "wrote %@ in %.1f s", outURL.path, Date().timeIntervalSince(started)))
+        print(try SoftLabelStore(url: outURL).summary())
+    }
+}
+
+/// The tokenizer a student directory defines (its vocab.txt and `do_lower_case`), and that lower-casing.
+func studentTokenizer(_ directory: URL) throws -> (WordPieceTokenizer, Bool) {
+    let trainable = try BertSpanTrainable(directory: directory, dropout: 0)
+    return (WordPieceTokenizer(vocabulary: trainable.vocabulary, lowercase: trainable.doLowerCase), trainable.doLowerCase)
+}
