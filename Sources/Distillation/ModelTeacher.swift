@@ -19,6 +19,10 @@ import Training
 /// student token gets no probability (`SpanLoss.paddingLogit`), as do the question tokens and
 /// `[SEP]`s; `[CLS]` takes the teacher's `[CLS]` logit. Teacher windows longer than its position
 /// table are cut at the end (counted in `windows_cut`).
+///
+/// Windows are batched only within blocks of `SoftLabelShard.blockSize` counted from the first window
+/// given: `Teaching` hands over chunks that start on a block boundary of the whole data, so each
+/// window's logits are bit-identical whether the data is scored whole or in shards.
 public final class ModelTeacher: Teacher {
     public let name: String
     public let kind = "model"
@@ -60,15 +64,15 @@ public final class ModelTeacher: Teacher {
         let predictor = try Predictor(model: model, tokenizer: tokenizer, windowSettings: WindowSettings(maxSeqLen: 512),
                                       decoderSettings: SpanDecoderSettings(), batchSize: batchSize)
         if sharesTokenizer(with: studentTokenizer) {
-            counts["windows_same_tokenizer"] = windows.count
-            return try predictor.scores(windows, progress: progress).map {
+            counts["windows_same_tokenizer", default: 0] += windows.count
+            return try predictor.scores(windows, block: SoftLabelShard.blockSize, progress: progress).map {
                 TeacherScores(kind: .logits, start: $0.startLogits, end: $0.endLogits)
             }
         }
         let mapping = CrossTokenizerMapping(teacher: tokenizer, maxLength: min(512, model.config.maxPositionEmbeddings))
         let teacherWindows = mapping.teacherWindows(for: windows, examples: examples)
-        counts["windows_cut"] = teacherWindows.filter(\.cut).count
-        let scores = try predictor.scores(teacherWindows.map(\.window), progress: progress)
+        counts["windows_cut", default: 0] += teacherWindows.filter(\.cut).count
+        let scores = try predictor.scores(teacherWindows.map(\.window), block: SoftLabelShard.blockSize, progress: progress)
         return windows.indices.map { i in
             mapping.studentScores(windows[i], teacher: teacherWindows[i], scores: scores[i]) as TeacherScores?
         }

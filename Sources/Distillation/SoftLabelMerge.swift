@@ -37,16 +37,21 @@ public enum SoftLabelMerge {
                                       message: "shard\(missing.count > 1 ? "s" : "") \(missing.map { "\($0)/\(shardCount)" }.joined(separator: ", ")) missing")
         }
         let ordered = (1...shardCount).map { byIndex[$0]! }
+        if let last = ordered.last?.provenance, let shard = last.shard, shard.firstWindow + shard.windowCount != last.windowCount {
+            throw fail(ordered.last!, "the last shard ends at window \(shard.firstWindow + shard.windowCount) of \(last.windowCount)")
+        }
         var merged = ordered[0].provenance
         merged.shard = nil
+        // The shards must tile 0..<windowCount in order: each starts where the previous one ended.
+        var next = 0
         for (position, store) in ordered.enumerated() {
             let shard = store.provenance.shard!
-            let expected = SoftLabelShard.range(index: shard.index, count: shard.count, windows: store.provenance.windowCount)
-            guard shard.firstWindow == expected.lowerBound && shard.windowCount == expected.count else {
-                throw fail(store, "shard \(shard.index)/\(shard.count) holds windows \(shard.firstWindow)..<"
-                           + "\(shard.firstWindow + shard.windowCount), but that shard of \(store.provenance.windowCount) windows is "
-                           + "\(expected.lowerBound)..<\(expected.upperBound)")
+            guard shard.firstWindow == next else {
+                throw fail(store, "shard \(shard.index)/\(shard.count) starts at window \(shard.firstWindow), but the shards before "
+                           + "it end at \(next): " + (shard.firstWindow > next ? "windows \(next)..<\(shard.firstWindow) are missing"
+                                                                          : "windows \(shard.firstWindow)..<\(next) are covered twice"))
             }
+            next = shard.firstWindow + shard.windowCount
             var stripped = store.provenance
             stripped.shard = nil
             guard sameExceptTallies(stripped, merged) else {

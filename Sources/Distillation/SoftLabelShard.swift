@@ -29,18 +29,27 @@ public struct SoftLabelShard: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// The windows of shard `index` (1-based) of `count` over `windows` windows.
-    public static func range(index: Int, count: Int, windows: Int) -> Range<Int> {
+    /// Windows are scored in blocks of this many, aligned to the start of the data, and a shard is made
+    /// of whole blocks: a model teacher batches windows only within a block, so every window is computed
+    /// in the same batch whatever the sharding, and merged shards are byte-identical to one run.
+    public static let blockSize = 64
+
+    /// The windows of shard `index` (1-based) of `count` over `windows` windows: blocks
+    /// `(index − 1)·B / count ..< index·B / count` of the B blocks.
+    public static func range(index: Int, count: Int, windows: Int, blockSize: Int = blockSize) -> Range<Int> {
         precondition(count >= 1 && index >= 1 && index <= count && windows >= 0, "shard \(index)/\(count) of \(windows) windows")
-        return ((index - 1) * windows / count)..<(index * windows / count)
+        let blocks = (windows + blockSize - 1) / blockSize
+        return min(windows, (index - 1) * blocks / count * blockSize)..<min(windows, index * blocks / count * blockSize)
     }
 
     /// This shard's windows out of `windows`.
-    public func range(windows: Int) -> Range<Int> { SoftLabelShard.range(index: index, count: count, windows: windows) }
+    public func range(windows: Int, blockSize: Int = SoftLabelShard.blockSize) -> Range<Int> {
+        SoftLabelShard.range(index: index, count: count, windows: windows, blockSize: blockSize)
+    }
 
     /// The provenance field of this shard of `windows` windows.
-    public func provenanceShard(windows: Int) -> SoftLabelProvenance.Shard {
-        let range = range(windows: windows)
+    public func provenanceShard(windows: Int, blockSize: Int = SoftLabelShard.blockSize) -> SoftLabelProvenance.Shard {
+        let range = range(windows: windows, blockSize: blockSize)
         return SoftLabelProvenance.Shard(index: index, count: count, firstWindow: range.lowerBound, windowCount: range.count)
     }
 

@@ -14,7 +14,8 @@ public struct Teaching {
     public let lowercase: Bool
     public let precision: SoftLabelProvenance.Precision
     public let shard: SoftLabelShard?
-    public var chunkSize = 2048
+    /// Windows scored per teacher call (a multiple of `SoftLabelShard.blockSize`).
+    public var chunkSize = 32 * SoftLabelShard.blockSize
 
     public init(data: DistillationData, ensemble: TeacherEnsemble, vocabulary: Vocabulary, lowercase: Bool,
                 precision: SoftLabelProvenance.Precision, shard: SoftLabelShard?) {

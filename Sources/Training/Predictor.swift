@@ -34,13 +34,20 @@ public final class Predictor {
     }
 
     /// Start/end logits of every window (real tokens only), in the order of `windows`; `progress` is
-    /// told the number of windows done after each batch.
-    public func scores(_ windows: [Window], progress: (Int) -> Void = { _ in }) throws -> [SpanScores] {
+    /// told the number of windows done after each batch. Windows are sorted by length to batch alike
+    /// ones together — within consecutive blocks of `block` windows when given, so that a window's
+    /// batch (and so its bits) depends only on its block, not on the rest of the list.
+    public func scores(_ windows: [Window], block: Int? = nil, progress: (Int) -> Void = { _ in }) throws -> [SpanScores] {
         var result = [SpanScores?](repeating: nil, count: windows.count)
-        let order = windows.indices.sorted { windows[$0].length < windows[$1].length }
+        let size = block ?? max(1, windows.count)
+        let order = stride(from: 0, to: windows.count, by: size).flatMap { first in
+            (first..<min(windows.count, first + size)).sorted { (windows[$0].length, $0) < (windows[$1].length, $1) }
+        }
         var start = 0
         while start < order.count {
-            let members = Array(order[start..<min(order.count, start + batchSize)])
+            // Batches never straddle two blocks.
+            let end = min(order.count, start + batchSize, block.map { (start / $0 + 1) * $0 } ?? order.count)
+            let members = Array(order[start..<end])
             let longest = members.map { windows[$0].length }.max()!
             let width = min(windows[members[0]].inputIds.count, (longest + 7) / 8 * 8)
             var ids: [Int32] = [], types: [Int32] = [], mask: [Int32] = []
@@ -56,8 +63,8 @@ public final class Predictor {
                 let range = row * width..<(row * width + windows[index].length)
                 result[index] = SpanScores(startLogits: Array(logits.start[range]), endLogits: Array(logits.end[range]))
             }
-            start += batchSize
-            progress(min(start, order.count))
+            start = end
+            progress(start)
         }
         return result.map { $0! }
     }

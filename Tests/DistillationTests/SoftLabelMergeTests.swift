@@ -17,13 +17,13 @@ final class SoftLabelMergeTests: XCTestCase {
         var shards: [URL] = []
         for index in 1...3 {
             let shard = try SoftLabelShard(index: index, count: 3)
-            let range = shard.range(windows: windows)
+            let range = shard.range(windows: windows, blockSize: 1)
             let counts = ["answers_not_found": teacherCounts[index - 1][0], "questions_missing": teacherCounts[index - 1][1] + teacherCounts[index - 1][2]]
             totalCounts.merge(counts, uniquingKeysWith: +)
             totalStatistics.add(statistics(index))
             let url = directory.appendingPathComponent("part-\(index).soft")
             try StoreFixture.write(records[range], provenance: StoreFixture.provenance(
-                windows: windows, counts: counts, statistics: statistics(index), shard: shard.provenanceShard(windows: windows)), to: url)
+                windows: windows, counts: counts, statistics: statistics(index), shard: shard.provenanceShard(windows: windows, blockSize: 1)), to: url)
             shards.append(url)
         }
         let whole = directory.appendingPathComponent("whole.soft")
@@ -33,8 +33,11 @@ final class SoftLabelMergeTests: XCTestCase {
     }
 
     func testShardRangesAndParsing() throws {
-        XCTAssertEqual((1...3).map { SoftLabelShard.range(index: $0, count: 3, windows: 31) }, [0..<10, 10..<20, 20..<31])
-        XCTAssertEqual((1...4).map { SoftLabelShard.range(index: $0, count: 4, windows: 2) }, [0..<0, 0..<1, 1..<1, 1..<2])
+        XCTAssertEqual((1...3).map { SoftLabelShard.range(index: $0, count: 3, windows: 31, blockSize: 1) }, [0..<10, 10..<20, 20..<31])
+        XCTAssertEqual((1...4).map { SoftLabelShard.range(index: $0, count: 4, windows: 2, blockSize: 1) }, [0..<0, 0..<1, 1..<1, 1..<2])
+        // Whole blocks of 64: 200 windows are 4 blocks.
+        XCTAssertEqual((1...3).map { SoftLabelShard.range(index: $0, count: 3, windows: 200) }, [0..<64, 64..<128, 128..<200])
+        XCTAssertEqual((1...2).map { SoftLabelShard.range(index: $0, count: 2, windows: 70) }, [0..<64, 64..<70])
         XCTAssertEqual(try SoftLabelShard.parse("2/4"), try SoftLabelShard(index: 2, count: 4))
         for bad in ["0/4", "5/4", "2", "a/b", "1/0", "", "1/2/3"] {
             XCTAssertThrowsError(try SoftLabelShard.parse(bad), bad) { XCTAssertTrue("\($0)".contains("shard \"\(bad)\""), "\($0)") }

@@ -1,10 +1,8 @@
 import Foundation
-import TestSupport
-import XCTest
 
 /// Runs the real `mrc-distill` binary (built beside the test bundle) as a subprocess.
-enum CLIProcess {
-    static var binary: URL {
+public enum CLIProcess {
+    public static var binary: URL {
         // The test runner lives in .build/<configuration>/; so does the CLI executable.
         let bundle = Bundle.main.bundleURL
         let candidates = [bundle.deletingLastPathComponent().appendingPathComponent("mrc-distill"),
@@ -13,14 +11,13 @@ enum CLIProcess {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
     }
 
-    struct Result { var status: Int32; var stdout: String; var stderr: String }
+    public struct Result { public var status: Int32; public var stdout: String; public var stderr: String }
 
     /// Starts the CLI with `arguments`; output goes to files in `logDirectory`.
-    static func start(_ arguments: [String], environment: [String: String] = [:], logDirectory: URL,
+    public static func start(_ arguments: [String], environment: [String: String] = [:], logDirectory: URL,
                       name: String) throws -> (Process, URL, URL) {
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            XCTFail("\(binary.path) is missing: build the package (swift build) before running the tests")
-            throw CocoaError(.fileNoSuchFile)
+            throw CLIProcessError(description: "\(binary.path) is missing: build the package (swift build) before running the tests")
         }
         let process = Process()
         process.executableURL = binary
@@ -38,7 +35,7 @@ enum CLIProcess {
     }
 
     /// Runs the CLI to completion.
-    static func run(_ arguments: [String], environment: [String: String] = [:], logDirectory: URL, name: String) throws -> Result {
+    public static func run(_ arguments: [String], environment: [String: String] = [:], logDirectory: URL, name: String) throws -> Result {
         let (process, out, err) = try start(arguments, environment: environment, logDirectory: logDirectory, name: name)
         process.waitUntilExit()
         return Result(status: process.terminationStatus,
@@ -46,9 +43,14 @@ enum CLIProcess {
                       stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
     }
 
-    static func temporaryDirectory(_ prefix: String) throws -> URL {
+    public static func temporaryDirectory(_ prefix: String) throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
+}
+
+/// The CLI binary could not be run.
+public struct CLIProcessError: Error, CustomStringConvertible {
+    public var description: String
 }

@@ -1,0 +1,116 @@
+import Foundation
+import TestSupport
+import XCTest
+@testable import Training
+
+/// The distillation commands end to end on the tiny fixture model and data, as a user runs them:
+/// `teach` with a model teacher and a black-box teacher, sharded `teach` + `merge` byte-identical to the
+/// unsharded store, `distill` with MLM mixing resumed exactly after a SIGKILL, and a store made for
+/// other windows refused before any work.
+final class DistillCLITests: XCTestCase {
+    let model = TestPaths.fixture("training/tiny_qa_parity").path
+    let data = TestPaths.fixture("training/tiny_squad.json").path
+    let windowArguments = ["--max-seq-len", "32", "--doc-stride", "8", "--max-query-len", "8"]
+
+    /// A black-box teacher answering every question with its first gold answer but one, which it misses.
+    func writeBlackBoxTeacher(_ url: URL) throws {
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: data))) as! [String: Any]
+        var answers: [String: String] = [:]
+        for case let article as [String: Any] in json["data"] as! [Any] {
+            for case let paragraph as [String: Any] in article["paragraphs"] as! [Any] {
+                for case let qa as [String: Any] in paragraph["qas"] as! [Any] {
+                    answers[qa["id"] as! String] = ((qa["answers"] as! [[String: Any]])[0]["text"] as! String)
+                }
+            }
+        }
+        answers[answers.keys.sorted()[0]] = "words that are not in any context"
+        try JSONSerialization.data(withJSONObject: answers, options: [.sortedKeys]).write(to: url)
+    }
+
+    func teach(_ root: URL, out: URL, extra: [String] = [], name: String) throws -> CLIProcess.Result {
+        try CLIProcess.run(["teach", "--student", model, "--data", data, "--out", out.path,
+                            "--teacher", "tiny=\(model):2", "--teacher", root.appendingPathComponent("oracle.json").path,
+                            "--no-progress"] + windowArguments + extra, logDirectory: root, name: name)
+    }
+
+    func distillArguments(out: URL, labels: URL, resume: Bool) -> [String] {
+        ["distill", "--student", model, "--soft-labels", labels.path, "--train", data, "--out", out.path,
+         "--batch-size", "8", "--max-steps", "12", "--checkpoint-every", "4", "--learning-rate", "1e-3",
+         "--dropout", "0.1", "--ema-decay", "0.9", "--seed", "7", "--mlm-mix-ratio", "2", "--temperature", "2",
+         "--no-progress"] + windowArguments + (resume ? ["--resume"] : [])
+    }
+
+    func trajectory(_ url: URL) throws -> [String] {
+        try MetricsLog.read(url).map {
+            "\($0.step) \($0.task ?? "-") \($0.loss.bitPattern) \($0.learningRate.bitPattern) \($0.gradientNorm.bitPattern) "
+                + ($0.terms ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.bitPattern)" }.joined(separator: ",")
+        }
+    }
+
+    func testTeachShardMergeDistillAndExactResume() throws {
+        let root = try CLIProcess.temporaryDirectory("distill")
+        defer { try? FileManager.default.removeItem(at: root) }
+        try writeBlackBoxTeacher(root.appendingPathComponent("oracle.json"))
+        let labels = root.appendingPathComponent("labels.bin")
+        let taught = try teach(root, out: labels, name: "teach")
+        XCTAssertEqual(taught.status, 0, taught.stderr)
+        XCTAssertTrue(taught.stdout.contains("tiny (model, weight 2.0"), taught.stdout)
+        XCTAssertTrue(taught.stdout.contains("answers_not_found 1"), "the missed answer is counted: \(taught.stdout)")
+
+        // Sharded: three parts merged in another order are the same bytes as the unsharded store.
+        var parts: [String] = []
+        for i in [3, 1, 2] {
+            let part = root.appendingPathComponent("labels.part\(i)")
+            let result = try teach(root, out: part, extra: ["--shard", "\(i)/3"], name: "shard\(i)")
+            XCTAssertEqual(result.status, 0, result.stderr)
+            parts.append(part.path)
+        }
+        let merged = root.appendingPathComponent("merged.bin")
+        let merge = try CLIProcess.run(["merge"] + parts + ["--out", merged.path], logDirectory: root, name: "merge")
+        XCTAssertEqual(merge.status, 0, merge.stderr)
+        XCTAssertEqual(try Data(contentsOf: merged), try Data(contentsOf: labels), "merged shards differ from the unsharded store")
+        let missing = try CLIProcess.run(["merge", parts[0], parts[1], "--out", root.appendingPathComponent("bad.bin").path],
+                                         logDirectory: root, name: "merge-missing")
+        XCTAssertNotEqual(missing.status, 0, "a merge missing a shard must fail")
+
+        // Distill with MLM mixing: straight, and killed inside step 7 then resumed.
+        let straight = root.appendingPathComponent("straight"), killed = root.appendingPathComponent("killed")
+        let reference = try CLIProcess.run(distillArguments(out: straight, labels: labels, resume: false), logDirectory: root, name: "straight")
+        XCTAssertEqual(reference.status, 0, reference.stderr)
+        let expected = try trajectory(straight.appendingPathComponent("metrics.jsonl"))
+        XCTAssertEqual(expected.count, 12)
+        let tasks = Set(try MetricsLog.read(straight.appendingPathComponent("metrics.jsonl")).compactMap(\.task))
+        XCTAssertEqual(tasks, ["mrc", "mlm"], "12 steps at mix ratio 2 draw both tasks")
+        let (process, _, errURL) = try CLIProcess.start(distillArguments(out: killed, labels: labels, resume: false),
+                                                        environment: [FaultInjection.environmentVariable: "7"],
+                                                        logDirectory: root, name: "killed")
+        let marker = killed.appendingPathComponent(".paused-in-step-7")
+        let deadline = Date().addingTimeInterval(300)
+        while !FileManager.default.fileExists(atPath: marker.path) && process.isRunning && Date() < deadline { usleep(20_000) }
+        XCTAssertTrue(process.isRunning, "the run ended before step 7: \((try? String(contentsOf: errURL, encoding: .utf8)) ?? "")")
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        XCTAssertEqual(CheckpointStore(outputDirectory: killed).latest?.step, 4)
+        let resumed = try CLIProcess.run(distillArguments(out: killed, labels: labels, resume: true), logDirectory: root, name: "resumed")
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertEqual(try trajectory(killed.appendingPathComponent("metrics.jsonl")), expected,
+                       "the resumed distillation (tasks, losses, terms, learning rates, norms) must equal the uninterrupted one")
+        for file in ["model.safetensors", "ema.safetensors"] {
+            XCTAssertEqual(try Data(contentsOf: straight.appendingPathComponent(file)),
+                           try Data(contentsOf: killed.appendingPathComponent(file)), "\(file) differs after resume")
+        }
+        // The exported student is the span-QA model alone (no MLM head), loadable by `predict`.
+        let exported = try String(contentsOf: straight.appendingPathComponent("config.json"), encoding: .utf8)
+        XCTAssertTrue(exported.contains("BertForQuestionAnswering"))
+        let header = try Data(contentsOf: straight.appendingPathComponent("model.safetensors")).prefix(4096)
+        XCTAssertFalse(String(decoding: header, as: UTF8.self).contains("cls.predictions"), "the exported student carries the MLM head")
+
+        // A store made for other window settings is refused before any training, naming the field.
+        var other = distillArguments(out: root.appendingPathComponent("other"), labels: labels, resume: false)
+        other[other.firstIndex(of: "--max-seq-len")! + 1] = "28"
+        let refused = try CLIProcess.run(other, logDirectory: root, name: "refused")
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("max_seq_len"), refused.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root.appendingPathComponent("other/metrics.jsonl").path))
+    }
+}
