@@ -16,8 +16,9 @@ build: setup
 test: setup
 	swift test $(RELEASE) -Xswiftc -enable-testing --disable-swift-testing
 
+# The main job: `mrc-distill demo` on data/demo (five black-box teachers distilled into a 3-layer student).
 demo: build
-	bash scripts/demo
+	.build/release/mrc-distill demo
 
 bench: build
 	bash scripts/bench

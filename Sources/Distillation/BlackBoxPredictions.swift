@@ -134,24 +134,9 @@ public struct BlackBoxPredictions: Sendable {
 
     /// A JSON number (not a boolean) as a Double.
     static func number(_ value: Any) -> Double? {
-        guard let number = value as? NSNumber, !isBoolean(number) else { return nil }
+        guard let number = value as? NSNumber, !JSONValues.isBoolean(number) else { return nil }
         return number.doubleValue
     }
 
-    static func isBoolean(_ value: Any) -> Bool {
-        guard let number = value as? NSNumber else { return false }
-        return String(cString: number.objCType) == "c"
-    }
-
-    /// A short description of a JSON value's type and, for short scalars, the value.
-    static func describe(_ value: Any) -> String {
-        switch value {
-        case is NSNull: return "null"
-        case let string as String: return "a string (\(string.prefix(40)))"
-        case let number as NSNumber: return isBoolean(number) ? "a boolean" : "the number \(number)"
-        case is [Any]: return "an array"
-        case is [String: Any]: return "an object"
-        default: return "\(type(of: value))"
-        }
-    }
+    static func describe(_ value: Any) -> String { JSONValues.describe(value, showingValue: true) }
 }

@@ -25,9 +25,7 @@ public final class SoftLabelSpanTask: TrainingTask {
 
     public var lengths: [Int] { windows.map(\.length) }
 
-    public var dataFingerprint: String {
-        fingerprint(windows.map { "\($0.length):\($0.startPosition):\($0.endPosition)" }.joined(separator: ","))
-    }
+    public var dataFingerprint: String { SpanTask.fingerprint(windows) }
 
     public func accumulateGradients(items: [Int], paddedLength: Int, dropoutSeed: UInt64?, seed: UInt64,
                                     lossScale: Float) throws -> TaskLoss {

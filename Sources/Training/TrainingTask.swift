@@ -44,8 +44,11 @@ public final class SpanTask: TrainingTask {
 
     public var lengths: [Int] { windows.map(\.length) }
 
-    public var dataFingerprint: String {
-        fingerprint(windows.map { "\($0.length):\($0.startPosition):\($0.endPosition)" }.joined(separator: ","))
+    public var dataFingerprint: String { SpanTask.fingerprint(windows) }
+
+    /// A fingerprint of span windows: each one's length and gold positions, in order.
+    public static func fingerprint(_ windows: [SpanTrainingWindow]) -> String {
+        Training.fingerprint(windows.map { "\($0.length):\($0.startPosition):\($0.endPosition)" }.joined(separator: ","))
     }
 
     public func accumulateGradients(items: [Int], paddedLength: Int, dropoutSeed: UInt64?, seed: UInt64,

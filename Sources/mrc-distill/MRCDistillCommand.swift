@@ -17,7 +17,9 @@ struct MRCDistillCommand: AsyncParsableCommand {
             MergeCommand.self,
             InspectCommand.self,
             DistillCommand.self,
+            ScoreCommand.self,
             ReportCommand.self,
+            DemoCommand.self,
         ]
     )
 }

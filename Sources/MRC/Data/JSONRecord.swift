@@ -59,19 +59,28 @@ struct JSONRecord {
 
     func optionalArray(_ key: String) throws -> [Any]? { has(key) ? try array(key) : nil }
 
+    static func isBoolean(_ value: Any) -> Bool { JSONValues.isBoolean(value) }
+
+    static func describe(_ value: Any) -> String { JSONValues.describe(value) }
+}
+
+/// What error messages say about values from `JSONSerialization`.
+public enum JSONValues {
     /// JSONSerialization gives numbers and booleans as NSNumber, and `is Bool` holds for both;
     /// the boolean ones have Objective-C type "c".
-    static func isBoolean(_ value: Any) -> Bool {
+    public static func isBoolean(_ value: Any) -> Bool {
         guard let number = value as? NSNumber else { return false }
         return String(cString: number.objCType) == "c"
     }
 
-    /// A short description of a JSON value's type for error messages.
-    static func describe(_ value: Any) -> String {
+    /// A short description of a JSON value's type for error messages; with `showingValue`, short
+    /// strings and numbers are quoted too.
+    public static func describe(_ value: Any, showingValue: Bool = false) -> String {
         switch value {
         case is NSNull: return "null"
-        case is String: return "a string"
-        case let number as NSNumber: return isBoolean(number) ? "a boolean" : "a number"
+        case let string as String: return showingValue ? "a string (\(string.prefix(40)))" : "a string"
+        case let number as NSNumber:
+            return isBoolean(number) ? "a boolean" : showingValue ? "the number \(number)" : "a number"
         case is [Any]: return "an array"
         case is [String: Any]: return "an object"
         default: return "\(type(of: value))"

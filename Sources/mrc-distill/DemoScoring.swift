@@ -1,0 +1,62 @@
+import Distillation
+import Foundation
+import MRC
+import Text
+import Training
+
+/// What the demo and the recipes measure of one model on the evaluation files.
+struct ModelScores {
+    var datasets: [DatasetScore]
+    var parameters: Int
+    /// Real tokens per second of the batched inference forward over every file's windows.
+    var tokensPerSecond: Double
+}
+
+/// Predicts every file with the model in `directory` (EMA weights when `ema`), writing the prediction
+/// files under `out`, and measures inference throughput.
+func scoreModel(_ directory: URL, ema: Bool, files: [URL], windows: WindowOptions, out: URL) throws -> ModelScores {
+    let trainable = try BertSpanTrainable(directory: directory, weightsFile: ema ? "ema.safetensors" : nil)
+    let tokenizer = WordPieceTokenizer(vocabulary: trainable.vocabulary, lowercase: trainable.doLowerCase)
+    let predictor = try Predictor(model: trainable.model, tokenizer: tokenizer, windowSettings: windows.windowSettings,
+                                  decoderSettings: windows.decoderSettings)
+    var scores: [DatasetScore] = [], tokens = 0, seconds = 0.0
+    for file in files {
+        let result = try predictor.predict(file: file, into: Predictor.directory(for: file, among: files, out: out))
+        scores.append(result.score)
+        tokens += predictor.builder.windows(for: result.dataset.examples).windows.reduce(0) { $0 + $1.length }
+        seconds += result.seconds
+    }
+    return ModelScores(datasets: scores, parameters: trainable.parameterCount, tokensPerSecond: seconds > 0 ? Double(tokens) / seconds : 0)
+}
+
+/// A black-box teacher's own answers (its top candidate) scored on `file`.
+func scoreBlackBox(_ predictions: URL, on file: URL) throws -> DatasetScore {
+    let teacher = try BlackBoxPredictions.read(predictions)
+    var answers: [String: String] = [:]
+    for (key, candidates) in teacher.candidates {
+        if let best = candidates.max(by: { $0.probability < $1.probability }) { answers[key] = best.text }
+    }
+    return DatasetEvaluation.evaluate(try MRCReader.read(file), predictions: answers)
+}
+
+extension ReportRow {
+    /// A row from the scores on [in-domain file, out-of-domain files...].
+    init(name: String, kind: Kind, command: String, scores: [DatasetScore], parameters: Int? = nil,
+         tokensPerSecond: Double? = nil, teachSeconds: Double? = nil, distillSeconds: Double? = nil,
+         model: String? = nil, metrics: String? = nil) {
+        var ood: [String: Double] = [:]
+        for score in scores.dropFirst() { ood[score.name] = score.f1 }
+        self.init(name: name, kind: kind, command: command, squadEM: scores[0].exactMatch, squadF1: scores[0].f1,
+                  oodF1: ood, parameters: parameters, tokensPerSecond: tokensPerSecond, teachSeconds: teachSeconds,
+                  distillSeconds: distillSeconds, model: model, metrics: metrics)
+    }
+}
+
+/// Appends rows to a rows.jsonl file (the report's input).
+func appendRows(_ rows: [ReportRow], to url: URL) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    var text = FileManager.default.fileExists(atPath: url.path) ? try String(contentsOf: url, encoding: .utf8) : ""
+    for row in rows { text += String(decoding: try encoder.encode(row), as: UTF8.self) + "\n" }
+    try Data(text.utf8).write(to: url, options: .atomic)
+}
