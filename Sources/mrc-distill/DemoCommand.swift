@@ -13,9 +13,10 @@ struct DemoCommand: AsyncParsableCommand {
             On DATA (default data/demo: 4 SQuAD v1.1 articles for training, 1 held apart, the answers of five \
             published QA systems, a SubjQA slice): scores the five black-box teachers; fine-tunes --model (all \
             its layers) as a model teacher; labels the training windows with the six teachers' ensemble \
-            (`teach`); trains the 3-layer student (layers 0,2,4 of --model) once without and once with \
-            distillation (`train`, `distill`: same steps, seed and schedule); compares them on the held-apart \
-            article and the SubjQA slice; writes OUT/report.html and OUT/report.md.
+            (`teach`); trains the 3-layer student once without distillation (`train`: layers 0,2,4 of --model, \
+            gold spans) and once with (`distill`: layers 0,2,4 of the teacher, as DistilBERT initialises, gold \
+            spans + soft labels), same steps, seed and schedule; compares them on the held-apart article and the \
+            SubjQA slice; writes OUT/report.html and OUT/report.md.
             """)
 
     @Option(help: "The embedded data directory.") var data = "data/demo"
@@ -86,9 +87,10 @@ struct DemoCommand: AsyncParsableCommand {
         try await TrainCommand.parse(baselineArguments).run()
         let baselineSeconds = Date().timeIntervalSince(baselineStarted)
 
-        print("\n== 5. The same student distilled: gold spans + the teachers' soft labels (T = 2, α = 0.5)")
+        print("\n== 5. The student distilled: the teacher's layers \(layers) (as DistilBERT initialises), trained on gold spans "
+              + "+ the six teachers' soft labels (0.5 · CE + 0.5 · T² · KL, T = 2), same steps, seed and schedule")
         let distilled = root.appendingPathComponent("student-distilled")
-        let distillArguments = ["--student", modelPath, "--soft-labels", labels.path, "--train", train, "--out", distilled.path]
+        let distillArguments = ["--student", teacher.path, "--soft-labels", labels.path, "--train", train, "--out", distilled.path]
             + studentCommon
         let distillStarted = Date()
         try await DistillCommand.parse(distillArguments).run()
@@ -115,7 +117,7 @@ struct DemoCommand: AsyncParsableCommand {
         let gain = studentRows[1].squadF1 - studentRows[0].squadF1
         print(String(format: "\n   distillation: %+.2f F1 on the held-apart article", gain))
 
-        let report = try DistillationReport.load(rowsFile: rowsURL, title: "mrc-distill demo: five black-box teachers → a 3-layer student")
+        let report = try DistillationReport.load(rowsFile: rowsURL, title: "mrc-distill demo: six teachers (five black-box, one MiniLM) → a 3-layer student")
         let written = try report.write(to: root)
         print("\n== 7. Report: \(written.html.path) (and \(written.markdown.lastPathComponent))")
         print("   The distilled student (Hugging Face layout, loads in transformers): \(distilled.path)")

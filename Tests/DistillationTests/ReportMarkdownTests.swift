@@ -20,7 +20,7 @@ final class ReportMarkdownTests: XCTestCase {
 
             ## Summary
 
-            | name | kind | SQuAD dev EM | SQuAD dev F1 | out-of-domain macro-F1 | parameters | inference tokens/s | teach s | distill s |
+            | name | kind | SQuAD dev EM | SQuAD dev F1 | out-of-domain macro-F1 | parameters | inference tokens/s | teach s | train s |
             | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
             | BERT-large | teacher | 84.10 | 90.90 | 55.25 | 335.1 M | 812 | 1234 | — |
             | student 3L + KD | student | 70.00 | 79.45 | 40.00 | 22.7 M | 2300 | — | 95.3 |

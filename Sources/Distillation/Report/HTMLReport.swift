@@ -10,7 +10,7 @@ enum HTMLReport {
         }
         body += ["<h2>Summary</h2>", table(ReportTable.summary(rows)),
                  "<p class=\"note\">Scores are percentages. Out-of-domain macro-F1 is the unweighted mean of a row's "
-                    + "per-dataset F1; teach s and distill s are wall times.</p>"]
+                    + "per-dataset F1; teach s (labelling) and train s (fine-tuning or distillation) are wall times.</p>"]
         if let outOfDomain = ReportTable.outOfDomain(rows) {
             body += ["<h2>Out-of-domain F1 per dataset</h2>", table(outOfDomain)]
         }

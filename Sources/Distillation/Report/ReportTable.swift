@@ -9,7 +9,7 @@ public struct ReportTable: Sendable, Equatable {
     public static func summary(_ rows: [ReportRow]) -> ReportTable {
         ReportTable(
             header: ["name", "kind", "SQuAD dev EM", "SQuAD dev F1", "out-of-domain macro-F1", "parameters",
-                     "inference tokens/s", "teach s", "distill s"],
+                     "inference tokens/s", "teach s", "train s"],
             rows: rows.map { row in
                 [row.name, row.kind.rawValue, ReportFormat.score(row.squadEM), ReportFormat.score(row.squadF1),
                  ReportFormat.score(row.oodMacroF1), ReportFormat.parameters(row.parameters),
