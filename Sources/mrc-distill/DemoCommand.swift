@@ -23,7 +23,8 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "The pretrained encoder (default: the installed all-MiniLM-L6-v2).") var model: String?
     @Option(help: "Output directory.") var out = "runs/demo"
     @Option(help: "Student layers of --model.") var layers = "0,2,4"
-    @Option(help: "Training epochs of each student.") var epochs = 6.0
+    @Option(help: "Training epochs of each student.") var epochs = 4.0
+    @Option(name: .customLong("teacher-epochs"), help: "Fine-tuning epochs of the MiniLM teacher.") var teacherEpochs = 6.0
 
     func run() async throws {
         let modelPath = try model ?? minilmDirectory()
@@ -53,11 +54,11 @@ struct DemoCommand: AsyncParsableCommand {
         }
         try appendRows(teacherRows, to: rowsURL)
 
-        let common = ["--epochs", String(epochs), "--batch-size", "16", "--learning-rate", "3e-4",
+        let common = ["--batch-size", "16", "--learning-rate", "3e-4",
                       "--ema-decay", "0.95", "--seed", "42", "--checkpoint-every", "1000", "--no-progress"] + windowArguments
         print("\n== 2. A model teacher: all-MiniLM-L6-v2, all 6 layers, fine-tuned on the training questions")
         let teacher = root.appendingPathComponent("teacher-minilm")
-        let teacherArguments = ["--model", modelPath, "--train", train, "--out", teacher.path] + common
+        let teacherArguments = ["--model", modelPath, "--train", train, "--out", teacher.path, "--epochs", String(teacherEpochs)] + common
         let teacherStarted = Date()
         try await TrainCommand.parse(teacherArguments).run()
         let teacherSeconds = Date().timeIntervalSince(teacherStarted)
@@ -79,7 +80,7 @@ struct DemoCommand: AsyncParsableCommand {
         let teachStarted = Date()
         try await TeachCommand.parse(teachArguments).run()
         let teachSeconds = Date().timeIntervalSince(teachStarted)
-        let studentCommon = ["--layers", layers] + common
+        let studentCommon = ["--layers", layers, "--epochs", String(epochs)] + common
         print("\n== 4. The \(layers.split(separator: ",").count)-layer student without distillation (gold spans only)")
         let baseline = root.appendingPathComponent("student-baseline")
         let baselineArguments = ["--model", modelPath, "--train", train, "--out", baseline.path] + studentCommon

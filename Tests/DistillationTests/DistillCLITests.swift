@@ -113,4 +113,25 @@ final class DistillCLITests: XCTestCase {
         XCTAssertTrue(refused.stderr.contains("max_seq_len"), refused.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: root.appendingPathComponent("other/metrics.jsonl").path))
     }
+
+    /// `score` turns a black-box prediction file into a report row with the official metric, and
+    /// `report` renders the rows: one answer of 72 is wrong, so EM is 71/72.
+    func testScoreAndReportRows() throws {
+        let root = try CLIProcess.temporaryDirectory("score")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let oracle = root.appendingPathComponent("oracle.json")
+        try writeBlackBoxTeacher(oracle)
+        let rows = root.appendingPathComponent("rows.jsonl")
+        let scored = try CLIProcess.run(["score", "--name", "oracle", "--kind", "teacher", "--predictions", oracle.path,
+                                         "--data", data, "--rows", rows.path], logDirectory: root, name: "score")
+        XCTAssertEqual(scored.status, 0, scored.stderr)
+        let row = try JSONSerialization.jsonObject(with: Data(contentsOf: rows)) as! [String: Any]
+        XCTAssertEqual((row["squad_em"] as! NSNumber).doubleValue, 100.0 * 71 / 72, accuracy: 1e-9)
+        XCTAssertEqual(row["kind"] as? String, "teacher")
+        let report = try CLIProcess.run(["report", "--rows", rows.path, "--out", root.path], logDirectory: root, name: "report")
+        XCTAssertEqual(report.status, 0, report.stderr)
+        XCTAssertTrue(report.stdout.contains("| oracle | teacher | 98.61 |"), report.stdout)
+        let html = try String(contentsOf: root.appendingPathComponent("report.html"), encoding: .utf8)
+        XCTAssertTrue(html.contains("<svg"))
+    }
 }

@@ -36,3 +36,13 @@ final class MetricsLogTests: XCTestCase {
         XCTAssertTrue(text.hasPrefix("step 10/100 (10.0%) | loss 2.5000 (avg 3.0000) | lr 1.00e-04 | 1234 tok/s | ETA "), text)
     }
 }
+
+/// The progress bar of counted work (teach, predict): its line, without a terminal.
+final class ProgressCounterTests: XCTestCase {
+    func testLineShowsDoneRateAndETA() {
+        let counter = ProgressCounter(label: "teach", total: 200, enabled: false)
+        XCTAssertEqual(counter.text(done: 50, elapsed: 10),
+                       "teach [######..................] 50/200 windows (25.0%) | 5.0 windows/s | ETA 0:00:30")
+        XCTAssertEqual(counter.text(done: 200, elapsed: 40).suffix(9), "ETA 0:00:00".suffix(9))
+    }
+}
