@@ -46,11 +46,7 @@ public struct BlackBoxPredictions: Sendable {
 
     /// Reads and parses `url`.
     public static func read(_ url: URL) throws -> BlackBoxPredictions {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw DataReadError(file: url.path, message: "cannot read: \(error.localizedDescription)")
-        }
-        return try parse(data, file: url.path)
+        try parse(DataFile.contents(of: url), file: url.path)
     }
 
     /// Parses the content of a prediction file; `file` names it in errors.

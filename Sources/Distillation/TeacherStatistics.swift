@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import MRC
 
 /// What a teacher's scores look like over the windows it scored, kept as integers so that the
@@ -64,16 +65,15 @@ public struct TeacherStatistics: Codable, Equatable, Sendable {
         endEntropyMicronats += other.endEntropyMicronats
     }
 
-    /// Scores as probabilities (softmax of logits; probabilities as they are), in Double.
+    /// Scores as probabilities (the kernels' softmax of logits; probabilities as they are), in Double.
     public static func probabilities(_ scores: [Float], kind: TeacherScores.Kind) -> [Double] {
         switch kind {
         case .probabilities:
             return scores.map { Double($0) }
         case .logits:
-            let maximum = Double(scores.max() ?? 0)
-            let exps = scores.map { Foundation.exp(Double($0) - maximum) }
-            let sum = exps.reduce(0, +)
-            return exps.map { $0 / sum }
+            var probabilities = [Float](repeating: 0, count: scores.count)
+            if !scores.isEmpty { softmaxForward(out: &probabilities, inp: scores, rows: 1, cols: scores.count) }
+            return probabilities.map { Double($0) }
         }
     }
 

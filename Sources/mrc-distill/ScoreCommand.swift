@@ -54,11 +54,7 @@ struct ScoreCommand: AsyncParsableCommand {
                             teachSeconds: teachSeconds, distillSeconds: trainSeconds, metrics: metrics)
         }
         try appendRows([row], to: URL(fileURLWithPath: rows))
-        print(String(format: "%@: EM %.2f F1 %.2f%@", name, row.squadEF1.em, row.squadEF1.f1,
+        print(String(format: "%@: EM %.2f F1 %.2f%@", name, row.squadEM, row.squadF1,
                      row.oodMacroF1.map { String(format: ", out-of-domain macro-F1 %.2f", $0) } ?? ""))
     }
-}
-
-extension ReportRow {
-    fileprivate var squadEF1: (em: Double, f1: Double) { (squadEM, squadF1) }
 }
