@@ -27,7 +27,15 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
-        .target(name: "Kernels", dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))]),
+        // oneDNN (Debian libdnnl-dev): the bf16/int8 matmuls, dispatched at run time to AMX, AVX-512 BF16/VNNI
+        // or plain AVX-512/AVX2 code. A small C face of its matmul primitive (describe once, execute many).
+        .target(
+            name: "COneDNN",
+            path: "Sources/COneDNN",
+            linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]
+        ),
+        .target(name: "Kernels", dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux])),
+                                                .target(name: "COneDNN", condition: .when(platforms: [.linux]))]),
         .target(name: "Checkpoint"),
         .target(name: "Model", dependencies: ["Kernels", "Checkpoint"]),
         .target(name: "Text", dependencies: ["Checkpoint"]),

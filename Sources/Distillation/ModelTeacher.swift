@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import Kernels
 import MRC
 import Model
 import Text
@@ -36,13 +37,16 @@ public final class ModelTeacher: Teacher {
 
     /// Loads `directory` (it must have a span head and vocab.txt); `weightsFile` picks another weights
     /// file of the directory (e.g. ema.safetensors).
+    /// `precision` is the number format of the teacher's matmuls; a teacher in bf16 or int8 gives
+    /// other soft labels than in fp32, so it is part of the fingerprint.
     public init(directory: URL, studentTokenizer: WordPieceTokenizer, name: String? = nil, weightsFile: String? = nil,
-                batchSize: Int = 32) throws {
+                batchSize: Int = 32, precision: Precision = .fp32) throws {
         let trainable = try BertSpanTrainable(directory: directory, dropout: 0, weightsFile: weightsFile)
         guard trainable.initialised.isEmpty else {
             throw TrainingError.invalidArgument("teacher \(directory.path) has no span head (qa_outputs): train it first")
         }
         model = trainable.model
+        model.precision = precision
         tokenizer = WordPieceTokenizer(vocabulary: trainable.vocabulary, lowercase: trainable.doLowerCase)
         self.name = name ?? directory.lastPathComponent
         self.batchSize = batchSize
@@ -52,7 +56,7 @@ public final class ModelTeacher: Teacher {
         let size = (attributes?[.size] as? NSNumber)?.intValue ?? 0
         // The weights' bytes are hashed (a 90 MB file takes a fraction of a second).
         let bytes = (try? Data(contentsOf: weights, options: .alwaysMapped)) ?? Data()
-        fingerprint = Self.hash(bytes) + "-\(size)"
+        fingerprint = Self.hash(bytes) + "-\(size)" + (precision == .fp32 ? "" : "-\(precision)")
     }
 
     /// Whether the teacher reads the student's token ids as they are.

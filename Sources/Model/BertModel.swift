@@ -18,6 +18,21 @@ public final class BertModel {
     public private(set) lazy var gradients = ParameterBuffer(layout: layout)
 
     private let activations: Activations
+    private let lowPrecisionScratch: LowPrecisionScratch
+    private var lowPrecisionWeights: LowPrecisionWeights?
+    /// Whether the converted weights may differ from the masters (see `parametersDidChange`).
+    private var lowPrecisionStale = true
+
+    /// The number format of the encoder's matmuls (fp32 by default). bf16 serves inference and mixed-
+    /// precision training; int8 is for inference only (a training forward refuses it).
+    public var precision: Precision = .fp32 {
+        didSet { if precision != oldValue { lowPrecisionWeights = nil; lowPrecisionStale = true } }
+    }
+
+    /// Tells the model that `parameters` were rewritten outside a training forward (a load, an EMA
+    /// swap): the bf16/int8 copies are converted again at the next forward. A training forward
+    /// always converts (the optimizer changes the masters between steps).
+    public func parametersDidChange() { lowPrecisionStale = true }
     private(set) var mlmActivations: MLMActivations?
     private var saved: SavedForward?
 
@@ -27,6 +42,8 @@ public final class BertModel {
         let mlmPositions: [Int32]?
         /// False after an inference forward: the attention probabilities were not saved.
         let forTraining: Bool
+        /// The bf16 weights the forward used (nil in fp32): the backward uses the same.
+        var lowPrecision: LowPrecisionWeights? = nil
     }
 
     /// A model over `parameters` (which it shares, not copies).
@@ -36,6 +53,7 @@ public final class BertModel {
         config = layout.config
         activations = Activations(config: ModelDimensions(channels: config.hiddenSize, intermediate: config.intermediateSize,
                                                           heads: config.numAttentionHeads, layers: config.numHiddenLayers))
+        lowPrecisionScratch = LowPrecisionScratch(channels: config.hiddenSize, intermediate: config.intermediateSize)
     }
 
     /// A model with every parameter zero (fill them by loading or `initialiseAll`).
@@ -62,6 +80,10 @@ public final class BertModel {
         if !forTraining, dropoutSeed != nil {
             throw ModelError.invalidInput("an inference forward (forTraining: false) takes no dropout seed")
         }
+        if forTraining, precision == .int8 {
+            throw ModelError.invalidInput("int8 is an inference precision; train in fp32 or bf16")
+        }
+        let lowPrecision = prepareLowPrecision(tokens: batch.tokenCount, forTraining: forTraining)
         let plan = DropoutPlan(seed: dropoutSeed, hidden: Float(config.hiddenDropoutProb),
                                attention: Float(config.attentionProbsDropoutProb))
         saved = nil
@@ -84,11 +106,15 @@ public final class BertModel {
                 encoderLayerForward(input: input, acts: a.layers[l], weights: LayerWeights(w, offsets), keyMask: mask.baseAddress!,
                                     shape: shape(batch), savesAttentionProbabilities: forTraining,
                                     attentionDropout: plan.attentionProbs(layer: l),
-                                    hiddenDropout: (plan.attentionOutput(layer: l), plan.feedForwardOutput(layer: l)))
+                                    hiddenDropout: (plan.attentionOutput(layer: l), plan.feedForwardOutput(layer: l)),
+                                    lowPrecision: lowPrecision.map {
+                                        LayerLowPrecision(precision: precision, weights: $0.layers[l], scratch: lowPrecisionScratch)
+                                    })
                 input = UnsafePointer(a.layers[l].output)
             }
         }
-        saved = SavedForward(batch: batch, dropout: plan, mlmPositions: nil, forTraining: forTraining)
+        saved = SavedForward(batch: batch, dropout: plan, mlmPositions: nil, forTraining: forTraining,
+                             lowPrecision: lowPrecision)
     }
 
     /// Encoder plus span head: start/end logits per token. Needs the span head. `dropoutSeed` and
@@ -118,7 +144,8 @@ public final class BertModel {
         mlm.reserve(maskedPositions.count)
         mlmHeadForward(acts: mlm, hidden: activations.lastHidden, positions: maskedPositions,
                        weights: MLMWeights(parameters.pointer, head, wordEmbeddings: layout.embeddings.word), eps: eps)
-        saved = SavedForward(batch: batch, dropout: saved!.dropout, mlmPositions: maskedPositions, forTraining: forTraining)
+        saved = SavedForward(batch: batch, dropout: saved!.dropout, mlmPositions: maskedPositions, forTraining: forTraining,
+                             lowPrecision: saved!.lowPrecision)
         return UnsafeBufferPointer(start: mlm.logits, count: maskedPositions.count * config.vocabSize)
     }
 
@@ -190,7 +217,10 @@ public final class BertModel {
                                      weights: LayerWeights(w, layout.layers[l]), grads: LayerWeights(g, layout.layers[l]),
                                      scratch: scratch, keyMask: mask.baseAddress!, shape: shape(batch),
                                      attentionDropout: plan.attentionProbs(layer: l),
-                                     hiddenDropout: (plan.attentionOutput(layer: l), plan.feedForwardOutput(layer: l)))
+                                     hiddenDropout: (plan.attentionOutput(layer: l), plan.feedForwardOutput(layer: l)),
+                                     lowPrecision: saved.lowPrecision.map {
+                                         LayerLowPrecision(precision: precision, weights: $0.layers[l], scratch: lowPrecisionScratch)
+                                     })
             }
         }
         batch.inputIds.withUnsafeBufferPointer { ids in
@@ -205,6 +235,20 @@ public final class BertModel {
     }
 
     // MARK: helpers
+
+    /// The converted weights for this forward (nil in fp32), converted again when stale; a training
+    /// forward leaves them stale for the next one (the optimizer will change the masters).
+    private func prepareLowPrecision(tokens: Int, forTraining: Bool) -> LowPrecisionWeights? {
+        guard precision != .fp32 else { return nil }
+        let weights = lowPrecisionWeights ?? LowPrecisionWeights(layout: layout, precision: precision)
+        if lowPrecisionWeights == nil || lowPrecisionStale || forTraining {
+            weights.refresh(from: parameters.pointer)
+        }
+        lowPrecisionWeights = weights
+        lowPrecisionStale = forTraining
+        lowPrecisionScratch.reserve(tokens: tokens)
+        return weights
+    }
 
     private var eps: Float { Float(config.layerNormEps) }
 

@@ -28,28 +28,73 @@ struct LayerShape {
     var tokens: Int { batch * seqLen }
 }
 
+/// What a layer's bf16/int8 matmuls read: the converted weights and the shared scratch.
+struct LayerLowPrecision {
+    let precision: Precision
+    let weights: LowPrecisionLayer
+    let scratch: LowPrecisionScratch
+}
+
+/// A linear layer in the layer's precision: fp32 `matmulForward`, or its bf16 / int8 twin.
+private func linearForward(out: FloatBuffer, inp: ConstFloatBuffer, weight: ConstFloatBuffer, lowPrecision: LowPrecisionMatrix?,
+                           scratch: LowPrecisionScratch?, bias: ConstFloatBuffer, rows: Int, inFeatures: Int, outFeatures: Int) {
+    if let lowPrecision, let scratch, let bf16 = lowPrecision.bf16 {
+        matmulForwardBF16(out: out, inp: inp, scratch: scratch.input, weight: bf16, bias: bias, rows: rows,
+                          inFeatures: inFeatures, outFeatures: outFeatures)
+    } else if let lowPrecision, let scratch, let int8 = lowPrecision.int8, let scales = lowPrecision.scales {
+        matmulForwardInt8(out: out, inp: inp, scratch: scratch.quantized, weight: int8, weightScales: scales,
+                          columnScales: scratch.columnScales, bias: bias, rows: rows, inFeatures: inFeatures,
+                          outFeatures: outFeatures)
+    } else {
+        matmulForward(out: out, inp: inp, weight: weight, bias: bias, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)
+    }
+}
+
+/// Linear layer backward in the layer's precision (fp32, or bf16 inputs with fp32 accumulation).
+private func linearBackward(dinp: FloatBuffer?, dweight: FloatBuffer, dbias: FloatBuffer, dout: ConstFloatBuffer,
+                            inp: ConstFloatBuffer, weight: ConstFloatBuffer, lowPrecision: LowPrecisionMatrix?,
+                            scratch: LowPrecisionScratch?, rows: Int, inFeatures: Int, outFeatures: Int) {
+    if let scratch, let bf16 = lowPrecision?.bf16 {
+        matmulBackwardBF16(dinp: dinp, dweight: dweight, dbias: dbias, dout: dout, inp: inp, weight: bf16, rows: rows,
+                           inFeatures: inFeatures, outFeatures: outFeatures, doutScratch: scratch.gradient,
+                           inpScratch: scratch.input)
+    } else {
+        matmulBackward(dinp: dinp, dweight: dweight, dbias: dbias, dout: dout, inp: inp, weight: weight, rows: rows,
+                       inFeatures: inFeatures, outFeatures: outFeatures)
+    }
+}
+
 /// One post-LN BERT layer:
 /// `h = LN1(x + drop(Wo · attention(Wqkv · x)))`, `y = LN2(h + drop(W2 · gelu(W1 · h)))`.
 /// `savesAttentionProbabilities: false` (inference) leaves `a.probs` unwritten, so no backward may follow.
+/// With `lowPrecision`, the four linear layers run in its precision and the attention products in bf16.
 func encoderLayerForward(input x: ConstFloatBuffer, acts a: LayerActivations, weights w: LayerWeights,
                          keyMask: UnsafePointer<Int32>, shape s: LayerShape, savesAttentionProbabilities: Bool,
-                         attentionDropout: Dropout?, hiddenDropout: (attention: Dropout?, feedForward: Dropout?)) {
+                         attentionDropout: Dropout?, hiddenDropout: (attention: Dropout?, feedForward: Dropout?),
+                         lowPrecision p: LayerLowPrecision? = nil) {
     let N = s.tokens, C = s.channels, I = s.intermediate
-    matmulForward(out: a.qkv, inp: x, weight: w.qkvWeight, bias: w.qkvBias, rows: N, inFeatures: C, outFeatures: 3 * C)
-    attentionForward(out: a.context, probs: savesAttentionProbabilities ? a.probs : nil, qkv: a.qkv, keyMask: keyMask,
-                     batch: s.batch, seqLen: s.seqLen, channels: C, heads: s.heads, dropout: attentionDropout)
+    linearForward(out: a.qkv, inp: x, weight: w.qkvWeight, lowPrecision: p?.weights.qkv, scratch: p?.scratch,
+                  bias: w.qkvBias, rows: N, inFeatures: C, outFeatures: 3 * C)
+    if let p {
+        attentionForwardBF16(out: a.context, probs: savesAttentionProbabilities ? a.probs : nil, qkv: a.qkv,
+                             qkvScratch: p.scratch.qkv, keyMask: keyMask, batch: s.batch, seqLen: s.seqLen, channels: C,
+                             heads: s.heads, dropout: attentionDropout)
+    } else {
+        attentionForward(out: a.context, probs: savesAttentionProbabilities ? a.probs : nil, qkv: a.qkv, keyMask: keyMask,
+                         batch: s.batch, seqLen: s.seqLen, channels: C, heads: s.heads, dropout: attentionDropout)
+    }
     // residual1 holds dense(context), then its dropout, then the residual sum (the LayerNorm input).
-    matmulForward(out: a.residual1, inp: a.context, weight: w.attentionOutputWeight, bias: w.attentionOutputBias,
-                  rows: N, inFeatures: C, outFeatures: C)
+    linearForward(out: a.residual1, inp: a.context, weight: w.attentionOutputWeight, lowPrecision: p?.weights.attentionOutput,
+                  scratch: p?.scratch, bias: w.attentionOutputBias, rows: N, inFeatures: C, outFeatures: C)
     if let d = hiddenDropout.attention { dropoutForward(out: a.residual1, inp: a.residual1, count: N * C, dropout: d) }
     addForward(out: a.residual1, a: a.residual1, b: x, count: N * C)
     layerNormForward(out: a.norm1, mean: a.norm1Mean, rstd: a.norm1Rstd, inp: a.residual1,
                      weight: w.attentionNormWeight, bias: w.attentionNormBias, rows: N, channels: C, eps: s.eps)
-    matmulForward(out: a.ffnPre, inp: a.norm1, weight: w.intermediateWeight, bias: w.intermediateBias,
-                  rows: N, inFeatures: C, outFeatures: I)
+    linearForward(out: a.ffnPre, inp: a.norm1, weight: w.intermediateWeight, lowPrecision: p?.weights.intermediate,
+                  scratch: p?.scratch, bias: w.intermediateBias, rows: N, inFeatures: C, outFeatures: I)
     geluForward(out: a.ffnAct, inp: a.ffnPre, count: N * I)
-    matmulForward(out: a.residual2, inp: a.ffnAct, weight: w.outputWeight, bias: w.outputBias,
-                  rows: N, inFeatures: I, outFeatures: C)
+    linearForward(out: a.residual2, inp: a.ffnAct, weight: w.outputWeight, lowPrecision: p?.weights.output,
+                  scratch: p?.scratch, bias: w.outputBias, rows: N, inFeatures: I, outFeatures: C)
     if let d = hiddenDropout.feedForward { dropoutForward(out: a.residual2, inp: a.residual2, count: N * C, dropout: d) }
     addForward(out: a.residual2, a: a.residual2, b: a.norm1, count: N * C)
     layerNormForward(out: a.output, mean: a.norm2Mean, rstd: a.norm2Rstd, inp: a.residual2,
@@ -71,7 +116,8 @@ struct LayerScratch {
 func encoderLayerBackward(dHidden: FloatBuffer, input x: ConstFloatBuffer, acts a: LayerActivations,
                           weights w: LayerWeights, grads g: LayerWeights, scratch t: LayerScratch,
                           keyMask: UnsafePointer<Int32>, shape s: LayerShape,
-                          attentionDropout: Dropout?, hiddenDropout: (attention: Dropout?, feedForward: Dropout?)) {
+                          attentionDropout: Dropout?, hiddenDropout: (attention: Dropout?, feedForward: Dropout?),
+                          lowPrecision p: LayerLowPrecision? = nil) {
     let N = s.tokens, C = s.channels, I = s.intermediate
     // LayerNorm 2: dResidual = d(residual2) = d(norm1 via the residual) = d(dropped feed-forward output).
     t.dResidual.update(repeating: 0, count: N * C)
@@ -84,13 +130,15 @@ func encoderLayerBackward(dHidden: FloatBuffer, input x: ConstFloatBuffer, acts 
         dFeedForwardOut = UnsafePointer(t.dDropped)
     }
     t.dFFNAct.update(repeating: 0, count: N * I)
-    matmulBackward(dinp: t.dFFNAct, dweight: g.outputWeight, dbias: g.outputBias, dout: dFeedForwardOut,
-                   inp: a.ffnAct, weight: w.outputWeight, rows: N, inFeatures: I, outFeatures: C)
+    linearBackward(dinp: t.dFFNAct, dweight: g.outputWeight, dbias: g.outputBias, dout: dFeedForwardOut,
+                   inp: a.ffnAct, weight: w.outputWeight, lowPrecision: p?.weights.output, scratch: p?.scratch,
+                   rows: N, inFeatures: I, outFeatures: C)
     t.dFFNPre.update(repeating: 0, count: N * I)
     geluBackward(dinp: t.dFFNPre, inp: a.ffnPre, dout: t.dFFNAct, count: N * I)
     // dResidual becomes d(norm1): residual path plus the feed-forward input path.
-    matmulBackward(dinp: t.dResidual, dweight: g.intermediateWeight, dbias: g.intermediateBias, dout: t.dFFNPre,
-                   inp: a.norm1, weight: w.intermediateWeight, rows: N, inFeatures: C, outFeatures: I)
+    linearBackward(dinp: t.dResidual, dweight: g.intermediateWeight, dbias: g.intermediateBias, dout: t.dFFNPre,
+                   inp: a.norm1, weight: w.intermediateWeight, lowPrecision: p?.weights.intermediate, scratch: p?.scratch,
+                   rows: N, inFeatures: C, outFeatures: I)
     // LayerNorm 1 into dHidden (free now): d(residual1) = d(input via the residual) = d(dropped attention output).
     dHidden.update(repeating: 0, count: N * C)
     layerNormBackward(dinp: dHidden, dweight: g.attentionNormWeight, dbias: g.attentionNormBias, dout: t.dResidual,
@@ -102,12 +150,20 @@ func encoderLayerBackward(dHidden: FloatBuffer, input x: ConstFloatBuffer, acts 
         dAttentionOut = UnsafePointer(t.dDropped)
     }
     t.dContext.update(repeating: 0, count: N * C)
-    matmulBackward(dinp: t.dContext, dweight: g.attentionOutputWeight, dbias: g.attentionOutputBias, dout: dAttentionOut,
-                   inp: a.context, weight: w.attentionOutputWeight, rows: N, inFeatures: C, outFeatures: C)
+    linearBackward(dinp: t.dContext, dweight: g.attentionOutputWeight, dbias: g.attentionOutputBias, dout: dAttentionOut,
+                   inp: a.context, weight: w.attentionOutputWeight, lowPrecision: p?.weights.attentionOutput,
+                   scratch: p?.scratch, rows: N, inFeatures: C, outFeatures: C)
     t.dQKV.update(repeating: 0, count: 3 * N * C)
-    attentionBackward(dqkv: t.dQKV, dout: t.dContext, qkv: a.qkv, probs: a.probs, keyMask: keyMask,
-                      batch: s.batch, seqLen: s.seqLen, channels: C, heads: s.heads, dropout: attentionDropout)
+    if let p {
+        attentionBackwardBF16(dqkv: t.dQKV, dout: t.dContext, qkv: a.qkv, probs: a.probs, keyMask: keyMask, batch: s.batch,
+                              seqLen: s.seqLen, channels: C, heads: s.heads, dropout: attentionDropout,
+                              qkvScratch: p.scratch.qkv, doutScratch: p.scratch.gradient)
+    } else {
+        attentionBackward(dqkv: t.dQKV, dout: t.dContext, qkv: a.qkv, probs: a.probs, keyMask: keyMask,
+                          batch: s.batch, seqLen: s.seqLen, channels: C, heads: s.heads, dropout: attentionDropout)
+    }
     // dHidden (= d(input) through the residual) += d(input) through q, k, v.
-    matmulBackward(dinp: dHidden, dweight: g.qkvWeight, dbias: g.qkvBias, dout: t.dQKV,
-                   inp: x, weight: w.qkvWeight, rows: N, inFeatures: C, outFeatures: 3 * C)
+    linearBackward(dinp: dHidden, dweight: g.qkvWeight, dbias: g.qkvBias, dout: t.dQKV,
+                   inp: x, weight: w.qkvWeight, lowPrecision: p?.weights.qkv, scratch: p?.scratch,
+                   rows: N, inFeatures: C, outFeatures: 3 * C)
 }

@@ -5,6 +5,8 @@ import Kernels
 import Model
 import Training
 
+extension Precision: ExpressibleByArgument {}
+
 /// `mrc-bench engine`: the Swift side of the PyTorch comparison (scripts/bench_pytorch.py is the twin):
 /// MiniLM-L6 with a span head, inference forward / forward+backward (dropout off) / AdamW training step (dropout on).
 struct EngineBenchCommand: ParsableCommand {
@@ -33,11 +35,15 @@ struct EngineBenchCommand: ParsableCommand {
     @Flag(help: "Leave the large matmuls to BLAS's own threads instead of splitting them over the workers.")
     var blasThreads = false
 
+    @Option(help: "Precision of the encoder's matmuls: fp32, bf16 or int8 (int8: forward only).")
+    var precision: Precision = .fp32
+
     func run() throws {
         Parallelism.splitsMatmuls = !blasThreads
         shape.applyThreads()
         let loaded = try ModelDirectory.load(URL(fileURLWithPath: model), spanHead: .initialiseIfMissing(seed: 0))
         let bert = loaded.model
+        bert.precision = precision
         let config = bert.config
         let inputs = try EncoderBatch(batch: shape.batch, seqLen: shape.seqLen,
                                       inputIds: benchInputIds(batch: shape.batch, seqLen: shape.seqLen,
@@ -50,7 +56,8 @@ struct EngineBenchCommand: ParsableCommand {
 
         var results: [String: Any] = ["engine": "swift mrc-distill", "threads": shape.threads,
                                       "batch": shape.batch, "seq_len": shape.seqLen,
-                                      "blas": BLAS.coreName.map { "OpenBLAS \($0)" } ?? "system BLAS"]
+                                      "blas": BLAS.coreName.map { "OpenBLAS \($0)" } ?? "system BLAS",
+                                      "precision": precision.rawValue, "low_precision": LowPrecision.summary]
         let sgemm = KernelBenchmarks.sgemm(rows: shape.batch * shape.seqLen, inFeatures: config.hiddenSize,
                                            outFeatures: config.intermediateSize)
         results["sgemm_gflops"] = sgemm.flops / sgemm.seconds / 1e9
@@ -74,7 +81,11 @@ struct EngineBenchCommand: ParsableCommand {
         }
         if profile {
             results["profile"] = try profileForwardBackward {
-                _ = try bert.spanLossStep(inputs, startPositions: starts, endPositions: ends)
+                if phases == ["forward"] {
+                    _ = try bert.forward(inputs, forTraining: false)
+                } else {
+                    _ = try bert.spanLossStep(inputs, startPositions: starts, endPositions: ends)
+                }
             }
         }
         results["peak_rss_mb"] = peakResidentMegabytes()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Checkpoint
 import Foundation
+import Kernels
 import Model
 import Text
 
@@ -25,6 +26,8 @@ struct ForwardCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-seq-len"), help: "Most tokens in [CLS] question [SEP] context [SEP].")
     var maxSeqLen = 384
 
+    @OptionGroup var precision: InferencePrecisionOptions
+
     func run() async throws {
         let directory = URL(fileURLWithPath: model)
         let loaded = try ModelDirectory.load(directory, spanHead: .ifPresent, mlmHead: .omit)
@@ -35,6 +38,7 @@ struct ForwardCommand: AsyncParsableCommand {
             questionIds: tokenizer.encode(question).ids, contextIds: tokenizer.encode(context).ids,
             clsId: vocabulary.clsId, sepId: vocabulary.sepId, maxSeqLen: maxSeqLen)
         let network = loaded.model
+        network.precision = precision.precision
         var fields = ["\"input_ids\":[" + batch.inputIds.map(String.init).joined(separator: ",") + "]"]
         if network.heads.contains(.span) {
             let logits = try network.forward(batch, forTraining: false)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Kernels
 import Text
 import Training
 
@@ -21,6 +22,7 @@ struct PredictCommand: AsyncParsableCommand {
     var out: String
     @OptionGroup var windows: WindowOptions
     @Option(name: .customLong("batch-size"), help: "Windows per forward pass.") var batchSize = 32
+    @OptionGroup var precision: InferencePrecisionOptions
 
     func validate() throws {
         try windows.validateWindows()
@@ -38,6 +40,7 @@ struct PredictCommand: AsyncParsableCommand {
         if !trainable.initialised.isEmpty {
             report("warning: \(model.model) has no span head; predicting with an untrained one (\(trainable.initialised.joined(separator: ", ")))")
         }
+        trainable.model.precision = precision.precision
         let tokenizer = try WordPieceTokenizer(vocabFile: model.modelURL.appendingPathComponent("vocab.txt"),
                                                lowercase: trainable.doLowerCase)
         let predictor = try Predictor(model: trainable.model, tokenizer: tokenizer, windowSettings: windows.windowSettings,

@@ -27,9 +27,11 @@ struct TeachCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The soft-label store to write.")
     var out: String
     @OptionGroup var windows: WindowOptions
+    @OptionGroup var precision: InferencePrecisionOptions
     @Option(help: "How teachers combine: mean-probabilities or mean-logits.") var combine = "mean-probabilities"
     @Option(help: "Temperature applied to each teacher before combining.") var temperature = 1.0
-    @Option(help: "Stored precision: fp16 or bf16.") var precision = "fp16"
+    @Option(name: .customLong("label-precision"), help: "Number format of the stored soft labels: fp16 or bf16.")
+    var labelPrecision = "fp16"
     @Option(help: "Write part i of N (i from 1), e.g. 2/4.") var shard: String?
     @Flag(name: .customLong("teacher-ema"), help: "Model teachers use ema.safetensors when they have one.")
     var teacherEMA = false
@@ -41,8 +43,8 @@ struct TeachCommand: AsyncParsableCommand {
         guard SoftLabelProvenance.Combination(rawValue: combine) != nil else {
             throw ValidationError("--combine must be mean-probabilities or mean-logits, not \(combine)")
         }
-        guard SoftLabelProvenance.Precision(rawValue: precision) != nil else {
-            throw ValidationError("--precision must be fp16 or bf16, not \(precision)")
+        guard SoftLabelProvenance.Precision(rawValue: labelPrecision) != nil else {
+            throw ValidationError("--label-precision must be fp16 or bf16, not \(labelPrecision)")
         }
         guard !teachers.isEmpty else { throw ValidationError("give at least one --teacher") }
         try refuse {
@@ -62,11 +64,11 @@ struct TeachCommand: AsyncParsableCommand {
         data.summaries.forEach(report)
         let specs = try teachers.map(TeacherSpec.init)
         let ensemble = try TeacherEnsemble(
-            teachers: try specs.map { try $0.load(student: tokenizer, useEMA: teacherEMA, batchSize: batchSize) },
+            teachers: try specs.map { try $0.load(student: tokenizer, useEMA: teacherEMA, batchSize: batchSize, precision: precision.precision) },
             weights: specs.map(\.weight), combination: SoftLabelProvenance.Combination(rawValue: combine)!,
             temperature: temperature)
         let teaching = Teaching(data: data, ensemble: ensemble, vocabulary: tokenizer.vocabulary, lowercase: lowercase,
-                                precision: SoftLabelProvenance.Precision(rawValue: precision)!,
+                                precision: SoftLabelProvenance.Precision(rawValue: labelPrecision)!,
                                 shard: try shard.map(SoftLabelShard.parse))
         let range = teaching.shard?.range(windows: data.windows.count) ?? 0..<data.windows.count
         report("\(data.windows.count) training windows from \(data.examples.count) questions; scoring windows "

@@ -1,5 +1,6 @@
 import Distillation
 import Foundation
+import Kernels
 import Text
 import Training
 
@@ -37,14 +38,14 @@ struct TeacherSpec: Equatable {
     }
 
     /// The teacher: a model directory, or a black-box prediction file.
-    func load(student: WordPieceTokenizer, useEMA: Bool, batchSize: Int) throws -> Teacher {
+    func load(student: WordPieceTokenizer, useEMA: Bool, batchSize: Int, precision: Precision = .fp32) throws -> Teacher {
         guard FileManager.default.fileExists(atPath: path) else {
             throw DistillationError("--teacher \(name): \(path) does not exist")
         }
         if isDirectory {
             let ema = useEMA && FileManager.default.fileExists(atPath: URL(fileURLWithPath: path).appendingPathComponent("ema.safetensors").path)
             return try ModelTeacher(directory: URL(fileURLWithPath: path), studentTokenizer: student, name: name,
-                                    weightsFile: ema ? "ema.safetensors" : nil, batchSize: batchSize)
+                                    weightsFile: ema ? "ema.safetensors" : nil, batchSize: batchSize, precision: precision)
         }
         return try BlackBoxTeacher(name: name, url: URL(fileURLWithPath: path))
     }

@@ -1,0 +1,44 @@
+// A small C face of oneDNN's matmul primitive for the Swift kernels (describe once, execute many).
+// Row-major C = alpha · op(A) · op(B) (+ bias) (+ C when accumulating), any of f32/bf16/u8/s8 inputs
+// with f32 or bf16 output, runtime per-column output scales and an A zero point for int8.
+#ifndef MRC_ONEDNN_MATMUL_H
+#define MRC_ONEDNN_MATMUL_H
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { MRC_F32 = 0, MRC_BF16 = 1, MRC_U8 = 2, MRC_S8 = 3 } mrc_dtype;
+
+typedef struct {
+    int64_t m, n, k;          // op(A) is m × k, op(B) is k × n, C is m × n
+    int64_t lda, ldb, ldc;    // row strides of the stored matrices
+    int trans_a, trans_b;     // the stored matrix is the transpose of op(·)
+    mrc_dtype a_type, b_type, c_type;
+    int accumulate;           // C += result (a sum post-op) instead of C = result
+    float alpha;              // constant output scale (1 for none); ignored with column_scales
+    int has_bias;             // f32 bias [n] added to every row
+    int column_scales;        // runtime f32 scales [n] multiply the output columns (int8 dequantisation)
+    int a_zero_point;         // runtime s32 zero point subtracted from A (u8 activations)
+} mrc_matmul_desc;
+
+typedef struct mrc_matmul mrc_matmul;
+
+/// The matmul for `desc`, or NULL with a message in `error` (the combination is unsupported here).
+mrc_matmul *mrc_matmul_create(const mrc_matmul_desc *desc, char *error, size_t error_length);
+/// Runs it on the calling thread's stream with `threads` OpenMP threads; 0 on success.
+int mrc_matmul_execute(const mrc_matmul *matmul, const void *a, const void *b, const float *bias,
+                       const float *column_scales, int32_t a_zero_point, void *c, int threads);
+/// oneDNN's name of the implementation chosen (e.g. "brg:avx512_core_amx_bf16").
+const char *mrc_matmul_implementation(const mrc_matmul *matmul);
+void mrc_matmul_destroy(mrc_matmul *matmul);
+
+/// The instruction set oneDNN dispatches to ("avx512_core_amx", "avx512_core_bf16", ...).
+const char *mrc_onednn_isa(void);
+/// Caps the instruction set (before the first primitive; "AVX2", "AVX512_CORE", "AVX512_CORE_BF16", ...);
+/// 0 on success.
+int mrc_onednn_set_max_isa(const char *name);
+/// oneDNN's version as "major.minor.patch".
+const char *mrc_onednn_version(void);
+/// Asks Linux for the AMX tile-data permission (oneDNN 2.x needs it granted to use AMX); 0 if granted.
+int mrc_request_amx(void);
+
+#endif

@@ -1,0 +1,174 @@
+#include "onednn_matmul.h"
+#include <oneapi/dnnl/dnnl.h>
+// OpenMP (the threading of Debian's oneDNN build): the calling thread's team size.
+extern void omp_set_num_threads(int);
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
+struct mrc_matmul {
+    dnnl_primitive_t primitive;
+    dnnl_memory_desc_t a, b, c, bias, scales, zero_point;
+    int has_bias, column_scales, a_zero_point;
+    const char *implementation;
+};
+
+static dnnl_engine_t engine;
+static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
+static void make_engine(void) { dnnl_engine_create(&engine, dnnl_cpu, 0); }
+
+static _Thread_local dnnl_stream_t thread_stream;
+static _Thread_local int thread_threads;
+
+static dnnl_data_type_t dnnl_type(mrc_dtype t) {
+    switch (t) {
+    case MRC_BF16: return dnnl_bf16;
+    case MRC_U8: return dnnl_u8;
+    case MRC_S8: return dnnl_s8;
+    default: return dnnl_f32;
+    }
+}
+
+/// A plain 2-D descriptor of op(X) (rows × cols) over a stored row-major matrix with row stride ld.
+static dnnl_status_t plain(dnnl_memory_desc_t *md, int64_t rows, int64_t cols, int64_t ld, int trans, mrc_dtype t) {
+    dnnl_dims_t dims = {rows, cols};
+    dnnl_dims_t strides = {trans ? 1 : ld, trans ? ld : 1};
+    return dnnl_memory_desc_init_by_strides(md, 2, dims, dnnl_type(t), strides);
+}
+
+#define TRY(call, what) do { dnnl_status_t s_ = (call); if (s_ != dnnl_success) { \
+    snprintf(error, error_length, "oneDNN %s failed (status %d)", what, (int)s_); goto fail; } } while (0)
+
+mrc_matmul *mrc_matmul_create(const mrc_matmul_desc *d, char *error, size_t error_length) {
+    pthread_once(&engine_once, make_engine);
+    mrc_matmul *mm = calloc(1, sizeof *mm);
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_post_ops_t ops = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    if (!mm || !engine) { snprintf(error, error_length, "oneDNN: no CPU engine"); goto fail; }
+    mm->has_bias = d->has_bias; mm->column_scales = d->column_scales; mm->a_zero_point = d->a_zero_point;
+    TRY(plain(&mm->a, d->m, d->k, d->lda, d->trans_a, d->a_type), "source descriptor");
+    TRY(plain(&mm->b, d->k, d->n, d->ldb, d->trans_b, d->b_type), "weights descriptor");
+    TRY(plain(&mm->c, d->m, d->n, d->ldc, 0, d->c_type), "destination descriptor");
+    dnnl_dims_t bias_dims = {1, d->n}, one = {1}, columns = {d->n};
+    TRY(dnnl_memory_desc_init_by_tag(&mm->bias, 2, bias_dims, dnnl_f32, dnnl_ab), "bias descriptor");
+    TRY(dnnl_memory_desc_init_by_tag(&mm->scales, 1, columns, dnnl_f32, dnnl_a), "scales descriptor");
+    TRY(dnnl_memory_desc_init_by_tag(&mm->zero_point, 1, one, dnnl_s32, dnnl_a), "zero point descriptor");
+    dnnl_matmul_desc_t md;
+    TRY(dnnl_matmul_desc_init(&md, &mm->a, &mm->b, d->has_bias ? &mm->bias : NULL, &mm->c), "matmul descriptor");
+    TRY(dnnl_primitive_attr_create(&attr), "attributes");
+    TRY(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_library), "scratchpad mode");
+    if (d->column_scales) {
+        float runtime = DNNL_RUNTIME_F32_VAL;
+        TRY(dnnl_primitive_attr_set_output_scales(attr, 1, 1 << 1, &runtime), "output scales");
+    } else if (d->alpha != 1.0f) {
+        TRY(dnnl_primitive_attr_set_output_scales(attr, 1, 0, &d->alpha), "output scale");
+    }
+    if (d->a_zero_point) {
+        int32_t runtime = DNNL_RUNTIME_S32_VAL;
+        TRY(dnnl_primitive_attr_set_zero_points(attr, DNNL_ARG_SRC, 1, 0, &runtime), "zero point");
+    }
+    if (d->accumulate) {
+        TRY(dnnl_post_ops_create(&ops), "post-ops");
+        TRY(dnnl_post_ops_append_sum(ops, 1.0f), "sum post-op");
+        TRY(dnnl_primitive_attr_set_post_ops(attr, ops), "post-ops");
+    }
+    TRY(dnnl_primitive_desc_create(&pd, &md, attr, engine, NULL), "matmul (this type combination)");
+    dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &mm->implementation);
+    TRY(dnnl_primitive_create(&mm->primitive, pd), "primitive");
+    // The implementation string lives in the primitive descriptor, which the primitive keeps its own copy of.
+    const_dnnl_primitive_desc_t kept;
+    if (dnnl_primitive_get_primitive_desc(mm->primitive, &kept) == dnnl_success)
+        dnnl_primitive_desc_query(kept, dnnl_query_impl_info_str, 0, &mm->implementation);
+    dnnl_primitive_desc_destroy(pd);
+    if (ops) dnnl_post_ops_destroy(ops);
+    dnnl_primitive_attr_destroy(attr);
+    return mm;
+fail:
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    if (ops) dnnl_post_ops_destroy(ops);
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    free(mm);
+    return NULL;
+}
+
+int mrc_matmul_execute(const mrc_matmul *mm, const void *a, const void *b, const float *bias,
+                       const float *column_scales, int32_t a_zero_point, void *c, int threads) {
+    if (!thread_stream && dnnl_stream_create(&thread_stream, engine, dnnl_stream_default_flags) != dnnl_success) return -1;
+    if (threads > 0 && threads != thread_threads) { omp_set_num_threads(threads); thread_threads = threads; }
+    dnnl_memory_t mem[6] = {0};
+    dnnl_exec_arg_t args[6];
+    int n = 0, status = 0;
+    const void *handles[6] = {a, b, c, bias, column_scales, &a_zero_point};
+    const dnnl_memory_desc_t *descs[6] = {&mm->a, &mm->b, &mm->c, &mm->bias, &mm->scales, &mm->zero_point};
+    const int names[6] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST, DNNL_ARG_BIAS, DNNL_ARG_ATTR_OUTPUT_SCALES,
+                          DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC};
+    const int used[6] = {1, 1, 1, mm->has_bias, mm->column_scales, mm->a_zero_point};
+    for (int i = 0; i < 6; i++) {
+        if (!used[i]) continue;
+        if (dnnl_memory_create(&mem[n], descs[i], engine, (void *)handles[i]) != dnnl_success) { status = -1; goto done; }
+        args[n].arg = names[i];
+        args[n].memory = mem[n];
+        n++;
+    }
+    if (dnnl_primitive_execute(mm->primitive, thread_stream, n, args) != dnnl_success) status = -1;
+    else if (dnnl_stream_wait(thread_stream) != dnnl_success) status = -1;
+done:
+    for (int i = 0; i < n; i++) dnnl_memory_destroy(mem[i]);
+    return status;
+}
+
+const char *mrc_matmul_implementation(const mrc_matmul *mm) { return mm->implementation ? mm->implementation : "unknown"; }
+
+void mrc_matmul_destroy(mrc_matmul *mm) {
+    if (!mm) return;
+    dnnl_primitive_destroy(mm->primitive);
+    free(mm);
+}
+
+const char *mrc_onednn_isa(void) {
+    switch (dnnl_get_effective_cpu_isa()) {
+    case dnnl_cpu_isa_sse41: return "sse41";
+    case dnnl_cpu_isa_avx: return "avx";
+    case dnnl_cpu_isa_avx2: return "avx2";
+    case dnnl_cpu_isa_avx512_mic: return "avx512_mic";
+    case dnnl_cpu_isa_avx512_mic_4ops: return "avx512_mic_4ops";
+    case dnnl_cpu_isa_avx512_core: return "avx512_core";
+    case dnnl_cpu_isa_avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl_cpu_isa_avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl_cpu_isa_avx512_core_amx: return "avx512_core_amx";
+    case dnnl_cpu_isa_avx2_vnni: return "avx2_vnni";
+    default: return "unknown";
+    }
+}
+
+int mrc_onednn_set_max_isa(const char *name) {
+    static const struct { const char *name; dnnl_cpu_isa_t isa; } table[] = {
+        {"SSE41", dnnl_cpu_isa_sse41}, {"AVX", dnnl_cpu_isa_avx}, {"AVX2", dnnl_cpu_isa_avx2},
+        {"AVX512_CORE", dnnl_cpu_isa_avx512_core}, {"AVX512_CORE_VNNI", dnnl_cpu_isa_avx512_core_vnni},
+        {"AVX512_CORE_BF16", dnnl_cpu_isa_avx512_core_bf16}, {"AVX512_CORE_AMX", dnnl_cpu_isa_avx512_core_amx},
+        {"ALL", dnnl_cpu_isa_all}};
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (strcmp(name, table[i].name) == 0) return dnnl_set_max_cpu_isa(table[i].isa) == dnnl_success ? 0 : -1;
+    return -1;
+}
+
+const char *mrc_onednn_version(void) {
+    static char text[32];
+    const dnnl_version_t *v = dnnl_version();
+    snprintf(text, sizeof text, "%d.%d.%d", v->major, v->minor, v->patch);
+    return text;
+}
+
+int mrc_request_amx(void) {
+#if defined(__linux__) && defined(__x86_64__)
+    return syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */, 18 /* XTILEDATA */) == 0 ? 0 : -1;
+#else
+    return -1;
+#endif
+}

@@ -1,0 +1,66 @@
+/// Backward of `attentionForwardBF16` in training (saved fp32 `probs`, the same `dropout`); accumulates
+/// into `dqkv` [batch, seqLen, 3·channels]. q, k, v and `dout` are rounded to bf16 once (into
+/// `qkvScratch` and `doutScratch` [batch, seqLen, channels]); per (batch, head) the products
+/// `dP = dout · vᵀ`, `dv += Pᵀ · dout`, `dq += scale · dS · k`, `dk += scale · dSᵀ · q` take bf16
+/// inputs with fp32 accumulation, the dropout and softmax backward run in fp32 on the saved softmax.
+public func attentionBackwardBF16(dqkv: FloatBuffer, dout: ConstFloatBuffer, qkv: ConstFloatBuffer, probs: ConstFloatBuffer,
+                                  keyMask: UnsafePointer<Int32>, batch: Int, seqLen: Int, channels: Int, heads: Int,
+                                  dropout: Dropout?, qkvScratch: BF16Buffer, doutScratch: BF16Buffer) {
+    precondition(channels % heads == 0, "attention: channels \(channels) not divisible by heads \(heads)")
+    convertToBF16(out: qkvScratch, inp: qkv, count: batch * seqLen * 3 * channels)
+    convertToBF16(out: doutScratch, inp: dout, count: batch * seqLen * channels)
+    let profileStart = KernelProfile.start()
+    defer {
+        KernelProfile.stop(profileStart, "attentionBackwardBF16" + (dropout == nil ? "" : " (dropout)"),
+                           flops: 8 * Double(batch * seqLen * seqLen * channels))
+    }
+    let T = seqLen, C = channels, D = channels / heads
+    let scale = 1 / Float(D).squareRoot()
+    let pairs = batch * heads
+    let layout = AttentionMask(keyMask: keyMask, batch: batch, seqLen: seqLen)
+    defer { layout.deallocate() }
+    let chunks = parallelChunkCount(count: pairs, minimumWork: 2)
+    let S = scoreStride(T)
+    // Per chunk: dWeights [T, S] (gradient of the dropped probabilities, then of the scores), with dropout
+    // the dropped probabilities [T, S], and the bf16 probabilities and score gradients [T, S] each.
+    let floatsPerChunk = (dropout == nil ? 1 : 2) * T * S
+    let scratchPerChunk = floatsPerChunk + T * S
+    let scratch = FloatBuffer.allocate(capacity: max(1, chunks * scratchPerChunk))
+    defer { scratch.deallocate() }
+    let qkvLow = UnsafePointer(qkvScratch), doutLow = UnsafePointer(doutScratch)
+    parallelChunks(count: pairs, minimumWork: 2) { chunk, pairRange in
+        let dWeights = scratch + chunk * scratchPerChunk
+        let dropped = dWeights + T * S
+        let lowProbs = UnsafeMutableRawPointer(dWeights + floatsPerChunk).assumingMemoryBound(to: BF16.self)
+        let lowScores = lowProbs + T * S
+        let threads = chunks > 1 ? 1 : Parallelism.workers
+        for pair in pairRange {
+            let b = pair / heads, h = pair % heads
+            let L = layout.keys[b]
+            let q = qkvLow + b * T * 3 * C + h * D
+            let k = q + C, v = q + 2 * C
+            let dq = dqkv + b * T * 3 * C + h * D
+            let dk = dq + C, dv = dq + 2 * C
+            let g = doutLow + b * T * C + h * D
+            let p = probs + pair * T * T
+            gemmBF16(transA: false, transB: true, m: T, n: L, k: D, a: g, lda: C, b: v, ldb: 3 * C,
+                     accumulate: false, c: dWeights, ldc: S, threads: threads)
+            for i in 0..<T {
+                let row = dWeights + i * S
+                if let dropout {
+                    dropoutRowPair(dropped: dropped + i * S, probs: p + i * T, gradient: row, count: L,
+                                   dropout: dropout, startIndex: pair * T * T + i * T)
+                }
+                convertRowToBF16(out: lowProbs + i * S, inp: dropout == nil ? p + i * T : UnsafePointer(dropped + i * S), count: L)
+                softmaxBackwardRow(dinp: row, dout: row, probs: p + i * T, cols: L, accumulate: false)
+                convertRowToBF16(out: lowScores + i * S, inp: row, count: L)
+            }
+            gemmBF16(transA: true, transB: false, m: L, n: D, k: T, a: lowProbs, lda: S, b: g, ldb: C,
+                     accumulate: true, c: dv, ldc: 3 * C, threads: threads)
+            gemmBF16(transA: false, transB: false, m: T, n: D, k: L, alpha: scale, a: lowScores, lda: S, b: k, ldb: 3 * C,
+                     accumulate: true, c: dq, ldc: 3 * C, threads: threads)
+            gemmBF16(transA: true, transB: false, m: L, n: D, k: T, alpha: scale, a: lowScores, lda: S, b: q, ldb: 3 * C,
+                     accumulate: true, c: dk, ldc: 3 * C, threads: threads)
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+
+/// The code that runs the bf16 and int8 matmuls.
+public enum LowPrecisionBackend: String, Sendable {
+    /// oneDNN, which picks AMX, AVX-512 BF16/VNNI or older code at run time.
+    case onednn
+    /// Inputs widened to fp32 (exactly) and run through `gemm`: the same products, fp32 accumulation;
+    /// the path of a build or CPU where oneDNN has no implementation.
+    case reference
+}
+
+public enum LowPrecision {
+    /// The backend in use: oneDNN unless `MRC_LOW_PRECISION=reference` (or this build has no oneDNN).
+    nonisolated(unsafe) public static var backend: LowPrecisionBackend =
+        ProcessInfo.processInfo.environment["MRC_LOW_PRECISION"] == "reference" || !OneDNN.isLinked ? .reference : .onednn
+
+    /// A one-line account of what runs the low-precision matmuls here (for logs and benchmarks).
+    public static var summary: String {
+        switch backend {
+        case .reference: return "reference (fp32 gemm on bf16/int8 values)"
+        case .onednn:
+            let probe = MatmulDescription(m: 64, n: 64, k: 64, lda: 64, ldb: 64, ldc: 64, transA: false, transB: true,
+                                          a: .bf16, b: .bf16, c: .f32)
+            return "oneDNN \(OneDNN.version), ISA \(OneDNN.isa), bf16 \(OneDNN.implementation(probe) ?? "unsupported")"
+        }
+    }
+}
+
+/// bf16 GEMM with fp32 accumulation: `c = alpha · op(a) · op(b) (+ bias) (+ c when accumulating)`,
+/// shapes and strides as in `gemm`. Runs on the calling thread with `threads` threads (use 1 inside
+/// `parallelChunks` workers).
+public func gemmBF16(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+                     a: ConstBF16Buffer, lda: Int, b: ConstBF16Buffer, ldb: Int, accumulate: Bool,
+                     bias: ConstFloatBuffer? = nil, c: FloatBuffer, ldc: Int, threads: Int) {
+    if m == 0 || n == 0 { return }
+    if LowPrecision.backend == .onednn {
+        var d = MatmulDescription(m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc, transA: transA, transB: transB,
+                                  a: .bf16, b: .bf16, c: .f32)
+        d.accumulate = accumulate
+        d.alpha = alpha
+        d.hasBias = bias != nil
+        if OneDNN.execute(d, a: a, b: b, c: c, bias: bias, threads: threads) { return }
+    }
+    referenceGemmBF16(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                      accumulate: accumulate, bias: bias, c: c, ldc: ldc)
+}
+
+/// The reference path of `gemmBF16`: op(a), op(b) widened to dense fp32 (exact), one `gemm`.
+func referenceGemmBF16(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: ConstBF16Buffer, lda: Int,
+                       b: ConstBF16Buffer, ldb: Int, accumulate: Bool, bias: ConstFloatBuffer?, c: FloatBuffer, ldc: Int) {
+    let wideA = widen(a, rows: transA ? k : m, cols: transA ? m : k, ld: lda)
+    let wideB = widen(b, rows: transB ? n : k, cols: transB ? k : n, ld: ldb)
+    defer { wideA.deallocate(); wideB.deallocate() }
+    let lda = transA ? m : k, ldb = transB ? k : n
+    if let bias {
+        let product = FloatBuffer.allocate(capacity: m * n)
+        defer { product.deallocate() }
+        gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: wideA, lda: lda, b: wideB, ldb: ldb,
+             beta: 0, c: product, ldc: n)
+        for i in 0..<m {
+            for j in 0..<n { c[i * ldc + j] = (accumulate ? c[i * ldc + j] : 0) + (product[i * n + j] + bias[j]) }
+        }
+    } else {
+        gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: wideA, lda: lda, b: wideB, ldb: ldb,
+             beta: accumulate ? 1 : 0, c: c, ldc: ldc)
+    }
+}
+
+private func widen(_ x: ConstBF16Buffer, rows: Int, cols: Int, ld: Int) -> FloatBuffer {
+    let out = FloatBuffer.allocate(capacity: max(1, rows * cols))
+    for r in 0..<rows {
+        for j in 0..<cols { out[r * cols + j] = float(bfloat16: x[r * ld + j]) }
+    }
+    return out
+}

@@ -1,0 +1,40 @@
+/// Linear layer forward in bf16 (the scheme of autocast): `inp` rounded to bf16 into `scratch`
+/// [rows, inFeatures], times the bf16 `weight` [outFeatures, inFeatures], fp32 accumulation and output,
+/// fp32 bias.
+public func matmulForwardBF16(out: FloatBuffer, inp: ConstFloatBuffer, scratch: BF16Buffer, weight: ConstBF16Buffer,
+                              bias: ConstFloatBuffer?, rows: Int, inFeatures: Int, outFeatures: Int) {
+    convertToBF16(out: scratch, inp: inp, count: rows * inFeatures)
+    let profileStart = KernelProfile.start()
+    defer {
+        KernelProfile.stop(profileStart, "matmulForwardBF16 \(rows)x\(inFeatures)->\(outFeatures)",
+                           flops: 2 * Double(rows * inFeatures * outFeatures))
+    }
+    gemmBF16(transA: false, transB: true, m: rows, n: outFeatures, k: inFeatures, a: scratch, lda: inFeatures,
+             b: weight, ldb: inFeatures, accumulate: false, bias: bias, c: out, ldc: outFeatures,
+             threads: Parallelism.workers)
+}
+
+/// Linear layer backward in bf16 (autocast's scheme, fp32 outputs): `dout` and `inp` rounded to bf16 into
+/// the scratch buffers ([rows, outFeatures] and [rows, inFeatures]), then, accumulating into each non-nil
+/// gradient, `dinp += dout · weight`, `dweight += doutᵀ · inp` (fp32 accumulation), `dbias += column sums`
+/// of the fp32 `dout`.
+public func matmulBackwardBF16(dinp: FloatBuffer?, dweight: FloatBuffer?, dbias: FloatBuffer?, dout: ConstFloatBuffer,
+                               inp: ConstFloatBuffer, weight: ConstBF16Buffer, rows: Int, inFeatures: Int, outFeatures: Int,
+                               doutScratch: BF16Buffer, inpScratch: BF16Buffer) {
+    convertToBF16(out: doutScratch, inp: dout, count: rows * outFeatures)
+    if dweight != nil { convertToBF16(out: inpScratch, inp: inp, count: rows * inFeatures) }
+    let profileStart = KernelProfile.start()
+    defer {
+        KernelProfile.stop(profileStart, "matmulBackwardBF16 \(rows)x\(inFeatures)->\(outFeatures)",
+                           flops: Double((dinp == nil ? 0 : 2) + (dweight == nil ? 0 : 2)) * Double(rows * inFeatures * outFeatures))
+    }
+    if let dinp {
+        gemmBF16(transA: false, transB: false, m: rows, n: inFeatures, k: outFeatures, a: doutScratch, lda: outFeatures,
+                 b: weight, ldb: inFeatures, accumulate: true, c: dinp, ldc: inFeatures, threads: Parallelism.workers)
+    }
+    if let dweight {
+        gemmBF16(transA: true, transB: false, m: outFeatures, n: inFeatures, k: rows, a: doutScratch, lda: outFeatures,
+                 b: inpScratch, ldb: inFeatures, accumulate: true, c: dweight, ldc: inFeatures, threads: Parallelism.workers)
+    }
+    if let dbias { columnSumAccumulate(into: dbias, matrix: dout, rows: rows, cols: outFeatures) }
+}
