@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import Kernels
 import Model
 
 /// The Model target's BERT as a `SpanTrainable`: a span-QA model loaded from a Hugging Face
@@ -95,5 +96,8 @@ public final class BertSpanTrainable: SpanTrainable {
             throw TrainingError.invalidState("\(file.path) holds \(loaded.count) parameters, the model has \(parameterCount)")
         }
         model.parameters.copy(from: loaded)
+        model.parametersDidChange()
     }
+
+    public var precision: Precision { model.precision }
 }

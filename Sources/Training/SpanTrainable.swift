@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 
 /// What the trainer needs from any model it optimises: one flat parameter buffer and a gradient
 /// buffer of the same layout, the names of the tensors in it (for the weight-decay groups), and a way
@@ -25,10 +26,14 @@ public protocol TrainableModel: AnyObject {
     /// Writes the model users get at the end of training (by default what `save` writes; a model
     /// with training-only parts leaves them out).
     func export(to directory: URL) throws
+    /// The number format of the model's matmuls in training (fp32, or bf16 mixed precision); a resume
+    /// must use the same.
+    var precision: Precision { get }
 }
 
 extension TrainableModel {
     public func export(to directory: URL) throws { try save(to: directory, weights: nil) }
+    public var precision: Precision { .fp32 }
 }
 
 /// A span-QA model: a `TrainableModel` with a fused forward + backward of the span loss.

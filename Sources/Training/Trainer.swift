@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 
 /// What a finished (or resumed and finished) run reports.
 public struct TrainingSummary: Sendable {
@@ -86,7 +87,8 @@ public final class Trainer {
         var state = TrainerState(step: 0, epoch: 0, batchInEpoch: 0, totalSteps: totalSteps,
                                  generatorState: Xoshiro256(seed: settings.seed, stream: 0x64726F70).state,
                                  emaUpdates: 0, tokensSeen: 0, trainingSeconds: 0,
-                                 settingsFingerprint: settings.resumeFingerprint, dataFingerprint: dataFingerprint,
+                                 settingsFingerprint: settings.resumeFingerprint + (model.precision == .fp32 ? "" : "-\(model.precision)"),
+                                 dataFingerprint: dataFingerprint,
                                  parameterCount: model.parameterCount)
         if tasks.count > 1 { state.auxiliaryCursors = Array(repeating: TaskCursor(), count: tasks.count - 1) }
         var lastCheckpoint: URL? = nil

@@ -34,6 +34,7 @@ struct DistillCommand: AsyncParsableCommand {
 
     func validate() throws {
         try windows.validateWindows()
+        try training.validatePrecision()
         try kd.validate()
         try refuse {
             try training.settings(maxSeqLen: windows.maxSeqLen).validate()
@@ -57,6 +58,8 @@ struct DistillCommand: AsyncParsableCommand {
                                          defaultEMADecay: kd.defaultEMADecay)
         let student = try BertSpanTrainable(directory: URL(fileURLWithPath: student), layers: try layers.map(Preflight.parseLayers),
                                             dropout: settings.dropout, seed: settings.seed, mlmHead: mixRatio > 0)
+        student.model.precision = training.precision
+        training.announcePrecision()
         if !student.initialised.isEmpty { report("initialised (absent from \(self.student)): \(student.initialised.joined(separator: ", "))") }
         let tokenizer = WordPieceTokenizer(vocabulary: student.vocabulary, lowercase: student.doLowerCase)
         let data = try DistillationData.load(files: train.map(URL.init(fileURLWithPath:)), tokenizer: tokenizer,

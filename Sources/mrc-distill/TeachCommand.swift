@@ -63,6 +63,7 @@ struct TeachCommand: AsyncParsableCommand {
                                              settings: windows.windowSettings)
         data.summaries.forEach(report)
         let specs = try teachers.map(TeacherSpec.init)
+        precision.announce()
         let ensemble = try TeacherEnsemble(
             teachers: try specs.map { try $0.load(student: tokenizer, useEMA: teacherEMA, batchSize: batchSize, precision: precision.precision) },
             weights: specs.map(\.weight), combination: SoftLabelProvenance.Combination(rawValue: combine)!,

@@ -30,6 +30,7 @@ struct TrainCommand: AsyncParsableCommand {
 
     func validate() throws {
         try windows.validateWindows()
+        try training.validatePrecision()
         try refuse {
             try settings.validate()
             _ = try Preflight.checkModel(model.modelURL, maxSequenceLength: windows.maxSeqLen, layers: try model.parsedLayers())
@@ -46,6 +47,8 @@ struct TrainCommand: AsyncParsableCommand {
         let outURL = URL(fileURLWithPath: out)
         let trainable = try BertSpanTrainable(directory: model.modelURL, layers: try model.parsedLayers(),
                                               dropout: training.dropout, seed: training.seed)
+        trainable.model.precision = training.precision
+        training.announcePrecision()
         if !trainable.initialised.isEmpty {
             report("initialised (absent from \(model.model)): \(trainable.initialised.joined(separator: ", "))")
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Kernels
 import Training
 
 /// The optimisation options `train` and `distill` share: schedule, AdamW, clipping, dropout, EMA,
@@ -24,6 +25,20 @@ struct TrainerOptions: ParsableArguments {
     @Option(name: .customLong("keep-checkpoints"), help: "Checkpoints kept on disk.") var keepCheckpoints = 2
     @Flag(help: "Continue from the latest checkpoint in --out.") var resume = false
     @Flag(name: .customLong("no-progress"), help: "No live progress line even on a terminal.") var noProgress = false
+    @Option(help: ArgumentHelp("Matmul precision in training: fp32, or bf16 (mixed precision: bf16 matmul inputs, fp32 "
+                               + "accumulation, fp32 master weights, optimizer, LayerNorm, softmax and losses).",
+                               valueName: "fp32|bf16"))
+    var precision: Precision = .fp32
+
+    /// Says on stderr what runs the bf16 matmuls (nothing in fp32).
+    func announcePrecision() {
+        if precision != .fp32 { report("precision \(precision): \(LowPrecision.summary)") }
+    }
+
+    /// Refuses a training precision that only serves inference.
+    func validatePrecision() throws {
+        guard precision != .int8 else { throw ValidationError("--precision int8 is for inference; train in fp32 or bf16") }
+    }
 
     static let defaultLearningRate = 1e-4
 
