@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """PyTorch twin of `mrc-bench engine`: MiniLM-L6 BertForQuestionAnswering, batch 8 x 384, on N threads.
 
+--precision fp32 (plain), bf16 (every phase under torch.autocast("cpu", dtype=torch.bfloat16), what a user
+turns on for speed) or int8 (torch.ao.quantization.quantize_dynamic of the Linear layers: forward only).
+
 Times, best and median of --repeats after --warmup runs: forward (inference, no_grad), forward+backward
 with dropout off, and a full training step (dropout 0.1, AdamW lr 3e-5 wd 0.01, zero_grad). Prints one
 JSON object; peak memory is this process's ru_maxrss, so run it in its own process.
@@ -43,6 +46,8 @@ def main():
     parser.add_argument("--seq-len", type=int, default=384)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--precision", choices=["fp32", "bf16", "int8"], default="fp32")
+    parser.add_argument("--phases", nargs="+", default=["forward", "forward_backward", "train_step"])
     args = parser.parse_args()
 
     import torch
@@ -59,30 +64,40 @@ def main():
     ends = torch.tensor([(7 * b + 5) % args.seq_len for b in range(args.batch)])
     inputs = dict(input_ids=ids, attention_mask=mask, token_type_ids=types)
 
+    autocast = lambda: torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.precision == "bf16")
+    if args.precision == "int8":
+        model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        args.phases = [p for p in args.phases if p == "forward"]
+
     def forward():
-        with torch.no_grad():
+        with torch.no_grad(), autocast():
             model(**inputs)
 
     def forward_backward():
-        out = model(**inputs, start_positions=starts, end_positions=ends)
+        with autocast():
+            out = model(**inputs, start_positions=starts, end_positions=ends)
         out.loss.backward()
 
-    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-5, weight_decay=0.01)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-5, weight_decay=0.01) if "train_step" in args.phases else None
 
     def train_step():
         optimizer.zero_grad(set_to_none=False)
-        out = model(**inputs, start_positions=starts, end_positions=ends)
+        with autocast():
+            out = model(**inputs, start_positions=starts, end_positions=ends)
         out.loss.backward()
         optimizer.step()
 
-    results = {"engine": f"pytorch {torch.__version__}", "attention": model.config._attn_implementation,
-               "threads": args.threads, "batch": args.batch, "seq_len": args.seq_len}
+    results = {"engine": f"pytorch {torch.__version__}", "attention": config._attn_implementation,
+               "threads": args.threads, "batch": args.batch, "seq_len": args.seq_len, "precision": args.precision}
     model.eval()  # dropout off
-    results["forward"] = timed(forward, args.warmup, args.repeats)
-    results["forward_backward"] = timed(forward_backward, args.warmup, args.repeats)
-    model.zero_grad(set_to_none=False)
-    model.train()  # dropout 0.1 (hidden and attention probabilities, from config.json)
-    results["train_step"] = timed(train_step, args.warmup, args.repeats)
+    if "forward" in args.phases:
+        results["forward"] = timed(forward, args.warmup, args.repeats)
+    if "forward_backward" in args.phases:
+        results["forward_backward"] = timed(forward_backward, args.warmup, args.repeats)
+    if "train_step" in args.phases:
+        model.zero_grad(set_to_none=False)
+        model.train()  # dropout 0.1 (hidden and attention probabilities, from config.json)
+        results["train_step"] = timed(train_step, args.warmup, args.repeats)
     results["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     json.dump(results, sys.stdout)
     print()

@@ -1,39 +1,75 @@
 #!/usr/bin/env python3
-"""Prints the side-by-side table of scripts/bench from the two JSON results (PyTorch, Swift)."""
+"""The table of scripts/bench from runs/bench/*.json: times per engine and precision (median [min-max] over
+the repeated runs, seconds), our bf16 rate against the bf16 matmul rate measured in the same run, and the
+ratios of issue 9's targets (from medians)."""
+import glob
 import json
+import os
 import sys
 
 
+def load(directory):
+    results = {}
+    for path in glob.glob(os.path.join(directory, "*.json")):
+        engine, precision, batch = os.path.basename(path)[:-5].split("-")
+        with open(path) as f:
+            results[(engine, precision, int(batch[1:]))] = json.load(f)
+    return results
+
+
+def median(result, phase):
+    return result[phase]["median"] if result and phase in result else None
+
+
+def cell(result, phase):
+    if not result or phase not in result:
+        return "—"
+    runs = result[phase]["runs"]
+    return f"{result[phase]['median']:.3f} [{min(runs):.3f}–{max(runs):.3f}]"
+
+
 def main():
-    torch = json.load(open(sys.argv[1]))
-    swift = json.load(open(sys.argv[2]))
-    tokens = swift["batch"] * swift["seq_len"]
-    forward_flop = swift["forward_gflop"]
-    # Backward costs two forward's worth of matmul FLOPs (input and weight gradients).
-    flops = {"forward": forward_flop, "forward_backward": 3 * forward_flop, "train_step": 3 * forward_flop}
-    print(f"MiniLM-L6 span model, batch {swift['batch']} x {swift['seq_len']}, {swift['threads']} threads; "
-          f"{torch['engine']} ({torch['attention']} attention) vs {swift['engine']} ({swift['blas']}); "
-          f"best of {len(swift['forward']['runs']) if 'forward' in swift else '?'} runs")
-    print(f"measured sgemm in the Swift run: {swift['sgemm_gflops']:.0f} GFLOP/s "
-          f"(forward = {forward_flop:.1f} GFLOP of matmuls)")
-    header = f"{'phase':<24}{'PyTorch s':>10}{'Swift s':>10}{'speed-up':>10}{'tok/s PT':>10}{'tok/s Sw':>10}" \
-             f"{'Sw GFLOP/s':>12}{'of sgemm':>10}"
-    print(header)
-    print("-" * len(header))
-    names = {"forward": "forward (inference)", "forward_backward": "fwd+bwd, dropout off",
-             "train_step": "train step AdamW, p=0.1"}
-    for phase, label in names.items():
-        if phase not in torch or phase not in swift:
-            print(f"{label:<24}{'missing':>10}")
-            continue
-        t, s = torch[phase]["best"], swift[phase]["best"]
-        rate = flops[phase] / s
-        print(f"{label:<24}{t:>10.3f}{s:>10.3f}{t / s:>9.2f}x{tokens / t:>10.0f}{tokens / s:>10.0f}"
-              f"{rate:>12.0f}{rate / swift['sgemm_gflops']:>9.0%}")
-    print(f"{'peak memory (ru_maxrss)':<24}{torch['peak_rss_mb']:>8.0f}MB{swift['peak_rss_mb']:>8.0f}MB")
-    for name, result in (("PyTorch", torch), ("Swift", swift)):
-        medians = ", ".join(f"{p} {result[p]['median']:.3f}" for p in names if p in result)
-        print(f"medians {name}: {medians}")
+    results = load(sys.argv[1] if len(sys.argv) > 1 else "runs/bench")
+    swift = results.get(("swift", "fp32", 8), {})
+    torch = results.get(("pytorch", "fp32", 8), {})
+    print(f"MiniLM-L6 span model, seq {swift.get('seq_len')}, {swift.get('threads')} threads; {torch.get('engine')} vs "
+          f"{swift.get('engine')} ({swift.get('blas')}; {results.get(('swift', 'bf16', 8), {}).get('low_precision')})")
+    print(f"in the same run: sgemm {swift.get('sgemm_gflops', 0):.0f} GFLOP/s, bf16 matmul "
+          f"{swift.get('bf16_matmul_gflops', 0):.0f} GFLOP/s (forward = {swift.get('forward_gflop', 0):.1f} GFLOP of matmuls)\n")
+    rows = [("forward 8×384", "forward", 8), ("forward 1×384", "forward", 1), ("fwd+bwd 8×384", "forward_backward", 8),
+            ("train step 8×384", "train_step", 8)]
+    columns = [(e, p) for e in ("pytorch", "swift") for p in ("fp32", "bf16", "int8")]
+    names = {"pytorch": "PyTorch", "swift": "ours"}
+    print("| phase | " + " | ".join(f"{names[e]} {p}" for e, p in columns) + " |")
+    print("|---|" + "---|" * len(columns))
+    for label, phase, batch in rows:
+        print(f"| {label} | " + " | ".join(cell(results.get((e, p, batch)), phase) for e, p in columns) + " |")
+    print("| peak RSS MB (8×384) | " + " | ".join(
+        f"{results[(e, p, 8)]['peak_rss_mb']:.0f}" if (e, p, 8) in results else "—" for e, p in columns) + " |")
+    flops = swift.get("forward_gflop", 0)
+    bf16 = results.get(("swift", "bf16", 8), {})
+    if median(bf16, "forward") and bf16.get("bf16_matmul_gflops"):
+        rate = flops / median(bf16, "forward")
+        print(f"\nours bf16 forward: {rate:.0f} GFLOP/s = {rate / bf16['bf16_matmul_gflops']:.0%} of the bf16 matmul rate")
+
+    def ratio(a, b, phase, batch=8):
+        x, y = median(results.get(a + (batch,)), phase), median(results.get(b + (batch,)), phase)
+        return y / x if x and y else None
+    targets = [
+        ("forward bf16 vs PyTorch bf16 autocast", ratio(("swift", "bf16"), ("pytorch", "bf16"), "forward"), 1.75),
+        ("forward bf16 vs PyTorch fp32", ratio(("swift", "bf16"), ("pytorch", "fp32"), "forward"), 6.0),
+        ("batch-1 forward bf16 vs PyTorch bf16", ratio(("swift", "bf16"), ("pytorch", "bf16"), "forward", 1), 2.0),
+        ("train step bf16 vs PyTorch bf16 autocast", ratio(("swift", "bf16"), ("pytorch", "bf16"), "train_step"), 2.0),
+        ("train step bf16 vs our fp32", ratio(("swift", "bf16"), ("swift", "fp32"), "train_step"), 3.0),
+        ("forward fp32 vs PyTorch fp32", ratio(("swift", "fp32"), ("pytorch", "fp32"), "forward"), 1.2),
+        ("fwd+bwd fp32 vs PyTorch fp32", ratio(("swift", "fp32"), ("pytorch", "fp32"), "forward_backward"), 1.2),
+        ("forward int8 vs PyTorch int8", ratio(("swift", "int8"), ("pytorch", "int8"), "forward"), None),
+    ]
+    print("\n| target (speed-up, medians) | measured | target | |\n|---|---|---|---|")
+    for name, value, goal in targets:
+        shown = f"{value:.2f}×" if value else "—"
+        verdict = "" if goal is None or value is None else ("met" if value >= goal else f"missed ({value / goal:.0%} of it)")
+        print(f"| {name} | {shown} | {f'≥ {goal}×' if goal else '—'} | {verdict} |")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ extern void omp_set_num_threads(int);
 
 struct mrc_matmul {
     dnnl_primitive_t primitive;
-    dnnl_memory_desc_t a, b, c, bias, scales, zero_point;
+    dnnl_memory_desc_t a, b, c, bias, scales, zero_point, scratchpad;
+    size_t scratchpad_bytes;
     int has_bias, column_scales, a_zero_point;
     const char *implementation;
 };
@@ -24,6 +25,11 @@ static void make_engine(void) { dnnl_engine_create(&engine, dnnl_cpu, 0); }
 
 static _Thread_local dnnl_stream_t thread_stream;
 static _Thread_local int thread_threads;
+// Each thread's scratchpad. oneDNN's own ("library") scratchpad is one global buffer unless the library is
+// built with DNNL_ENABLE_CONCURRENT_EXEC, which Debian's is not: two threads running primitives at once
+// then overwrite each other's partial sums. Every execution passes its thread's buffer instead.
+static _Thread_local void *thread_scratchpad;
+static _Thread_local size_t thread_scratchpad_bytes;
 
 static dnnl_data_type_t dnnl_type(mrc_dtype t) {
     switch (t) {
@@ -62,7 +68,7 @@ mrc_matmul *mrc_matmul_create(const mrc_matmul_desc *d, char *error, size_t erro
     dnnl_matmul_desc_t md;
     TRY(dnnl_matmul_desc_init(&md, &mm->a, &mm->b, d->has_bias ? &mm->bias : NULL, &mm->c), "matmul descriptor");
     TRY(dnnl_primitive_attr_create(&attr), "attributes");
-    TRY(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_library), "scratchpad mode");
+    TRY(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "scratchpad mode");
     if (d->column_scales) {
         float runtime = DNNL_RUNTIME_F32_VAL;
         TRY(dnnl_primitive_attr_set_output_scales(attr, 1, 1 << 1, &runtime), "output scales");
@@ -80,6 +86,8 @@ mrc_matmul *mrc_matmul_create(const mrc_matmul_desc *d, char *error, size_t erro
     }
     TRY(dnnl_primitive_desc_create(&pd, &md, attr, engine, NULL), "matmul (this type combination)");
     dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &mm->implementation);
+    mm->scratchpad = *dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    mm->scratchpad_bytes = dnnl_memory_desc_get_size(&mm->scratchpad);
     TRY(dnnl_primitive_create(&mm->primitive, pd), "primitive");
     // The implementation string lives in the primitive descriptor, which the primitive keeps its own copy of.
     const_dnnl_primitive_desc_t kept;
@@ -101,15 +109,21 @@ int mrc_matmul_execute(const mrc_matmul *mm, const void *a, const void *b, const
                        const float *column_scales, int32_t a_zero_point, void *c, int threads) {
     if (!thread_stream && dnnl_stream_create(&thread_stream, engine, dnnl_stream_default_flags) != dnnl_success) return -1;
     if (threads > 0 && threads != thread_threads) { omp_set_num_threads(threads); thread_threads = threads; }
-    dnnl_memory_t mem[6] = {0};
-    dnnl_exec_arg_t args[6];
+    if (mm->scratchpad_bytes > thread_scratchpad_bytes) {
+        free(thread_scratchpad);
+        thread_scratchpad = aligned_alloc(64, (mm->scratchpad_bytes + 63) & ~(size_t)63);
+        thread_scratchpad_bytes = thread_scratchpad ? mm->scratchpad_bytes : 0;
+        if (!thread_scratchpad) return -1;
+    }
+    dnnl_memory_t mem[7] = {0};
+    dnnl_exec_arg_t args[7];
     int n = 0, status = 0;
-    const void *handles[6] = {a, b, c, bias, column_scales, &a_zero_point};
-    const dnnl_memory_desc_t *descs[6] = {&mm->a, &mm->b, &mm->c, &mm->bias, &mm->scales, &mm->zero_point};
-    const int names[6] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST, DNNL_ARG_BIAS, DNNL_ARG_ATTR_OUTPUT_SCALES,
-                          DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC};
-    const int used[6] = {1, 1, 1, mm->has_bias, mm->column_scales, mm->a_zero_point};
-    for (int i = 0; i < 6; i++) {
+    const void *handles[7] = {a, b, c, bias, column_scales, &a_zero_point, thread_scratchpad};
+    const dnnl_memory_desc_t *descs[7] = {&mm->a, &mm->b, &mm->c, &mm->bias, &mm->scales, &mm->zero_point, &mm->scratchpad};
+    const int names[7] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST, DNNL_ARG_BIAS, DNNL_ARG_ATTR_OUTPUT_SCALES,
+                          DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC, DNNL_ARG_SCRATCHPAD};
+    const int used[7] = {1, 1, 1, mm->has_bias, mm->column_scales, mm->a_zero_point, mm->scratchpad_bytes > 0};
+    for (int i = 0; i < 7; i++) {
         if (!used[i]) continue;
         if (dnnl_memory_create(&mem[n], descs[i], engine, (void *)handles[i]) != dnnl_success) { status = -1; goto done; }
         args[n].arg = names[i];

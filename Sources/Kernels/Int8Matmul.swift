@@ -76,11 +76,18 @@ public func matmulForwardInt8(out: FloatBuffer, inp: ConstFloatBuffer, scratch: 
     if LowPrecision.backend == .onednn {
         var d = MatmulDescription(m: rows, n: outFeatures, k: inFeatures, lda: inFeatures, ldb: inFeatures, ldc: outFeatures,
                                   transA: false, transB: true, a: .u8, b: .s8, c: .f32)
-        d.accumulate = true
-        d.columnScales = true
-        d.aZeroPoint = true
-        if OneDNN.execute(d, a: scratch, b: weight, c: out, columnScales: columnScales, aZeroPoint: q.zeroPoint,
-                          threads: Parallelism.workers) { return }
+        (d.accumulate, d.columnScales, d.aZeroPoint) = (true, true, true)
+        if OneDNN.supports(d) {
+            // Blocks of rows (or columns) on the workers, one single-threaded call each (see `gemmBF16`).
+            splitOverWorkers(m: rows, n: outFeatures, k: inFeatures) { r, o in
+                var block = d
+                (block.m, block.n) = (r.count, o.count)
+                OneDNN.execute(block, a: scratch + r.lowerBound * inFeatures, b: weight + o.lowerBound * inFeatures,
+                               c: out + r.lowerBound * outFeatures + o.lowerBound,
+                               columnScales: UnsafePointer(columnScales + o.lowerBound), aZeroPoint: q.zeroPoint, threads: 1)
+            }
+            return
+        }
     }
     referenceMatmulInt8(out: out, inp: scratch, zeroPoint: q.zeroPoint, weight: weight, columnScales: columnScales,
                         rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)

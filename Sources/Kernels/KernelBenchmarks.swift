@@ -56,6 +56,22 @@ public enum KernelBenchmarks {
                       flops: 2 * Double(rows * inFeatures * outFeatures))
     }
 
+    /// The bf16 matmul alone (inputs already bf16, fp32 output) at one shape: the rate the low-precision
+    /// backend reaches on this CPU (AMX or AVX-512 BF16), the ceiling of the bf16 forward.
+    public static func bf16Matmul(rows: Int, inFeatures: Int, outFeatures: Int, repeats: Int = 5) -> Result {
+        let a = BF16Buffer.allocate(capacity: rows * inFeatures), w = BF16Buffer.allocate(capacity: outFeatures * inFeatures)
+        let out = filled(rows * outFeatures)
+        defer { a.deallocate(); w.deallocate(); out.deallocate() }
+        a.initialize(repeating: bfloat16(0.5), count: rows * inFeatures)
+        w.initialize(repeating: bfloat16(0.25), count: outFeatures * inFeatures)
+        let seconds = time(repeats: repeats) {
+            gemmBF16(transA: false, transB: true, m: rows, n: outFeatures, k: inFeatures, a: a, lda: inFeatures, b: w,
+                     ldb: inFeatures, accumulate: false, c: out, ldc: outFeatures, threads: Parallelism.workers)
+        }
+        return Result(name: "bf16 matmul \(rows)x\(inFeatures)->\(outFeatures)", seconds: seconds, elements: 0,
+                      flops: 2 * Double(rows * inFeatures * outFeatures))
+    }
+
     /// Raw gemm rate at one shape, `calls` calls per timing (for the many small attention matmuls).
     public static func gemmShape(transA: Bool = false, transB: Bool, m: Int, n: Int, k: Int, calls: Int = 1, repeats: Int = 5) -> Result {
         let a = filled(m * k), b = filled(k * n), c = filled(m * n)

@@ -92,6 +92,38 @@ final class LowPrecisionTests: XCTestCase {
         }
     }
 
+    /// Products running at once on the workers (as attention heads do) must not share oneDNN scratch memory:
+    /// Debian's oneDNN keeps one global scratchpad unless each call brings its own.
+    func testConcurrentBF16ProductsAreIndependent() {
+        var random = TestRandom(seed: 15)
+        let (m, n, k, count) = (96, 80, 512, 8)
+        let inputs = (0..<count).map { _ in (bf16Matrix(m * k, &random), bf16Matrix(k * n, &random)) }
+        let expected = inputs.map { a, b -> TestBuffer in
+            let c = TestBuffer(count: m * n)
+            a.withUnsafeBufferPointer { ap in
+                b.withUnsafeBufferPointer { bp in
+                    naiveGemmBF16(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: ap.baseAddress!, lda: k,
+                                  b: bp.baseAddress!, ldb: n, accumulate: false, bias: nil, c: c.p, ldc: n)
+                }
+            }
+            return c
+        }
+        let outputs = (0..<count).map { _ in TestBuffer(count: m * n) }
+        let pointers = outputs.map { SendablePointer($0.p) }
+        for _ in 0..<10 {
+            DispatchQueue.concurrentPerform(iterations: count) { i in
+                inputs[i].0.withUnsafeBufferPointer { ap in
+                    inputs[i].1.withUnsafeBufferPointer { bp in
+                        gemmBF16(transA: false, transB: false, m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!,
+                                 ldb: n, accumulate: false, c: pointers[i].pointer, ldc: n, threads: 1)
+                    }
+                }
+            }
+            // k = 512 terms of magnitude ~1: fp32 summation order moves a sum by ~1e-4 at most.
+            for i in 0..<count { assertClose(outputs[i], expected[i], absolute: 2e-3, "concurrent product \(i)") }
+        }
+    }
+
     func testInt8WeightQuantizationIsPerChannelSymmetric() {
         var random = TestRandom(seed: 13)
         let (rows, cols) = (9, 33)
@@ -142,6 +174,41 @@ final class LowPrecisionTests: XCTestCase {
                     XCTAssertEqual(Double(out.p[r * outFeatures + o]), expected, accuracy: 1e-5 * max(1, abs(expected)),
                                    "\(backend) [\(r),\(o)]")
                 }
+            }
+        }
+    }
+}
+
+/// The bf16 attention against the plain fp32 twin run on the same bf16-rounded q, k, v, with suffix and
+/// interior padding and a length that is no multiple of 16. What remains is the rounding of the
+/// probabilities to bf16 (≤ 2⁻⁹ relative each, so the output moves by at most 2⁻⁹ · max|v|) plus fp32
+/// summation order.
+final class AttentionBF16Tests: XCTestCase {
+    func testForwardMatchesNaiveOnRoundedInputsOnBothBackends() {
+        let saved = LowPrecision.backend
+        defer { LowPrecision.backend = saved }
+        var random = TestRandom(seed: 21)
+        let (batch, T, C, heads) = (3, 37, 64, 4)
+        let qkv = TestBuffer(normal: batch * T * 3 * C, &random, scale: 2)
+        for i in 0..<qkv.count { qkv.p[i] = float(bfloat16: bfloat16(qkv.p[i])) }
+        var mask = [Int32](repeating: 1, count: batch * T)
+        for t in 29..<T { mask[T + t] = 0 }          // suffix padding
+        for t in [3, 11, 30] { mask[2 * T + t] = 0 }  // interior padding
+        let naive = TestBuffer(count: batch * T * C)
+        naiveAttentionForward(out: naive.p, probs: nil, qkv: qkv.c, keyMask: mask, batch: batch, seqLen: T, channels: C,
+                              heads: heads, dropout: nil)
+        var largestV: Float = 0
+        for b in 0..<batch { for t in 0..<T { for c in 0..<C { largestV = max(largestV, abs(qkv.p[(b * T + t) * 3 * C + 2 * C + c])) } } }
+        let scratch = BF16Buffer.allocate(capacity: batch * T * 3 * C)
+        defer { scratch.deallocate() }
+        for backend in [LowPrecisionBackend.onednn, .reference] {
+            LowPrecision.backend = backend
+            for training in [false, true] {
+                let out = TestBuffer(count: batch * T * C, value: .nan)
+                let probs = training ? TestBuffer(count: batch * heads * T * T) : nil
+                attentionForwardBF16(out: out.p, probs: probs?.p, qkv: qkv.c, qkvScratch: scratch, keyMask: mask, batch: batch,
+                                     seqLen: T, channels: C, heads: heads)
+                assertClose(out, naive, absolute: 0x1p-9 * largestV + 1e-5, "\(backend) training=\(training)")
             }
         }
     }
