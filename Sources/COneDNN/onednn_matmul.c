@@ -36,6 +36,7 @@ static dnnl_data_type_t dnnl_type(mrc_dtype t) {
     case MRC_BF16: return dnnl_bf16;
     case MRC_U8: return dnnl_u8;
     case MRC_S8: return dnnl_s8;
+    case MRC_S32: return dnnl_s32;
     default: return dnnl_f32;
     }
 }

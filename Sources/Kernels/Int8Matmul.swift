@@ -2,109 +2,81 @@
 /// `scales[r] = max|w[r, ·]| / 127`, `q = round(w / scale)` in -127...127 (all-zero rows get scale 1).
 public func quantizeWeightsInt8(out: UnsafeMutablePointer<Int8>, scales: FloatBuffer, weight: ConstFloatBuffer,
                                 rows: Int, cols: Int) {
+    quantizeRowsInt8(out: out, scales: scales, inp: weight, rows: rows, cols: cols)
+}
+
+/// Per-row symmetric int8 quantisation: `scales[r] = max|x[r, ·]| / 127`, `q = round(x / scale)`.
+/// Weights use it per output channel; activations per token, at every call (dynamic quantisation:
+/// one outlier token does not flatten the resolution of the others, as a per-tensor scale would).
+public func quantizeRowsInt8(out: UnsafeMutablePointer<Int8>, scales: FloatBuffer, inp: ConstFloatBuffer, rows: Int, cols: Int) {
     parallelFor(count: rows, minimumWork: max(1, memoryParallelThreshold / max(1, cols))) { range in
         for r in range {
-            let row = weight + r * cols
+            let row = inp + r * cols
             var largest: Float = 0
             for j in 0..<cols { largest = max(largest, abs(row[j])) }
             let scale = largest > 0 ? largest / 127 : 1
+            let inverse = 1 / scale
             scales[r] = scale
-            for j in 0..<cols { out[r * cols + j] = Int8((row[j] / scale).rounded(.toNearestOrEven)) }
+            let q = out + r * cols
+            for j in 0..<cols { q[j] = Int8((row[j] * inverse).rounded(.toNearestOrEven)) }
         }
     }
 }
 
-/// The affine u8 quantisation of an activation tensor: `x ≈ scale · (q − zeroPoint)`, with the range
-/// widened to include 0 so that 0 is exact (as PyTorch's dynamic quantisation).
-public struct ActivationQuantization: Equatable, Sendable {
-    public let scale: Float
-    public let zeroPoint: Int32
-
-    public init(minimum: Float, maximum: Float) {
-        let low = min(minimum, 0), high = max(maximum, 0)
-        let scale = high > low ? (high - low) / 255 : 1
-        self.scale = scale
-        zeroPoint = Int32(max(0, min(255, (-low / scale).rounded(.toNearestOrEven))))
-    }
-
-    @inline(__always)
-    public func quantize(_ x: Float) -> UInt8 {
-        UInt8(max(0, min(255, (x / scale).rounded(.toNearestOrEven) + Float(zeroPoint))))
-    }
-}
-
-/// Quantises `inp` [count] to u8 into `out` with one scale and zero point for the whole tensor.
-public func quantizeActivationsU8(out: UnsafeMutablePointer<UInt8>, inp: ConstFloatBuffer, count: Int) -> ActivationQuantization {
-    let chunks = max(1, parallelChunkCount(count: count, minimumWork: memoryParallelThreshold))
-    var lows = [Float](repeating: .infinity, count: chunks), highs = [Float](repeating: -.infinity, count: chunks)
-    lows.withUnsafeMutableBufferPointer { lo in
-        highs.withUnsafeMutableBufferPointer { hi in
-            let l = SendablePointer(lo.baseAddress!), h = SendablePointer(hi.baseAddress!)
-            parallelChunks(count: count, minimumWork: memoryParallelThreshold) { chunk, range in
-                var low = Float.infinity, high = -Float.infinity
-                for i in range { low = min(low, inp[i]); high = max(high, inp[i]) }
-                l.pointer[chunk] = low
-                h.pointer[chunk] = high
-            }
-        }
-    }
-    let q = ActivationQuantization(minimum: lows.min()!, maximum: highs.max()!)
-    parallelElements(count: count, minimumWork: memoryParallelThreshold) { range in
-        for i in range { out[i] = q.quantize(inp[i]) }
-    }
-    return q
-}
-
-/// Linear layer forward in int8: `inp` quantised per call to u8, times the int8 `weight` [outFeatures,
-/// inFeatures] with per-row `weightScales`, int32 accumulation, dequantised to fp32 plus the fp32 bias.
-/// `scratch` holds rows × inFeatures bytes, `columnScales` outFeatures floats.
-public func matmulForwardInt8(out: FloatBuffer, inp: ConstFloatBuffer, scratch: UnsafeMutablePointer<UInt8>,
-                              weight: UnsafePointer<Int8>, weightScales: ConstFloatBuffer, columnScales: FloatBuffer,
+/// Linear layer forward in int8: `inp` quantised per row (token) to int8 into `scratch` with `rowScales`,
+/// times the int8 `weight` [outFeatures, inFeatures] with per-channel `weightScales`, exact int32 sums
+/// (written into `out`'s memory), then in place `out[r, o] = bias[o] + rowScale[r] · weightScale[o] · sum`.
+/// `scratch` holds rows × inFeatures bytes, `rowScales` rows floats.
+public func matmulForwardInt8(out: FloatBuffer, inp: ConstFloatBuffer, scratch: UnsafeMutablePointer<Int8>,
+                              rowScales: FloatBuffer, weight: UnsafePointer<Int8>, weightScales: ConstFloatBuffer,
                               bias: ConstFloatBuffer?, rows: Int, inFeatures: Int, outFeatures: Int) {
-    let q = quantizeActivationsU8(out: scratch, inp: inp, count: rows * inFeatures)
+    quantizeRowsInt8(out: scratch, scales: rowScales, inp: inp, rows: rows, cols: inFeatures)
     let profileStart = KernelProfile.start()
     defer {
         KernelProfile.stop(profileStart, "matmulForwardInt8 \(rows)x\(inFeatures)->\(outFeatures)",
                            flops: 2 * Double(rows * inFeatures * outFeatures))
     }
-    for o in 0..<outFeatures { columnScales[o] = q.scale * weightScales[o] }
-    // The bias rows are the starting output; the product accumulates onto them after its scaling.
-    for r in 0..<rows {
-        if let bias { (out + r * outFeatures).update(from: bias, count: outFeatures) }
-        else { (out + r * outFeatures).update(repeating: 0, count: outFeatures) }
-    }
+    let sums = UnsafeMutableRawPointer(out).assumingMemoryBound(to: Int32.self)
+    var done = false
     if LowPrecision.backend == .onednn {
-        var d = MatmulDescription(m: rows, n: outFeatures, k: inFeatures, lda: inFeatures, ldb: inFeatures, ldc: outFeatures,
-                                  transA: false, transB: true, a: .u8, b: .s8, c: .f32)
-        (d.accumulate, d.columnScales, d.aZeroPoint) = (true, true, true)
+        let d = MatmulDescription(m: rows, n: outFeatures, k: inFeatures, lda: inFeatures, ldb: inFeatures, ldc: outFeatures,
+                                  transA: false, transB: true, a: .s8, b: .s8, c: .s32)
         if OneDNN.supports(d) {
             // Blocks of rows (or columns) on the workers, one single-threaded call each (see `gemmBF16`).
             splitOverWorkers(m: rows, n: outFeatures, k: inFeatures) { r, o in
                 var block = d
                 (block.m, block.n) = (r.count, o.count)
                 OneDNN.execute(block, a: scratch + r.lowerBound * inFeatures, b: weight + o.lowerBound * inFeatures,
-                               c: out + r.lowerBound * outFeatures + o.lowerBound,
-                               columnScales: UnsafePointer(columnScales + o.lowerBound), aZeroPoint: q.zeroPoint, threads: 1)
+                               c: sums + r.lowerBound * outFeatures + o.lowerBound, threads: 1)
             }
-            return
+            done = true
         }
     }
-    referenceMatmulInt8(out: out, inp: scratch, zeroPoint: q.zeroPoint, weight: weight, columnScales: columnScales,
-                        rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)
+    if !done {
+        referenceSumsInt8(sums: sums, inp: scratch, weight: weight, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)
+    }
+    // Dequantise in place: each int32 is read before its float is written.
+    parallelFor(count: rows, minimumWork: max(1, memoryParallelThreshold / max(1, outFeatures))) { range in
+        for r in range {
+            let scale = rowScales[r]
+            for o in 0..<outFeatures {
+                let sum = Float(sums[r * outFeatures + o])
+                out[r * outFeatures + o] = (bias?[o] ?? 0) + scale * weightScales[o] * sum
+            }
+        }
+    }
 }
 
-/// The reference path of `matmulForwardInt8` (exact int32 sums; accumulates onto `out`).
-func referenceMatmulInt8(out: FloatBuffer, inp: UnsafePointer<UInt8>, zeroPoint: Int32, weight: UnsafePointer<Int8>,
-                         columnScales: ConstFloatBuffer, rows: Int, inFeatures: Int, outFeatures: Int) {
-    let o = SendablePointer(out)
+/// The reference path of `matmulForwardInt8`: exact int32 sums `sums[r, o] = Σ_i inp[r, i] · weight[o, i]`.
+func referenceSumsInt8(sums: UnsafeMutablePointer<Int32>, inp: UnsafePointer<Int8>, weight: UnsafePointer<Int8>,
+                       rows: Int, inFeatures: Int, outFeatures: Int) {
+    let s = SendablePointer(sums)
     parallelFor(count: rows, minimumWork: 2) { range in
         for r in range {
-            for j in 0..<outFeatures {
+            for o in 0..<outFeatures {
                 var sum: Int32 = 0
-                for i in 0..<inFeatures {
-                    sum &+= (Int32(inp[r * inFeatures + i]) - zeroPoint) * Int32(weight[j * inFeatures + i])
-                }
-                o.pointer[r * outFeatures + j] += columnScales[j] * Float(sum)
+                for i in 0..<inFeatures { sum &+= Int32(inp[r * inFeatures + i]) * Int32(weight[o * inFeatures + i]) }
+                s.pointer[r * outFeatures + o] = sum
             }
         }
     }

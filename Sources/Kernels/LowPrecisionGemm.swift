@@ -22,7 +22,7 @@ public enum LowPrecision {
             var bf16 = MatmulDescription(m: 64, n: 64, k: 64, lda: 64, ldb: 64, ldc: 64, transA: false, transB: true,
                                          a: .bf16, b: .bf16, c: .f32)
             var int8 = bf16
-            (int8.a, int8.b, int8.accumulate, int8.columnScales, int8.aZeroPoint) = (.u8, .s8, true, true, true)
+            (int8.a, int8.b, int8.c) = (.s8, .s8, .s32)
             bf16.hasBias = true
             let fallback = "none here: reference path"
             return "oneDNN \(OneDNN.version), ISA \(OneDNN.isa), bf16 \(OneDNN.implementation(bf16) ?? fallback), "

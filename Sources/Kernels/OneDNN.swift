@@ -5,7 +5,7 @@ import COneDNN
 
 /// Element types of the low-precision matmuls.
 public enum MatrixElement: Int, Sendable {
-    case f32 = 0, bf16 = 1, u8 = 2, s8 = 3
+    case f32 = 0, bf16 = 1, u8 = 2, s8 = 3, s32 = 4
 }
 
 /// One matmul described once and executed many times (oneDNN's model): row-major

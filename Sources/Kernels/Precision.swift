@@ -6,8 +6,8 @@ public enum Precision: String, CaseIterable, Sendable, CustomStringConvertible {
     /// bf16 matmul inputs (weights and activations rounded to nearest even), fp32 accumulation and
     /// outputs: the scheme of PyTorch's `torch.autocast(dtype=torch.bfloat16)`.
     case bf16
-    /// Linear layers in int8 (per-channel symmetric weights, per-call asymmetric u8 activations, int32
-    /// accumulation), attention products in bf16: inference only.
+    /// Linear layers in int8 (per-channel symmetric weights, per-token symmetric activations quantised
+    /// at every call, int32 accumulation), attention products in bf16: inference only.
     case int8
 
     public var description: String { rawValue }

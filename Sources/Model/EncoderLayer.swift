@@ -42,9 +42,8 @@ private func linearForward(out: FloatBuffer, inp: ConstFloatBuffer, weight: Cons
         matmulForwardBF16(out: out, inp: inp, scratch: scratch.input, weight: bf16, bias: bias, rows: rows,
                           inFeatures: inFeatures, outFeatures: outFeatures)
     } else if let lowPrecision, let scratch, let int8 = lowPrecision.int8, let scales = lowPrecision.scales {
-        matmulForwardInt8(out: out, inp: inp, scratch: scratch.quantized, weight: int8, weightScales: scales,
-                          columnScales: scratch.columnScales, bias: bias, rows: rows, inFeatures: inFeatures,
-                          outFeatures: outFeatures)
+        matmulForwardInt8(out: out, inp: inp, scratch: scratch.quantized, rowScales: scratch.rowScales, weight: int8,
+                          weightScales: scales, bias: bias, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)
     } else {
         matmulForward(out: out, inp: inp, weight: weight, bias: bias, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)
     }

@@ -68,16 +68,16 @@ final class LowPrecisionWeights {
 }
 
 /// Scratch of the low-precision kernels, sized for a token capacity: the rounded matmul input, the
-/// rounded q|k|v, the rounded output gradient (backward), the quantised input and the per-column
-/// scales of int8.
+/// rounded q|k|v, the rounded output gradient (backward), the quantised input and its per-row scales
+/// (int8).
 final class LowPrecisionScratch {
     let channels: Int, intermediate: Int
     private(set) var capacity = 0
     private(set) var input: BF16Buffer!           // [N, max(C, I)]
     private(set) var qkv: BF16Buffer!             // [N, 3C]
     private(set) var gradient: BF16Buffer!        // [N, max(3C, I)]
-    private(set) var quantized: UnsafeMutablePointer<UInt8>!  // [N, max(C, I)]
-    private(set) var columnScales: FloatBuffer!   // [max(3C, I)]
+    private(set) var quantized: UnsafeMutablePointer<Int8>!   // [N, max(C, I)]
+    private(set) var rowScales: FloatBuffer!      // [N]
     private var storage: UnsafeMutableRawPointer?
 
     init(channels: Int, intermediate: Int) {
@@ -94,14 +94,14 @@ final class LowPrecisionScratch {
         let inputBytes = 2 * tokens * width, qkvBytes = 2 * tokens * 3 * channels, quantizedBytes = tokens * width
         let gradientBytes = 2 * tokens * columns
         let raw = UnsafeMutableRawPointer.allocate(byteCount: inputBytes + qkvBytes + gradientBytes + quantizedBytes
-                                                              + 4 * columns + 256, alignment: 64)
+                                                              + 4 * tokens + 256, alignment: 64)
         storage = raw
         input = raw.assumingMemoryBound(to: BF16.self)
         qkv = (raw + inputBytes).assumingMemoryBound(to: BF16.self)
         gradient = (raw + inputBytes + qkvBytes).assumingMemoryBound(to: BF16.self)
-        quantized = (raw + inputBytes + qkvBytes + gradientBytes).assumingMemoryBound(to: UInt8.self)
+        quantized = (raw + inputBytes + qkvBytes + gradientBytes).assumingMemoryBound(to: Int8.self)
         let scalesOffset = (inputBytes + qkvBytes + gradientBytes + quantizedBytes + 63) & ~63
-        columnScales = (raw + scalesOffset).assumingMemoryBound(to: Float.self)
+        rowScales = (raw + scalesOffset).assumingMemoryBound(to: Float.self)
         capacity = tokens
     }
 }

@@ -148,29 +148,30 @@ final class LowPrecisionTests: XCTestCase {
         var random = TestRandom(seed: 14)
         let (rows, inFeatures, outFeatures) = (23, 70, 19)
         let inp = TestBuffer(normal: rows * inFeatures, &random)
-        for i in 0..<rows * inFeatures { inp.p[i] += 0.7 }  // asymmetric range: a non-trivial zero point
+        for i in 0..<inFeatures { inp.p[5 * inFeatures + i] *= 40 }  // an outlier token: its own scale
+        for i in 0..<inFeatures { inp.p[7 * inFeatures + i] = 0 }     // an all-zero token
         let w = TestBuffer(normal: outFeatures * inFeatures, &random), bias = TestBuffer(normal: outFeatures, &random)
         let q = UnsafeMutablePointer<Int8>.allocate(capacity: outFeatures * inFeatures), scales = TestBuffer(count: outFeatures)
-        let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: rows * inFeatures), columns = TestBuffer(count: outFeatures)
+        let scratch = UnsafeMutablePointer<Int8>.allocate(capacity: rows * inFeatures), rowScales = TestBuffer(count: rows)
         defer { q.deallocate(); scratch.deallocate() }
         quantizeWeightsInt8(out: q, scales: scales.p, weight: w.c, rows: outFeatures, cols: inFeatures)
         for backend in [LowPrecisionBackend.onednn, .reference] {
             LowPrecision.backend = backend
             let out = TestBuffer(count: rows * outFeatures, value: .nan)
-            matmulForwardInt8(out: out.p, inp: inp.c, scratch: scratch, weight: q, weightScales: scales.c,
-                              columnScales: columns.p, bias: bias.c, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)
-            // Independent reference: quantise again by the documented rule, integer sums, one scaling.
-            var low = Float.infinity, high = -Float.infinity
-            for i in 0..<rows * inFeatures { low = min(low, inp.p[i]); high = max(high, inp.p[i]) }
-            let aq = ActivationQuantization(minimum: low, maximum: high)
-            XCTAssertGreaterThan(aq.zeroPoint, 0)
+            matmulForwardInt8(out: out.p, inp: inp.c, scratch: scratch, rowScales: rowScales.p, weight: q, weightScales: scales.c,
+                              bias: bias.c, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)
+            // Independent reference: quantise each token again by the documented rule, integer sums, one scaling.
             for r in 0..<rows {
+                let largest = (0..<inFeatures).map { abs(inp.p[r * inFeatures + $0]) }.max()!
+                let scale = largest > 0 ? largest / 127 : 1
+                XCTAssertEqual(rowScales.p[r], scale, "row \(r) scale")
                 for o in 0..<outFeatures {
                     var sum = 0
                     for i in 0..<inFeatures {
-                        sum += (Int(aq.quantize(inp.p[r * inFeatures + i])) - Int(aq.zeroPoint)) * Int(q[o * inFeatures + i])
+                        let a = Int((inp.p[r * inFeatures + i] * (1 / scale)).rounded(.toNearestOrEven))
+                        sum += a * Int(q[o * inFeatures + i])
                     }
-                    let expected = Double(bias.p[o]) + Double(aq.scale) * Double(scales.p[o]) * Double(sum)
+                    let expected = Double(bias.p[o]) + Double(scale) * Double(scales.p[o]) * Double(sum)
                     XCTAssertEqual(Double(out.p[r * outFeatures + o]), expected, accuracy: 1e-5 * max(1, abs(expected)),
                                    "\(backend) [\(r),\(o)]")
                 }

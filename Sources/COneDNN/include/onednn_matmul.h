@@ -1,12 +1,12 @@
 // A small C face of oneDNN's matmul primitive for the Swift kernels (describe once, execute many).
 // Row-major C = alpha · op(A) · op(B) (+ bias) (+ C when accumulating), any of f32/bf16/u8/s8 inputs
-// with f32 or bf16 output, runtime per-column output scales and an A zero point for int8.
+// with f32, bf16 or s32 output, runtime per-column output scales and an A zero point for int8.
 #ifndef MRC_ONEDNN_MATMUL_H
 #define MRC_ONEDNN_MATMUL_H
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum { MRC_F32 = 0, MRC_BF16 = 1, MRC_U8 = 2, MRC_S8 = 3 } mrc_dtype;
+typedef enum { MRC_F32 = 0, MRC_BF16 = 1, MRC_U8 = 2, MRC_S8 = 3, MRC_S32 = 4 } mrc_dtype;
 
 typedef struct {
     int64_t m, n, k;          // op(A) is m × k, op(B) is k × n, C is m × n
