@@ -38,7 +38,7 @@ public func matmulForwardInt8(out: FloatBuffer, inp: ConstFloatBuffer, scratch: 
     }
     let sums = UnsafeMutableRawPointer(out).assumingMemoryBound(to: Int32.self)
     var done = false
-    if LowPrecision.backend == .onednn {
+    if LowPrecision.backend == .onednn, OneDNN.hasExactInt8 {
         let d = MatmulDescription(m: rows, n: outFeatures, k: inFeatures, lda: inFeatures, ldb: inFeatures, ldc: outFeatures,
                                   transA: false, transB: true, a: .s8, b: .s8, c: .s32)
         if OneDNN.supports(d) {
@@ -67,17 +67,17 @@ public func matmulForwardInt8(out: FloatBuffer, inp: ConstFloatBuffer, scratch: 
     }
 }
 
-/// The reference path of `matmulForwardInt8`: exact int32 sums `sums[r, o] = Σ_i inp[r, i] · weight[o, i]`.
+/// The reference path of `matmulForwardInt8`: the int8 values widened to fp32 (exactly) and one sgemm,
+/// rounded back to int32 sums `sums[r, o] = Σ_i inp[r, i] · weight[o, i]` — exact while the partial sums
+/// stay under 2²⁴ (|sum| ≤ 127² · inFeatures: exact to 1,040 inputs, off by at most a few units past).
 func referenceSumsInt8(sums: UnsafeMutablePointer<Int32>, inp: UnsafePointer<Int8>, weight: UnsafePointer<Int8>,
                        rows: Int, inFeatures: Int, outFeatures: Int) {
-    let s = SendablePointer(sums)
-    parallelFor(count: rows, minimumWork: 2) { range in
-        for r in range {
-            for o in 0..<outFeatures {
-                var sum: Int32 = 0
-                for i in 0..<inFeatures { sum &+= Int32(inp[r * inFeatures + i]) * Int32(weight[o * inFeatures + i]) }
-                s.pointer[r * outFeatures + o] = sum
-            }
-        }
-    }
+    let a = FloatBuffer.allocate(capacity: rows * inFeatures), w = FloatBuffer.allocate(capacity: outFeatures * inFeatures)
+    let product = FloatBuffer.allocate(capacity: rows * outFeatures)
+    defer { a.deallocate(); w.deallocate(); product.deallocate() }
+    for i in 0..<rows * inFeatures { a[i] = Float(inp[i]) }
+    for i in 0..<outFeatures * inFeatures { w[i] = Float(weight[i]) }
+    parallelGemm(transA: false, transB: true, m: rows, n: outFeatures, k: inFeatures, alpha: 1, a: a, lda: inFeatures,
+                 b: w, ldb: inFeatures, beta: 0, c: product, ldc: outFeatures)
+    for i in 0..<rows * outFeatures { sums[i] = Int32(product[i].rounded()) }
 }

@@ -25,8 +25,9 @@ public enum LowPrecision {
             (int8.a, int8.b, int8.c) = (.s8, .s8, .s32)
             bf16.hasBias = true
             let fallback = "none here: reference path"
+            let int8Path = OneDNN.hasExactInt8 ? OneDNN.implementation(int8) ?? fallback : "no VNNI here: reference path"
             return "oneDNN \(OneDNN.version), ISA \(OneDNN.isa), bf16 \(OneDNN.implementation(bf16) ?? fallback), "
-                + "int8 \(OneDNN.implementation(int8) ?? fallback)"
+                + "int8 \(int8Path)"
         }
     }
 }

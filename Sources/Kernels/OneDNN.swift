@@ -61,6 +61,14 @@ public enum OneDNN {
         #endif
     }
 
+    /// Whether oneDNN's int8 matmuls are exact here: with VNNI (AVX512-VNNI, AVX-VNNI, AMX) the u8/s8
+    /// products accumulate in int32; without it oneDNN 2.6 multiplies pairs into saturating int16
+    /// (`vpmaddubsw`), which full-range int8 weights overflow — measured wrong by up to 100 % capped at
+    /// AVX2. Without VNNI the int8 matmuls take the reference path.
+    public static var hasExactInt8: Bool {
+        ["avx512_core_vnni", "avx512_core_bf16", "avx512_core_amx", "avx2_vnni"].contains(isa)
+    }
+
     /// The implementation oneDNN chose for `description` ("brg:avx512_core_amx_bf16", ...), or nil
     /// when it has none for this type combination on this CPU.
     public static func implementation(_ description: MatmulDescription) -> String? {
