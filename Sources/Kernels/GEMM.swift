@@ -29,32 +29,35 @@ public func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Floa
 public func parallelGemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                          a: ConstFloatBuffer, lda: Int, b: ConstFloatBuffer, ldb: Int,
                          beta: Float, c: FloatBuffer, ldc: Int) {
-    let workers = Parallelism.workers
-    guard Parallelism.splitsMatmuls, workers > 1, 2 * m * n * k >= 4_000_000 else {
+    guard Parallelism.splitsMatmuls else {
         gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
              beta: beta, c: c, ldc: ldc)
         return
     }
+    BLAS.singleThreaded {
+        splitOverWorkers(m: m, n: n, k: k) { rows, columns in
+            gemm(transA: transA, transB: transB, m: rows.count, n: columns.count, k: k, alpha: alpha,
+                 a: transA ? a + rows.lowerBound : a + rows.lowerBound * lda, lda: lda,
+                 b: transB ? b + columns.lowerBound * ldb : b + columns.lowerBound, ldb: ldb,
+                 beta: beta, c: c + rows.lowerBound * ldc + columns.lowerBound, ldc: ldc)
+        }
+    }
+}
+
+/// Runs `block(rows, columns)` over blocks of an m × n output on `Parallelism.workers` workers: blocks
+/// of rows (of columns when there are few rows) on multiples of 16 (the micro-kernel width), or one
+/// block for small products (under ~4 MFLOP, where a hand-off costs more than it gains).
+func splitOverWorkers(m: Int, n: Int, k: Int, _ block: (Range<Int>, Range<Int>) -> Void) {
+    let workers = Parallelism.workers
+    guard workers > 1, 2 * m * n * k >= 4_000_000 else { block(0..<m, 0..<n); return }
     let splitRows = m >= n || m >= 32 * workers
     let extent = splitRows ? m : n
     let blocks = min(workers, max(1, extent / 16))
-    BLAS.singleThreaded {
-        parallelChunks(count: blocks, minimumWork: 2) { _, blockRange in
-            for block in blockRange {
-                // Block boundaries on multiples of 16 rows/columns (the BLAS micro-kernel width).
-                let begin = (extent * block / blocks) & ~15
-                let end = block == blocks - 1 ? extent : (extent * (block + 1) / blocks) & ~15
-                if begin >= end { continue }
-                if splitRows {
-                    gemm(transA: transA, transB: transB, m: end - begin, n: n, k: k, alpha: alpha,
-                         a: transA ? a + begin : a + begin * lda, lda: lda, b: b, ldb: ldb,
-                         beta: beta, c: c + begin * ldc, ldc: ldc)
-                } else {
-                    gemm(transA: transA, transB: transB, m: m, n: end - begin, k: k, alpha: alpha, a: a, lda: lda,
-                         b: transB ? b + begin * ldb : b + begin, ldb: ldb,
-                         beta: beta, c: c + begin, ldc: ldc)
-                }
-            }
+    parallelChunks(count: blocks, minimumWork: 2) { _, blockRange in
+        for index in blockRange {
+            let begin = (extent * index / blocks) & ~15
+            let end = index == blocks - 1 ? extent : (extent * (index + 1) / blocks) & ~15
+            if begin < end { block(splitRows ? begin..<end : 0..<m, splitRows ? 0..<n : begin..<end) }
         }
     }
 }

@@ -67,24 +67,6 @@ public func gemmBF16(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: 
                       accumulate: accumulate, bias: bias, c: c, ldc: ldc)
 }
 
-/// Runs `block(rows, columns)` over blocks of an m × n output on `Parallelism.workers` workers: blocks
-/// of rows (of columns when there are few rows) on multiples of 16, or one block for small products
-/// (under ~4 MFLOP, where a hand-off costs more than it gains).
-func splitOverWorkers(m: Int, n: Int, k: Int, _ block: (Range<Int>, Range<Int>) -> Void) {
-    let workers = Parallelism.workers
-    guard workers > 1, 2 * m * n * k >= 4_000_000 else { block(0..<m, 0..<n); return }
-    let splitRows = m >= n || m >= 32 * workers
-    let extent = splitRows ? m : n
-    let blocks = min(workers, max(1, extent / 16))
-    parallelChunks(count: blocks, minimumWork: 2) { _, blockRange in
-        for index in blockRange {
-            let begin = (extent * index / blocks) & ~15
-            let end = index == blocks - 1 ? extent : (extent * (index + 1) / blocks) & ~15
-            if begin < end { block(splitRows ? begin..<end : 0..<m, splitRows ? 0..<n : begin..<end) }
-        }
-    }
-}
-
 /// The reference path of `gemmBF16`: op(a), op(b) widened to dense fp32 (exact), one `gemm`.
 func referenceGemmBF16(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: ConstBF16Buffer, lda: Int,
                        b: ConstBF16Buffer, ldb: Int, accumulate: Bool, bias: ConstFloatBuffer?, c: FloatBuffer, ldc: Int) {
