@@ -1,0 +1,102 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import MRC
+import Serving
+import TestSupport
+import Training
+import XCTest
+
+/// Models, servers and HTTP helpers of the serving tests.
+enum ServingTestSupport {
+    /// The tiny span-QA fixture (2 layers, 32 channels, a 64-word vocabulary): fast, for the API's paths.
+    static let tinyModel = TestPaths.fixture("training/tiny_qa_parity")
+    static let tinyWindows = WindowSettings(maxSeqLen: 32, docStride: 8, maxQueryLen: 8)
+
+    /// A span-QA directory with MiniLM's real vocabulary and its first two layers (span head drawn
+    /// from seed 42, as `train` initialises one): real tokenisation of real questions, at test speed.
+    /// Built once per test process.
+    static func miniLMStudent() throws -> URL {
+        if let cachedStudent { return cachedStudent }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mrc-serve-student-\(UUID().uuidString)")
+        let trainable = try BertSpanTrainable(directory: TestPaths.miniLMDirectory, layers: [0, 1])
+        try trainable.export(to: directory)
+        cachedStudent = directory
+        return directory
+    }
+
+    nonisolated(unsafe) static var cachedStudent: URL?
+
+    /// An answer service over `catalog` (not yet running: put it in an application).
+    static func service(_ catalog: ModelCatalog, settings: ServingSettings = ServingSettings()) -> AnswerService {
+        let metrics = ServingMetrics()
+        var logger = Logger(label: "serving-tests")
+        logger.logLevel = .critical
+        return AnswerService(catalog: catalog, scheduler: BatchScheduler(settings: settings.batching, metrics: metrics),
+                             metrics: metrics, maxWindows: settings.maxWindows, requestTimeout: settings.requestTimeout,
+                             maxItems: settings.maxItems, logger: logger)
+    }
+
+    static func tinyCatalog(decoder: SpanDecoderSettings = SpanDecoderSettings()) throws -> ModelCatalog {
+        try ModelCatalog(specs: [ModelSpec(name: "tiny", directories: [tinyModel.path])], windowSettings: tinyWindows,
+                         decoderSettings: decoder)
+    }
+
+    /// Runs `body` against the application of `service` in Hummingbird's in-process test mode, once
+    /// the service is ready.
+    static func withServer<Value: Sendable>(_ service: AnswerService, settings: ServingSettings = ServingSettings(),
+                                            _ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
+        var logger = Logger(label: "serving-tests")
+        logger.logLevel = .critical
+        let app = ServingApplication.make(service: service, settings: settings, logger: logger)
+        return try await app.test(.router) { client in
+            let deadline = ContinuousClock.now + .seconds(120)
+            while !service.isReady {
+                guard ContinuousClock.now < deadline else { throw CLIProcessError(description: "the service never became ready") }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            return try await body(client)
+        }
+    }
+}
+
+/// A response as the tests read it.
+struct Reply: Sendable {
+    var status: Int
+    var headers: HTTPFields
+    var text: String
+
+    /// The body parsed as JSON.
+    var json: Any? { try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) }
+    var object: [String: Any] { json as? [String: Any] ?? [:] }
+    /// The error body's field and message.
+    var errorField: String? { (object["error"] as? [String: Any])?["field"] as? String }
+    var errorMessage: String { (object["error"] as? [String: Any])?["message"] as? String ?? "" }
+}
+
+extension TestClientProtocol {
+    func send(_ method: HTTPRequest.Method, _ uri: String, body: String? = nil, headers: HTTPFields = [:]) async throws -> Reply {
+        try await send(method, uri, bytes: body.map { Array($0.utf8) }, headers: headers)
+    }
+
+    func send(_ method: HTTPRequest.Method, _ uri: String, bytes: [UInt8]?, headers: HTTPFields = [:]) async throws -> Reply {
+        try await execute(uri: uri, method: method, headers: headers, body: bytes.map { ByteBuffer(bytes: $0) }) { response in
+            Reply(status: response.status.code, headers: response.headers, text: String(buffer: response.body))
+        }
+    }
+
+    func post(_ uri: String, json: Any) async throws -> Reply {
+        let data = try JSONSerialization.data(withJSONObject: json, options: [.fragmentsAllowed])
+        return try await send(.post, uri, bytes: Array(data))
+    }
+}
+
+/// The substring of `text` from code point `start` to `end` (Python's `text[start:end]`).
+func codePointSlice(_ text: String, _ start: Int, _ end: Int) -> String {
+    let scalars = Array(text.unicodeScalars)
+    guard start >= 0, end <= scalars.count, start <= end else { return "<out of range \(start)..<\(end) of \(scalars.count)>" }
+    var view = String.UnicodeScalarView()
+    view.append(contentsOf: scalars[start..<end])
+    return String(view)
+}
