@@ -1,3 +1,4 @@
+import Checkpoint
 import Foundation
 
 /// Reads request bodies into `AnswerQuery`s. Every refusal is a 400 (422 for too many items) that
@@ -61,18 +62,18 @@ public struct RequestParser: Sendable {
             topK = try self.topK(parameters, "top_k") ?? 1
             length = try maxAnswerLength(parameters, "max_answer_len")
         }
-        if root.has("options"), !(root.object["options"] is [String: Any]) {
-            throw .badRequest("expected an object", field: "options")
+        if let options = root.value("options") {
+            guard case .object = options else { throw .badRequest("expected an object", field: "options") }
         }
-        let inputs = root.object["inputs"]!
         var items: [QueryItem] = []
         let list: Bool
-        if inputs is [String: Any] {
+        switch root.value("inputs") {
+        case .object:
             let fields = try root.object("inputs")
             try fields.onlyKeys(["question", "context"])
             items = [QueryItem(pair: try pair(fields), topK: topK, maxAnswerLength: length, path: "inputs.")]
             list = false
-        } else if inputs is [Any] {
+        case .array:
             for (index, element) in try root.array("inputs", maxCount: limits.maxItems).enumerated() {
                 let path = "inputs[\(index)]"
                 let fields = try JSONFields(element, path: path + ".", name: path)
@@ -80,7 +81,7 @@ public struct RequestParser: Sendable {
                 items.append(QueryItem(pair: try pair(fields), topK: topK, maxAnswerLength: length, path: path + "."))
             }
             list = true
-        } else {
+        default:
             throw .badRequest("expected an object {\"question\", \"context\"} or an array of them", field: "inputs")
         }
         return AnswerQuery(items: items, model: try model(root), shape: .huggingFace(list: list))

@@ -1,3 +1,4 @@
+import Checkpoint
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -53,7 +54,7 @@ enum ServingTestSupport {
         return try await app.test(.router) { client in
             let deadline = ContinuousClock.now + .seconds(120)
             while !service.isReady {
-                guard ContinuousClock.now < deadline else { throw CLIProcessError(description: "the service never became ready") }
+                guard ContinuousClock.now < deadline else { throw ServingTestError("the service never became ready") }
                 try await Task.sleep(for: .milliseconds(10))
             }
             return try await body(client)
@@ -68,7 +69,7 @@ struct Reply: Sendable {
     var text: String
 
     /// The body parsed as JSON.
-    var json: Any? { try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) }
+    var json: Any? { TestJSON.parse(Data(text.utf8)) }
     var object: [String: Any] { json as? [String: Any] ?? [:] }
     /// The error body's field and message.
     var errorField: String? { (object["error"] as? [String: Any])?["field"] as? String }
@@ -100,3 +101,32 @@ func codePointSlice(_ text: String, _ start: Int, _ end: Int) -> String {
     view.append(contentsOf: scalars[start..<end])
     return String(view)
 }
+
+/// A test could not set up what it needs.
+struct ServingTestError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// JSON read as the server reads it (JSONDecoder: JSONSerialization here drops a U+FEFF that starts a
+/// string or follows an escape), as Foundation values: objects, arrays, String, Int, Double, Bool, NSNull.
+enum TestJSON {
+    static func parse(_ data: Data) -> Any? {
+        (try? JSONDecoder().decode(JSONValue.self, from: data)).map(foundation)
+    }
+
+    static func foundation(_ value: JSONValue) -> Any {
+        switch value {
+        case .null: return NSNull()
+        case .bool(let bool): return bool
+        case .int(let int): return int
+        case .double(let double): return double
+        case .string(let string): return string
+        case .array(let array): return array.map(foundation)
+        case .object(let object): return object.mapValues(foundation)
+        }
+    }
+}
+
+/// A JSON number as a Double (1.0 may come back as an integer).
+func number(_ value: Any?) -> Double? { (value as? Double) ?? (value as? Int).map(Double.init) }
