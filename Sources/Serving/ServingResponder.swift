@@ -22,10 +22,11 @@ public struct ServingResponder<Inner: HTTPResponder>: HTTPResponder where Inner.
     public func respond(to request: Request, context: Context) async throws -> Response {
         let started = ContinuousClock.now
         let path = request.uri.path
-        let allowed = ServingRoutes.methods[path]
+        // The router answers HEAD wherever it answers GET.
+        let allowed = ServingRoutes.methods[path].map { $0.contains(.get) ? $0 + [.head] : $0 }
         var response: Response
         do {
-            if let allowed, !allowed.contains(request.method), request.method != .head {
+            if let allowed, !allowed.contains(request.method) {
                 throw Self.methodNotAllowed(request.method, allowed: allowed)
             }
             response = try await inner.respond(to: request, context: context)
