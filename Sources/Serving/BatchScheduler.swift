@@ -2,10 +2,12 @@ import Foundation
 import MRC
 
 /// Dynamic batching: the windows of concurrent requests are queued; one dedicated thread (the
-/// models' forward passes are synchronous and not reentrant) takes the oldest window's model,
-/// waits until its queued windows fill `maxBatchTokens` token positions or the oldest has waited
-/// `maxWait`, runs them as one batch on the engine's worker threads, and scatters the logits back
-/// to their requests. Windows leave the queue in arrival order; a batch holds one model's windows.
+/// models' forward passes are synchronous and not reentrant) takes the oldest window's model, waits
+/// until its queued windows could fill `maxBatchTokens` token positions or the oldest has waited
+/// `maxWait`, runs a batch — the oldest window and the queued windows of lengths nearest to it that
+/// fit the budget (`BatchPacking.choose`: little padding) — on the engine's worker threads, and
+/// scatters the logits back to their requests. Every batch takes the oldest window, so no window
+/// waits behind an endless stream of others; a batch holds one model's windows.
 ///
 /// The queue is bounded (`maxQueueWindows`): a request whose windows do not fit is refused at once
 /// with 503 and a Retry-After estimated from the recent throughput. A request that waits past its
@@ -95,8 +97,7 @@ public final class BatchScheduler: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if job.waitingWindows > 0 {
-            queuedWindows -= job.waitingWindows
-            job.handedOut = job.windows.count
+            queuedWindows -= job.dropWaiting()
             queue.removeAll { $0 === job }
             metrics.setQueue(windows: queuedWindows)
         }
@@ -191,28 +192,24 @@ public final class BatchScheduler: @unchecked Sendable {
         }
     }
 
-    /// The queued windows of `model`, in order.
-    private func queuedLengths(model: ServedModel) -> some Sequence<Int> {
-        queue.lazy.filter { $0.model === model }.flatMap { job in job.windows[job.handedOut...].lazy.map(\.length) }
+    /// The queued windows of `model`, oldest first.
+    private func queued(model: ServedModel) -> [(job: ScoringJob, index: Int)] {
+        queue.filter { $0.model === model }.flatMap { job in job.windows.indices.filter { !job.taken[$0] }.map { (job, $0) } }
     }
 
     private func isFull(model: ServedModel) -> Bool {
-        BatchPacking.fit(lengths: queuedLengths(model: model), windowSize: model.windowSettings.maxSeqLen,
-                         budget: settings.maxBatchTokens).full
+        BatchPacking.fills(lengths: queued(model: model).lazy.map { $0.job.windows[$0.index].length },
+                           windowSize: model.windowSettings.maxSeqLen, budget: settings.maxBatchTokens)
     }
 
-    /// Hands the next batch of `model`'s windows out of the queue.
+    /// Hands the next batch of `model`'s windows out of the queue: the oldest window and the queued
+    /// windows of lengths nearest to it that fit the budget (`BatchPacking.choose`).
     private func take(model: ServedModel) -> [(job: ScoringJob, index: Int)] {
-        let count = BatchPacking.fit(lengths: queuedLengths(model: model), windowSize: model.windowSettings.maxSeqLen,
-                                     budget: settings.maxBatchTokens).count
-        var batch: [(job: ScoringJob, index: Int)] = []
-        batch.reserveCapacity(count)
-        for job in queue where job.model === model && batch.count < count {
-            while job.handedOut < job.windows.count && batch.count < count {
-                batch.append((job, job.handedOut))
-                job.handedOut += 1
-            }
-        }
+        let candidates = queued(model: model)
+        let chosen = BatchPacking.choose(lengths: candidates.map { $0.job.windows[$0.index].length }, head: 0,
+                                         windowSize: model.windowSettings.maxSeqLen, budget: settings.maxBatchTokens)
+        let batch = chosen.map { candidates[$0] }
+        for entry in batch { entry.job.take(entry.index) }
         queue.removeAll { $0.waitingWindows == 0 }
         queuedWindows -= batch.count
         metrics.setQueue(windows: queuedWindows)

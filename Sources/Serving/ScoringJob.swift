@@ -14,8 +14,10 @@ final class ScoringJob: @unchecked Sendable {
     /// Whether the batch this job starts goes at once, without waiting for others (the warm-up).
     let urgent: Bool
     var scores: [SpanScores?]
-    /// Windows handed to batches so far (they are handed out in order).
-    var handedOut = 0
+    /// Which windows were handed to a batch (batches pick windows by length, not in order).
+    var taken: [Bool]
+    /// Windows not yet handed to a batch.
+    private(set) var waitingWindows: Int
     /// Windows scored so far.
     var scored = 0
     /// Set once: the job's outcome.
@@ -28,10 +30,26 @@ final class ScoringJob: @unchecked Sendable {
         self.urgent = urgent
         enqueued = .now
         scores = Array(repeating: nil, count: windows.count)
+        taken = Array(repeating: false, count: windows.count)
+        waitingWindows = windows.count
     }
 
     var isFinished: Bool { outcome != nil }
-    var waitingWindows: Int { windows.count - handedOut }
+
+    /// Marks window `index` as handed to a batch.
+    func take(_ index: Int) {
+        precondition(!taken[index], "window handed out twice")
+        taken[index] = true
+        waitingWindows -= 1
+    }
+
+    /// Drops every window not yet handed out; returns how many.
+    func dropWaiting() -> Int {
+        let dropped = waitingWindows
+        for index in taken.indices { taken[index] = true }
+        waitingWindows = 0
+        return dropped
+    }
 
     /// Records the outcome (the first one wins) and resumes the waiting request, if it waits yet.
     func finish(_ result: Result<[SpanScores], any Error>) {
