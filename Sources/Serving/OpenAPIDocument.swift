@@ -15,14 +15,15 @@ public enum OpenAPIDocument {
           "post": {
             "summary": "Answer one question about one context, or the Hugging Face inference shape {\"inputs\": ...}",
             "operationId": "answer",
-            "requestBody": {"required": true, "content": {"application/json": {"schema": {"oneOf": [
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"anyOf": [
               {"$ref": "#/components/schemas/AnswerRequest"}, {"$ref": "#/components/schemas/HuggingFaceRequest"}]},
               "example": {"question": "Where is the Eiffel Tower?", "context": "The Eiffel Tower is in Paris."}}}},
             "responses": {
-              "200": {"description": "The answer (Hugging Face shape: {score, start, end, answer}, a list for a list of inputs or top_k > 1)",
-                      "content": {"application/json": {"schema": {"oneOf": [
-                        {"$ref": "#/components/schemas/AnswerResponse"}, {"$ref": "#/components/schemas/HuggingFaceAnswer"},
-                        {"type": "array", "items": {}}]}}}},
+              "200": {"description": "The answer (Hugging Face shape: {score, start, end, answer}; a list of them for top_k > 1, and a list of those for a list of inputs)",
+                      "content": {"application/json": {"schema": {"anyOf": [
+                        {"$ref": "#/components/schemas/AnswerResponse"},
+                        {"type": "array", "items": {"anyOf": [{"$ref": "#/components/schemas/Answer"},
+                                                              {"type": "array", "items": {"$ref": "#/components/schemas/Answer"}}]}}]}}}},
               "400": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"},
               "422": {"$ref": "#/components/responses/Error"}, "503": {"$ref": "#/components/responses/Busy"},
               "504": {"$ref": "#/components/responses/Error"}
@@ -115,7 +116,6 @@ public enum OpenAPIDocument {
             "allOf": [{"$ref": "#/components/schemas/Answer"}, {"type": "object", "properties": {
               "alternatives": {"type": "array", "items": {"$ref": "#/components/schemas/Answer"}}}}]
           },
-          "HuggingFaceAnswer": {"$ref": "#/components/schemas/Answer"},
           "Error": {
             "type": "object", "required": ["error"],
             "properties": {"error": {"type": "object", "required": ["status", "message"], "properties": {
