@@ -94,8 +94,22 @@ public final class AnswerService: Service, Sendable {
         }
     }
 
-    /// Answers every item of `query` (windows of all items go to the queue together).
-    public func answer(_ query: AnswerQuery, started: ContinuousClock.Instant = .now) async throws -> [ItemAnswers] {
+    /// Reads a request with `parse` and answers it (the JSON of the response). The request is
+    /// announced to the batcher from the start, so that a batch may wait for its windows.
+    public func respond(started: ContinuousClock.Instant = .now, _ parse: () async throws -> AnswerQuery) async throws -> JSONText {
+        scheduler.announce()
+        var announced = true
+        defer { if announced { scheduler.withdraw() } }
+        let query = try await parse()
+        announced = false
+        return ResponseEncoding.json(try await answer(query, started: started, announced: true), query: query)
+    }
+
+    /// Answers every item of `query` (windows of all items go to the queue together); `announced`:
+    /// the request was announced to the batcher, which this call ends.
+    public func answer(_ query: AnswerQuery, started: ContinuousClock.Instant = .now, announced: Bool = false) async throws -> [ItemAnswers] {
+        var announced = announced
+        defer { if announced { scheduler.withdraw() } }
         let model = try catalog.model(named: query.model)
         var examples: [(example: MRCExample, windows: Range<Int>)] = []
         var windows: [Window] = []
@@ -113,7 +127,10 @@ public final class AnswerService: Service, Sendable {
                 "the request makes \(windows.count) windows (--max-seq-len \(model.windowSettings.maxSeqLen), "
                     + "--doc-stride \(model.windowSettings.docStride)), more than --max-windows \(maxWindows)", field: field)
         }
-        let scores = try await scheduler.score(windows, model: model, deadline: .init(timeout: requestTimeout, from: started))
+        let handOver = announced
+        announced = false  // `score` ends the announcement
+        let scores = try await scheduler.score(windows, model: model, deadline: .init(timeout: requestTimeout, from: started),
+                                               announced: handOver)
         return zip(query.items, examples).map { item, entry in
             let prediction = model.decoder(maxAnswerLength: item.maxAnswerLength)
                 .decode(example: entry.example, windows: Array(windows[entry.windows]), scores: Array(scores[entry.windows]))

@@ -3,8 +3,9 @@ import MRC
 
 /// Dynamic batching: the windows of concurrent requests are queued; one dedicated thread (the
 /// models' forward passes are synchronous and not reentrant) takes the oldest window's model, waits
-/// until its queued windows could fill `maxBatchTokens` token positions or the oldest has waited
-/// `maxWait`, runs a batch — the oldest window and the queued windows of lengths nearest to it that
+/// — while requests announced as arriving (`announce()`: being read, parsed, tokenised) may still
+/// add windows — until its queued windows could fill `maxBatchTokens` token positions or the oldest
+/// has waited `maxWait`, runs a batch — the oldest window and the queued windows of lengths nearest to it that
 /// fit the budget (`BatchPacking.choose`: little padding) — on the engine's worker threads, and
 /// scatters the logits back to their requests. Every batch takes the oldest window, so no window
 /// waits behind an endless stream of others; a batch holds one model's windows.
@@ -43,6 +44,8 @@ public final class BatchScheduler: @unchecked Sendable {
     /// Jobs with windows not yet handed to a batch, oldest first. Guarded by `lock`.
     private var queue: [ScoringJob] = []
     private var queuedWindows = 0
+    /// Requests announced that have not queued their windows yet.
+    private var arriving = 0
     private var stopping = false
     private var started = false
     private var exited = false
@@ -57,9 +60,11 @@ public final class BatchScheduler: @unchecked Sendable {
 
     /// Scores `windows` with `model` in the batches of the queue; throws 503 when the queue is
     /// full or the scheduler stopping, 504 when `deadline` passes first. An `urgent` request's batch
-    /// does not wait for others.
+    /// does not wait for others. `announced`: the request was announced (`announce()`) and now
+    /// arrives, whether it is queued or refused.
     public func score(_ windows: [Window], model: ServedModel, deadline: RequestDeadline,
-                      urgent: Bool = false) async throws -> [SpanScores] {
+                      urgent: Bool = false, announced: Bool = false) async throws -> [SpanScores] {
+        if announced { withdraw() }
         guard !windows.isEmpty else { return [] }
         let job = ScoringJob(model: model, windows: windows, urgent: urgent)
         try enqueue(job)
@@ -77,6 +82,22 @@ public final class BatchScheduler: @unchecked Sendable {
             }
             throw CancellationError()
         }
+    }
+
+    /// A request is on its way (its body being read, parsed, tokenised): a batch may wait for its
+    /// windows, up to `maxWait`. Every announcement ends with `withdraw()` or an `announced` score.
+    public func announce() {
+        lock.lock()
+        arriving += 1
+        lock.unlock()
+    }
+
+    /// An announced request will queue nothing (refused, or queued through `score(announced:)`).
+    public func withdraw() {
+        lock.lock()
+        arriving -= 1
+        lock.signal()
+        lock.unlock()
     }
 
     private func enqueue(_ job: ScoringJob) throws(ServingError) {
@@ -180,9 +201,10 @@ public final class BatchScheduler: @unchecked Sendable {
         while true {
             while queue.isEmpty && !stopping { lock.wait() }
             guard let head = queue.first else { return nil }
-            // Wait for more windows of the head's model, up to maxWait after the head was queued.
+            // Wait for more windows of the head's model while requests are arriving, up to maxWait after
+            // the head was queued (a lone request is not kept waiting for company that is not coming).
             let due = head.enqueued + settings.maxWait
-            while !stopping, !head.urgent, queue.first === head, !isFull(model: head.model), ContinuousClock.now < due {
+            while !stopping, !head.urgent, arriving > 0, queue.first === head, !isFull(model: head.model), ContinuousClock.now < due {
                 let remaining = ContinuousClock.now.duration(to: due)
                 let seconds = Double(remaining.components.seconds) + Double(remaining.components.attoseconds) * 1e-18
                 _ = lock.wait(until: Date(timeIntervalSinceNow: seconds))

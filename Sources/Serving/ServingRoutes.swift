@@ -33,14 +33,14 @@ public enum ServingRoutes {
             models(service)
         }
         router.post("/v1/answer") { request, _ in
-            let started = ContinuousClock.now
-            let query = try service.parser.answer(try await body(of: request, limit: maxBodyBytes))
-            return JSONResponse.make(ResponseEncoding.json(try await service.answer(query, started: started), query: query))
+            JSONResponse.make(try await service.respond {
+                try service.parser.answer(try await body(of: request, limit: maxBodyBytes))
+            })
         }
         router.post("/v1/answer:batch") { request, _ in
-            let started = ContinuousClock.now
-            let query = try service.parser.batch(try await body(of: request, limit: maxBodyBytes))
-            return JSONResponse.make(ResponseEncoding.json(try await service.answer(query, started: started), query: query))
+            JSONResponse.make(try await service.respond {
+                try service.parser.batch(try await body(of: request, limit: maxBodyBytes))
+            })
         }
         return router
     }

@@ -35,9 +35,11 @@ final class BatchSchedulerTests: XCTestCase {
         scheduler.start()
         let requests = try requestWindows(model, count: 8)
         XCTAssertGreaterThan(requests.map(\.count).max()!, 1, "some request must span several windows")
+        // The requests are announced (as the routes do when a request comes in): batches wait for them.
+        for _ in requests { scheduler.announce() }
         let results = try await withThrowingTaskGroup(of: (Int, [SpanScores]).self) { group in
             for (index, windows) in requests.enumerated() {
-                group.addTask { (index, try await scheduler.score(windows, model: model, deadline: .init(timeout: 60))) }
+                group.addTask { (index, try await scheduler.score(windows, model: model, deadline: .init(timeout: 60), announced: true)) }
             }
             var results = [[SpanScores]](repeating: [], count: requests.count)
             for try await (index, scores) in group { results[index] = scores }
@@ -63,6 +65,17 @@ final class BatchSchedulerTests: XCTestCase {
         XCTAssertEqual(metric(metrics, "mrc_queue_windows"), 0)
     }
 
+    func testALoneRequestIsNotKeptWaitingForCompany() async throws {
+        let model = try tinyModel()
+        let scheduler = BatchScheduler(settings: .init(maxBatchTokens: 4096, maxWait: .seconds(20), maxQueueWindows: 1024),
+                                       metrics: ServingMetrics())
+        scheduler.start()
+        let started = ContinuousClock.now
+        _ = try await scheduler.score(try requestWindows(model, count: 1)[0], model: model, deadline: .init(timeout: 60))
+        XCTAssertLessThan(started.duration(to: .now), .seconds(5), "nothing was arriving: the batch must not wait 20 s")
+        await scheduler.shutdown()
+    }
+
     func testABatchNeverExceedsTheTokenBudget() async throws {
         let model = try tinyModel()
         let metrics = ServingMetrics()
@@ -85,6 +98,7 @@ final class BatchSchedulerTests: XCTestCase {
         let scheduler = BatchScheduler(settings: .init(maxBatchTokens: 1 << 20, maxWait: .seconds(30), maxQueueWindows: 4),
                                        metrics: ServingMetrics())
         scheduler.start()
+        scheduler.announce()  // a request that never comes: the first batch waits for it
         let windows = try requestWindows(model, count: 8).flatMap { $0 }
         let first = Task { try await scheduler.score(Array(windows.prefix(3)), model: model, deadline: .init(timeout: 60)) }
         while scheduler.queueDepth < 3 { try await Task.sleep(for: .milliseconds(5)) }
@@ -105,6 +119,7 @@ final class BatchSchedulerTests: XCTestCase {
         let scheduler = BatchScheduler(settings: .init(maxBatchTokens: 1 << 20, maxWait: .seconds(30), maxQueueWindows: 100),
                                        metrics: ServingMetrics())
         scheduler.start()
+        scheduler.announce()  // a request that never comes: the batch waits for it
         let windows = try requestWindows(model, count: 2).flatMap { $0 }
         let started = ContinuousClock.now
         do {
@@ -124,6 +139,7 @@ final class BatchSchedulerTests: XCTestCase {
         let scheduler = BatchScheduler(settings: .init(maxBatchTokens: 1 << 20, maxWait: .seconds(30), maxQueueWindows: 100),
                                        metrics: ServingMetrics())
         scheduler.start()
+        scheduler.announce()  // a request that never comes: the batch waits for it
         let requests = try requestWindows(model, count: 3)
         let tasks = requests.map { windows in
             Task { try await scheduler.score(windows, model: model, deadline: .init(timeout: 60)) }

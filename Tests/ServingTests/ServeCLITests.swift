@@ -104,16 +104,22 @@ final class ServeCLITests: XCTestCase {
     func testSIGTERMFinishesTheRequestInFlightAndExitsZero() async throws {
         let root = try CLIProcess.temporaryDirectory("serve-sigterm")
         defer { try? FileManager.default.removeItem(at: root) }
-        // The batcher waits 1.5 s for company: the request is in flight when SIGTERM comes.
-        let server = try await ServerProcess(["--model", ServingTestSupport.tinyModel.path, "--max-seq-len", "32", "--doc-stride", "8",
-                                              "--max-query-len", "8", "--max-wait-ms", "1500"], logDirectory: root, name: "serve")
-        async let inFlight = server.post("/v1/answer", json: ["question": "w0 w23 w1", "context": "w9 w25 w41 w3 w23 w37 w3 w58"])
-        try await Task.sleep(for: .milliseconds(400))
-        let status = try await server.terminate()
+        let student = try ServingTestSupport.miniLMStudent()
+        let server = try await ServerProcess(["--model", student.path, "--max-windows", "512", "--max-queue", "512",
+                                              "--max-body-bytes", "4000000"], logDirectory: root, name: "serve")
+        // About 120 windows of 384 tokens: seconds of work, in flight when SIGTERM comes.
+        let context = Array(repeating: "The committee met in the old town hall to discuss the bridge and its cost.",
+                            count: 1000).joined(separator: " ")
+        async let inFlight = server.post("/v1/answer", json: ["question": "Where did the committee meet?", "context": context])
+        try await Task.sleep(for: .milliseconds(500))
+        let started = Date()
+        let status = try await server.terminate(within: 120)
         let reply = try await inFlight
         XCTAssertEqual(reply.status, 200, String(decoding: reply.body, as: UTF8.self))
-        XCTAssertNotNil(ServerProcess.object(reply.body)["answer"] as? String)
+        let answer = try XCTUnwrap(ServerProcess.object(reply.body)["answer"] as? String)
+        XCTAssertTrue(!answer.isEmpty && context.contains(answer), answer)
         XCTAssertEqual(status, 0, server.log)
+        XCTAssertGreaterThan(Date().timeIntervalSince(started), 0.2, "the request was not in flight at SIGTERM")
         XCTAssertTrue(server.log.contains("serve: stopped"), server.log)
         do {
             let after = try await server.get("/health")

@@ -119,7 +119,8 @@ final class ServingRoutesTests: XCTestCase {
             let wrongMethod = try await client.send(.get, "/v1/answer")
             expect(wrongMethod, 405, "use POST")
             XCTAssertEqual(wrongMethod.headers[.allow], "POST")
-            // The batcher waits 20 s for company: a request times out (504) ...
+            // A request announced that never comes: the batcher waits 20 s for it, the next request times out.
+            service.scheduler.announce()
             expect(try await client.post("/v1/answer", json: ["question": "q", "context": Self.context]), 504,
                    "no answer within 0.2 s")
             XCTAssertEqual(service.scheduler.queueDepth, 0, "a timed-out request leaves no window behind")
@@ -134,6 +135,7 @@ final class ServingRoutesTests: XCTestCase {
         let service = ServingTestSupport.service(try ServingTestSupport.tinyCatalog(), settings: settings)
         let threeWindows = Array(repeating: "w5", count: 40).joined(separator: " ")
         try await ServingTestSupport.withServer(service, settings: settings) { client in
+            service.scheduler.announce()  // a request that never comes: the first batch waits 2 s for it
             async let first = client.post("/v1/answer", json: ["question": "q", "context": threeWindows])
             while service.scheduler.queueDepth < 3 { try await Task.sleep(for: .milliseconds(5)) }
             let busy = try await client.post("/v1/answer", json: ["question": "q", "context": "w1 w2"])
