@@ -22,7 +22,7 @@ public struct ServingResponder<Inner: HTTPResponder>: HTTPResponder where Inner.
     public func respond(to request: Request, context: Context) async throws -> Response {
         let started = ContinuousClock.now
         let path = request.uri.path
-        // The router answers HEAD wherever it answers GET.
+        // The router answers HEAD wherever it answers GET (`autoGenerateHeadEndpoints`).
         let allowed = ServingRoutes.methods[path].map { $0.contains(.get) ? $0 + [.head] : $0 }
         var response: Response
         do {

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import MRC
+import NIOCore
 
 /// The routes of the API (documented in `OpenAPIDocument`).
 public enum ServingRoutes {
@@ -12,7 +13,7 @@ public enum ServingRoutes {
     ]
 
     public static func router(service: AnswerService, maxBodyBytes: Int) -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+        let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.get("/health") { _, _ in
             JSONResponse.make(.object([("status", .string("ok"))]))
         }
@@ -54,6 +55,8 @@ public enum ServingRoutes {
         do {
             let buffer = try await request.collectBody(upTo: limit)
             return Data(buffer.readableBytesView)
+        } catch is NIOTooManyBytesError {
+            throw ServingError.bodyTooLarge(limit: limit)
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw ServingError.bodyTooLarge(limit: limit)
         }

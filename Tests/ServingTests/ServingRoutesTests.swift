@@ -15,6 +15,8 @@ final class ServingRoutesTests: XCTestCase {
         try await ServingTestSupport.withServer(service) { client in
             let health = try await client.send(.get, "/health")
             XCTAssertEqual(health.status, 200)
+            let head = try await client.send(.head, "/health")
+            XCTAssertEqual(head.status, 200)
             XCTAssertEqual(health.object["status"] as? String, "ok")
             let ready = try await client.send(.get, "/ready")
             XCTAssertEqual(ready.status, 200, ready.text)
