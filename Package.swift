@@ -80,7 +80,11 @@ let package = Package(
                     dependencies: ["Distillation", "Training", "Model", "Kernels", "Checkpoint", "Text", "MRC", "TestSupport"]),
         .testTarget(name: "ServingTests",
                     dependencies: ["Serving", "Training", "Model", "Checkpoint", "Text", "MRC", "TestSupport",
-                                   .product(name: "HummingbirdTesting", package: "hummingbird"),
+                                   .product(name: "Hummingbird", package: "hummingbird"),
+                                   .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                                   .product(name: "Logging", package: "swift-log"),
+                                   .product(name: "NIOCore", package: "swift-nio"),
+                                   .product(name: "NIOEmbedded", package: "swift-nio"),
                                    .product(name: "PropertyBased", package: "swift-property-based")]),
     ]
 )

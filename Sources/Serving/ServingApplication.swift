@@ -46,10 +46,8 @@ public enum ServingApplication {
                             onListening: @escaping @Sendable (_ host: String, _ port: Int) -> Void = { _, _ in })
         -> some ApplicationProtocol
     {
-        let router = ServingRoutes.router(service: service, maxBodyBytes: settings.maxBodyBytes)
-        let responder = ServingResponder(inner: router.buildResponder(), metrics: service.metrics, logger: logger)
-        return Application(
-            responder: responder,
+        Application(
+            responder: responder(service: service, settings: settings, logger: logger),
             configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: "mrc-distill"),
             services: [service],
             onServerRunning: { channel in
@@ -57,5 +55,13 @@ public enum ServingApplication {
             },
             logger: logger
         )
+    }
+
+    /// What answers every request: the routes behind `ServingResponder`.
+    public static func responder(service: AnswerService, settings: ServingSettings, logger: Logger)
+        -> ServingResponder<RouterResponder<BasicRequestContext>>
+    {
+        let router = ServingRoutes.router(service: service, maxBodyBytes: settings.maxBodyBytes)
+        return ServingResponder(inner: router.buildResponder(), metrics: service.metrics, logger: logger)
     }
 }

@@ -1,7 +1,9 @@
 import Checkpoint
 import Foundation
 import Hummingbird
-import HummingbirdTesting
+import NIOCore
+import NIOEmbedded
+import ServiceLifecycle
 import Logging
 import MRC
 import Serving
@@ -44,22 +46,71 @@ enum ServingTestSupport {
                          decoderSettings: decoder)
     }
 
-    /// Runs `body` against the application of `service` in Hummingbird's in-process test mode, once
-    /// the service is ready.
+    /// Runs `body` against the server's responder, in process (no socket), while `service` runs in a
+    /// service group as it does in the application; once the service is ready.
     static func withServer<Value: Sendable>(_ service: AnswerService, settings: ServingSettings = ServingSettings(),
-                                            _ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
+                                            _ body: @Sendable (InProcessClient) async throws -> Value) async throws -> Value {
         var logger = Logger(label: "serving-tests")
         logger.logLevel = .critical
-        let app = ServingApplication.make(service: service, settings: settings, logger: logger)
-        return try await app.test(.router) { client in
-            let deadline = ContinuousClock.now + .seconds(120)
-            while !service.isReady {
-                guard ContinuousClock.now < deadline else { throw ServingTestError("the service never became ready") }
-                try await Task.sleep(for: .milliseconds(10))
+        let client = InProcessClient(responder: ServingApplication.responder(service: service, settings: settings, logger: logger),
+                                     logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [service], logger: logger))
+        return try await withThrowingTaskGroup(of: Value?.self) { tasks in
+            tasks.addTask { try await group.run(); return nil }
+            defer { tasks.cancelAll() }
+            do {
+                let deadline = ContinuousClock.now + .seconds(120)
+                while !service.isReady {
+                    guard ContinuousClock.now < deadline else { throw ServingTestError("the service never became ready") }
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                let value = try await body(client)
+                await group.triggerGracefulShutdown()
+                while let finished = try await tasks.next() { if finished == nil { break } }
+                return value
+            } catch {
+                await group.triggerGracefulShutdown()
+                throw error
             }
-            return try await body(client)
         }
     }
+}
+
+/// Sends requests straight to the server's responder, as Hummingbird's server would.
+struct InProcessClient: Sendable {
+    let responder: ServingResponder<RouterResponder<BasicRequestContext>>
+    let logger: Logger
+
+    func send(_ method: HTTPRequest.Method, _ uri: String, body: String? = nil, headers: HTTPFields = [:]) async throws -> Reply {
+        try await send(method, uri, bytes: body.map { Array($0.utf8) }, headers: headers)
+    }
+
+    func send(_ method: HTTPRequest.Method, _ uri: String, bytes: [UInt8]?, headers: HTTPFields = [:]) async throws -> Reply {
+        let head = HTTPRequest(method: method, scheme: "http", authority: "localhost", path: uri, headerFields: headers)
+        let request = Request(head: head, body: RequestBody(buffer: ByteBuffer(bytes: bytes ?? [])))
+        let context = BasicRequestContext(source: ApplicationRequestContextSource(channel: NIOAsyncTestingChannel(), logger: logger))
+        let response = try await responder.respond(to: request, context: context)
+        let collector = BodyCollector()
+        try await response.body.write(collector)
+        return Reply(status: response.status.code, headers: response.headers, text: String(buffer: collector.buffer))
+    }
+
+    func post(_ uri: String, json: Any) async throws -> Reply {
+        let data = try JSONSerialization.data(withJSONObject: json, options: [.fragmentsAllowed])
+        return try await send(.post, uri, bytes: Array(data))
+    }
+}
+
+/// Collects a response body.
+final class BodyCollector: ResponseBodyWriter {
+    var buffer = ByteBuffer()
+
+    func write(_ buffer: ByteBuffer) async throws {
+        var buffer = buffer
+        self.buffer.writeBuffer(&buffer)
+    }
+
+    func finish(_ trailingHeaders: HTTPFields?) async throws {}
 }
 
 /// A response as the tests read it.
@@ -74,23 +125,6 @@ struct Reply: Sendable {
     /// The error body's field and message.
     var errorField: String? { (object["error"] as? [String: Any])?["field"] as? String }
     var errorMessage: String { (object["error"] as? [String: Any])?["message"] as? String ?? "" }
-}
-
-extension TestClientProtocol {
-    func send(_ method: HTTPRequest.Method, _ uri: String, body: String? = nil, headers: HTTPFields = [:]) async throws -> Reply {
-        try await send(method, uri, bytes: body.map { Array($0.utf8) }, headers: headers)
-    }
-
-    func send(_ method: HTTPRequest.Method, _ uri: String, bytes: [UInt8]?, headers: HTTPFields = [:]) async throws -> Reply {
-        try await execute(uri: uri, method: method, headers: headers, body: bytes.map { ByteBuffer(bytes: $0) }) { response in
-            Reply(status: response.status.code, headers: response.headers, text: String(buffer: response.body))
-        }
-    }
-
-    func post(_ uri: String, json: Any) async throws -> Reply {
-        let data = try JSONSerialization.data(withJSONObject: json, options: [.fragmentsAllowed])
-        return try await send(.post, uri, bytes: Array(data))
-    }
 }
 
 /// The substring of `text` from code point `start` to `end` (Python's `text[start:end]`).
