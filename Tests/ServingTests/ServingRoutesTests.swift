@@ -4,8 +4,8 @@ import MRC
 import Serving
 import XCTest
 
-/// The HTTP API in process (requests straight to the server's responder), on the tiny model: the shapes, the offsets, and
-/// every documented refusal as JSON.
+/// The HTTP API in process (requests straight to the server's responder), on the tiny model: the
+/// shapes, the offsets, and every documented refusal as JSON.
 final class ServingRoutesTests: XCTestCase {
     static let context = "w9 w25 w41 w3 w4 w52 w34 w6 w23 w37 w3 w58 w32 w13 w2 w5 w27 w26 w4 w15"
 
