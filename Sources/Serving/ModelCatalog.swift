@@ -58,25 +58,26 @@ public final class ModelCatalog: Sendable {
     public var defaultModel: ServedModel { models[0] }
 
     public init(models: [ServedModel]) throws {
-        guard !models.isEmpty else { throw ServingSetupError("no model to serve: give --model DIR (or --ensemble NAME=DIR1,DIR2)") }
-        let names = models.map(\.name)
-        if let duplicate = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
-            throw ServingSetupError("two models are named \(duplicate): name them with --model NAME=DIR")
-        }
+        try Self.checkNames(models.map(\.name))
         self.models = models
     }
 
-    /// Loads every spec (in order: the first is the default).
+    /// Loads every spec (in order: the first is the default); names are checked before any loading.
     public convenience init(specs: [ModelSpec], weightsFile: String? = nil, windowSettings: WindowSettings,
                             decoderSettings: SpanDecoderSettings) throws {
-        let names = specs.map(\.name)
-        if let duplicate = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
-            throw ServingSetupError("two models are named \(duplicate): name them with --model NAME=DIR")
-        }
+        try Self.checkNames(specs.map(\.name))
         try self.init(models: specs.map { spec in
             try ServedModel(name: spec.name, directories: spec.directories.map { URL(fileURLWithPath: $0) },
                             weightsFile: weightsFile, windowSettings: windowSettings, decoderSettings: decoderSettings)
         })
+    }
+
+    /// At least one model, and no two with the same name.
+    static func checkNames(_ names: [String]) throws {
+        guard !names.isEmpty else { throw ServingSetupError("no model to serve: give --model DIR (or --ensemble NAME=DIR1,DIR2)") }
+        if let duplicate = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
+            throw ServingSetupError("two models are named \(duplicate): name them with --model NAME=DIR")
+        }
     }
 
     /// The model a request names (the default when it names none); 400 naming `model` otherwise.
