@@ -2,7 +2,8 @@
 import PackageDescription
 
 // Data flows one way: Kernels → Checkpoint → Model → Text → MRC → Training → Distillation → CLI.
-// Each library target imports only the stages before it.
+// Each library target imports only the stages before it. Serving (the HTTP API of `mrc-distill serve`)
+// sits beside Distillation: it needs Training's Predictor, not the distillation machinery.
 //
 // SIMD kernels are 1.5–4× faster when compiled for the host CPU; `make` picks the target CPU at
 // build time (scripts/target-cpu) and passes it with -Xswiftc, so a plain `swift build` still
@@ -18,6 +19,13 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Serving: HTTP server, lifecycle, logging, metrics; property-based fuzzing of the request path.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // BLAS: OpenBLAS on Linux (Debian libopenblas-dev), Accelerate on Apple platforms.
@@ -43,10 +51,25 @@ let package = Package(
         .target(name: "Training", dependencies: ["Kernels", "Model", "Checkpoint", "Text", "MRC"]),
         // Distillation: teachers, the soft-label store, KD and MLM losses, the distilling trainer's tasks.
         .target(name: "Distillation", dependencies: ["Kernels", "Model", "Checkpoint", "Text", "MRC", "Training"]),
+        // Serving: `mrc-distill serve` — request parsing, the dynamic batcher, the HTTP routes, metrics.
+        .target(
+            name: "Serving",
+            dependencies: [
+                "Kernels", "Model", "Checkpoint", "Text", "MRC", "Training",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "mrc-distill",
             dependencies: [
-                "Kernels", "Checkpoint", "Model", "Text", "MRC", "Training", "Distillation",
+                "Kernels", "Checkpoint", "Model", "Text", "MRC", "Training", "Distillation", "Serving",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -63,5 +86,13 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Kernels", "Text", "MRC", "TestSupport"]),
         .testTarget(name: "DistillationTests",
                     dependencies: ["Distillation", "Training", "Model", "Kernels", "Checkpoint", "Text", "MRC", "TestSupport"]),
+        .testTarget(name: "ServingTests",
+                    dependencies: ["Serving", "Training", "Model", "Checkpoint", "Text", "MRC", "TestSupport",
+                                   .product(name: "Hummingbird", package: "hummingbird"),
+                                   .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                                   .product(name: "Logging", package: "swift-log"),
+                                   .product(name: "NIOCore", package: "swift-nio"),
+                                   .product(name: "NIOEmbedded", package: "swift-nio"),
+                                   .product(name: "PropertyBased", package: "swift-property-based")]),
     ]
 )

@@ -20,6 +20,7 @@ struct MRCDistillCommand: AsyncParsableCommand {
             ScoreCommand.self,
             ReportCommand.self,
             DemoCommand.self,
+            ServeCommand.self,
         ]
     )
 }

@@ -1,0 +1,121 @@
+import Foundation
+import MRC
+import Text
+import Training
+
+/// A model the server answers with: one span-QA directory, or an ensemble of several sharing one
+/// tokenizer whose start/end logits are averaged before the one span decoder. Windows are built by
+/// `Predictor`'s `WindowBuilder` and scored by `Predictor.scores` — the path `predict` takes.
+///
+/// The members' forward passes are not reentrant: `scores` is called only from the batching thread.
+public final class ServedModel: @unchecked Sendable {
+    public let name: String
+    public let directories: [URL]
+    /// One predictor per member (its model, the shared tokenizer and settings).
+    let predictors: [Predictor]
+    public let decoderSettings: SpanDecoderSettings
+    public let windowSettings: WindowSettings
+    /// Encoder layers per member (for /v1/models).
+    public let layers: [Int]
+
+    /// Batches are formed by the scheduler; the predictor must run each as one forward pass.
+    static let unboundedBatch = 1 << 20
+
+    /// Loads `directories` (each with config.json, the weights file, vocab.txt and a trained span
+    /// head); an ensemble's members must share the vocabulary and lower-casing.
+    public init(name: String, directories: [URL], weightsFile: String? = nil, windowSettings: WindowSettings,
+                decoderSettings: SpanDecoderSettings) throws {
+        guard !directories.isEmpty else { throw ServingSetupError("model \(name) has no directory") }
+        var predictors: [Predictor] = []
+        var layers: [Int] = []
+        var first: (dir: URL, tokenizer: WordPieceTokenizer)?
+        for directory in directories {
+            do {
+                _ = try Preflight.checkModel(directory, maxSequenceLength: windowSettings.maxSeqLen,
+                                             weightsFile: weightsFile ?? "model.safetensors")
+            } catch {
+                throw ServingSetupError("model \(name): \(error)")
+            }
+            let trainable = try BertSpanTrainable(directory: directory, weightsFile: weightsFile)
+            guard trainable.initialised.isEmpty else {
+                throw ServingSetupError("model \(name): \(directory.path) has no span head (qa_outputs); "
+                    + "serve a span-QA model that `mrc-distill train` or `distill` wrote")
+            }
+            let tokenizer = WordPieceTokenizer(vocabulary: trainable.vocabulary, lowercase: trainable.doLowerCase)
+            if let first {
+                guard tokenizer.vocabulary == first.tokenizer.vocabulary, tokenizer.lowercase == first.tokenizer.lowercase else {
+                    throw ServingSetupError("ensemble \(name): \(directory.path) has another tokenizer than \(first.dir.path) "
+                        + "(vocab.txt or lower-casing differ); an ensemble's members must read the same windows")
+                }
+            } else {
+                first = (directory, tokenizer)
+            }
+            predictors.append(try Predictor(model: trainable.model, tokenizer: first!.tokenizer, windowSettings: windowSettings,
+                                            decoderSettings: decoderSettings, batchSize: Self.unboundedBatch))
+            layers.append(trainable.model.config.numHiddenLayers)
+        }
+        self.name = name
+        self.directories = directories
+        self.predictors = predictors
+        self.decoderSettings = decoderSettings
+        self.windowSettings = windowSettings
+        self.layers = layers
+    }
+
+    public var isEnsemble: Bool { predictors.count > 1 }
+
+    /// The window builder `predict` uses, with this model's tokenizer and settings.
+    public var builder: WindowBuilder { predictors[0].builder }
+
+    /// The windows of one question, built as `predict` builds them (example index 0).
+    public func windows(for pair: QuestionContext) -> (example: MRCExample, windows: [Window]) {
+        let example = MRCExample(id: "", question: pair.question, context: ScalarText(pair.context), answerTexts: [],
+                                 answerSpans: [], dataset: "request")
+        return (example, builder.windows(for: [example]).windows)
+    }
+
+    /// The decoder with a request's options: `nBest` stays the server's (so the best answer is the
+    /// one `predict` gives), the answer length may be changed.
+    public func decoder(maxAnswerLength: Int?) -> SpanDecoder {
+        var settings = decoderSettings
+        if let maxAnswerLength { settings.maxAnswerLength = maxAnswerLength }
+        return SpanDecoder(settings: settings)
+    }
+
+    /// Start/end logits of `windows`, each member's forward as one batch; an ensemble's are the mean
+    /// of its members'. Called only from the batching thread.
+    func scores(_ windows: [Window]) throws -> [SpanScores] {
+        let perMember = try predictors.map { try $0.scores(windows) }
+        return Self.mean(perMember)
+    }
+
+    /// The element-wise mean of the members' logits (one member: its logits unchanged). Raw logits
+    /// are averaged, not per-window log-probabilities: the decoder ranks spans across windows by
+    /// start + end logit, and a per-window normalisation would change that ranking.
+    static func mean(_ members: [[SpanScores]]) -> [SpanScores] {
+        guard members.count > 1 else { return members.first ?? [] }
+        let count = Float(members.count)
+        return members[0].indices.map { index in
+            var start = members[0][index].startLogits
+            var end = members[0][index].endLogits
+            for member in members.dropFirst() {
+                let other = member[index]
+                for t in start.indices {
+                    start[t] += other.startLogits[t]
+                    end[t] += other.endLogits[t]
+                }
+            }
+            for t in start.indices {
+                start[t] /= count
+                end[t] /= count
+            }
+            return SpanScores(startLogits: start, endLogits: end)
+        }
+    }
+}
+
+/// A model could not be set up for serving (bad directory, mismatched ensemble, bad spec).
+public struct ServingSetupError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
