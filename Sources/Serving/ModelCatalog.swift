@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import MRC
 
 /// What `--model` and `--ensemble` name: a model's name and its member directories.
@@ -64,11 +65,12 @@ public final class ModelCatalog: Sendable {
 
     /// Loads every spec (in order: the first is the default); names are checked before any loading.
     public convenience init(specs: [ModelSpec], weightsFile: String? = nil, windowSettings: WindowSettings,
-                            decoderSettings: SpanDecoderSettings) throws {
+                            decoderSettings: SpanDecoderSettings, precision: Precision = .fp32) throws {
         try Self.checkNames(specs.map(\.name))
         try self.init(models: specs.map { spec in
             try ServedModel(name: spec.name, directories: spec.directories.map { URL(fileURLWithPath: $0) },
-                            weightsFile: weightsFile, windowSettings: windowSettings, decoderSettings: decoderSettings)
+                            weightsFile: weightsFile, windowSettings: windowSettings, decoderSettings: decoderSettings,
+                            precision: precision)
         })
     }
 

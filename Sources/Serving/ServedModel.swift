@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import MRC
 import Text
 import Training
@@ -22,9 +23,10 @@ public final class ServedModel: @unchecked Sendable {
     static let unboundedBatch = 1 << 20
 
     /// Loads `directories` (each with config.json, the weights file, vocab.txt and a trained span
-    /// head); an ensemble's members must share the vocabulary and lower-casing.
+    /// head); an ensemble's members must share the vocabulary and lower-casing. `precision` is the number
+    /// format of the members' matmuls.
     public init(name: String, directories: [URL], weightsFile: String? = nil, windowSettings: WindowSettings,
-                decoderSettings: SpanDecoderSettings) throws {
+                decoderSettings: SpanDecoderSettings, precision: Precision = .fp32) throws {
         guard !directories.isEmpty else { throw ServingSetupError("model \(name) has no directory") }
         var predictors: [Predictor] = []
         var layers: [Int] = []
@@ -41,6 +43,7 @@ public final class ServedModel: @unchecked Sendable {
                 throw ServingSetupError("model \(name): \(directory.path) has no span head (qa_outputs); "
                     + "serve a span-QA model that `mrc-distill train` or `distill` wrote")
             }
+            trainable.model.precision = precision
             let tokenizer = WordPieceTokenizer(vocabulary: trainable.vocabulary, lowercase: trainable.doLowerCase)
             if let first {
                 guard tokenizer.vocabulary == first.tokenizer.vocabulary, tokenizer.lowercase == first.tokenizer.lowercase else {

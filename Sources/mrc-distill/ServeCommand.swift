@@ -25,6 +25,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Use each directory's EMA weights (ema.safetensors).")
     var ema = false
     @OptionGroup var windows: WindowOptions
+    @OptionGroup var precision: InferencePrecisionOptions
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "TCP port (0 picks a free one; the chosen port is logged).") var port = 8080
@@ -92,7 +93,9 @@ struct ServeCommand: AsyncParsableCommand {
         let catalog: ModelCatalog
         do {
             catalog = try ModelCatalog(specs: try specs, weightsFile: ema ? "ema.safetensors" : nil,
-                                       windowSettings: windows.windowSettings, decoderSettings: windows.decoderSettings)
+                                       windowSettings: windows.windowSettings, decoderSettings: windows.decoderSettings,
+                                       precision: precision.precision)
+            precision.announce()
         } catch let error as ServingSetupError {
             throw ValidationError(error.description)
         }
