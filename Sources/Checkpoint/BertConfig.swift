@@ -117,7 +117,8 @@ public struct BertConfig: Codable, Equatable, Sendable {
             throw CheckpointError.invalidConfig(file: url.path, field: context.codingPath.map(\.stringValue).joined(separator: "."),
                                                 reason: "wrong type: \(context.debugDescription)")
         } catch {
-            throw CheckpointError.invalidConfig(file: url.path, field: "(file)", reason: "not a JSON object: \(error)")
+            let reason = JSONSyntax.firstError(in: data).map { "not valid JSON at \($0)" } ?? "not a JSON object: \(error)"
+            throw CheckpointError.invalidConfig(file: url.path, field: "(file)", reason: reason)
         }
         try config.validate(file: url.path)
         return config

@@ -63,7 +63,7 @@ public struct SafeTensorsFile: @unchecked Sendable {  // Data is immutable here
         do {
             json = try JSONSerialization.jsonObject(with: headerBytes, options: [])
         } catch {
-            throw bad("header is not valid JSON (\(error.localizedDescription))")
+            throw bad("header is not valid JSON at \(JSONSyntax.explain(Data(headerBytes), refusal: error)) (header bytes from offset 8)")
         }
         guard let object = json as? [String: Any] else { throw bad("header is not a JSON object") }
         let dataSize = data.endIndex - dataStart

@@ -1,3 +1,4 @@
+import Checkpoint
 import Foundation
 import MRC
 import Training
@@ -53,7 +54,7 @@ public struct BlackBoxPredictions: Sendable {
     public static func parse(_ data: Data, file: String) throws -> BlackBoxPredictions {
         let root: Any
         do { root = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) } catch {
-            throw DataReadError(file: file, message: "is not valid JSON (\(error.localizedDescription))")
+            throw DataReadError(file: file, message: "is not valid JSON at \(JSONSyntax.explain(data, refusal: error))")
         }
         guard let object = root as? [String: Any] else {
             throw DataReadError(file: file, message: "expected a JSON object of question id → answer, found \(describe(root))")

@@ -1,3 +1,4 @@
+import Checkpoint
 import Foundation
 import MRC
 import Text
@@ -80,7 +81,8 @@ public struct MLMCorpus: Sendable {
             do {
                 object = try JSONSerialization.jsonObject(with: Data(line.utf8))
             } catch {
-                throw DataReadError(file: url.path, location: "line \(index + 1)", message: "is not JSON: \(error.localizedDescription)")
+                throw DataReadError(file: url.path, location: "line \(index + 1)",
+                                    message: "is not JSON at \(JSONSyntax.explain(Data(line.utf8), refusal: error, line: index + 1))")
             }
             if let record = object as? [String: Any], let text = (record["text"] ?? record["context"]) as? String,
                !text.isEmpty {

@@ -75,7 +75,19 @@ final class ReaderTests: XCTestCase {
             }
         }
         XCTAssertThrowsError(try SQuADReader.parse(Data("{\"data\": [".utf8), file: "cut.json", dataset: "cut")) { error in
-            XCTAssertTrue("\(error)".hasPrefix("cut.json: not valid JSON"), "\(error)")
+            XCTAssertEqual("\(error)", "cut.json: not valid JSON at line 1, column 11: expected a value, found the end of the text")
+        }
+    }
+
+    /// JSON syntax errors point at the line and column (Foundation alone says only "not in the correct format").
+    func testSyntaxErrorsNameLineAndColumn() throws {
+        let squad = "{\"version\": \"1.1\",\n \"data\": [{\"paragraphs\": [\n  {\"context\": \"Zürich\" \"qas\": []}]}]}"
+        XCTAssertThrowsError(try SQuADReader.parse(Data(squad.utf8), file: "bad.json", dataset: "bad")) { error in
+            XCTAssertEqual("\(error)", "bad.json: not valid JSON at line 3, column 24: expected ',' or '}' after an object member, found '\"'")
+        }
+        let mrqa = #"{"header": {"dataset": "X"}}"# + "\n" + #"{"context": "a b", "qas": [{"qid": "1", "question": "q" "answers": []}]}"#
+        XCTAssertThrowsError(try MRQAReader.parse(Data(mrqa.utf8), file: "bad.jsonl", fallbackName: "bad")) { error in
+            XCTAssertEqual("\(error)", "bad.jsonl, line 2: not valid JSON at column 57: expected ',' or '}' after an object member, found '\"'")
         }
     }
 

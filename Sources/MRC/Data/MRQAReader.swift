@@ -1,3 +1,4 @@
+import Checkpoint
 import Foundation
 
 /// Reads the MRQA 2019 shared-task format: `.jsonl` or `.jsonl.gz`, an optional header line
@@ -27,7 +28,8 @@ public enum MRQAReader {
             do {
                 value = try JSONSerialization.jsonObject(with: bytes)
             } catch {
-                throw DataReadError(file: file, location: location, message: "not valid JSON")
+                throw DataReadError(file: file, location: location,
+                                    message: "not valid JSON at \(JSONSyntax.explain(Data(bytes), refusal: error, line: number))")
             }
             let record = try JSONRecord(value, file: file, location: location)
             defer { isFirstRecord = false }

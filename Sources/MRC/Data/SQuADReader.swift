@@ -1,3 +1,4 @@
+import Checkpoint
 import Foundation
 
 /// Reads the official SQuAD JSON (`version`, `data[].paragraphs[].qas[]`), v1.1 or v2.0.
@@ -19,7 +20,7 @@ public enum SQuADReader {
         } catch let error as DataReadError {
             throw error
         } catch {
-            throw DataReadError(file: file, message: "not valid JSON (\(error.localizedDescription))")
+            throw DataReadError(file: file, message: "not valid JSON at \(JSONSyntax.explain(data, refusal: error))")
         }
         let version = (try? root.string("version")) ?? ""
         var report = ReadReport(file: file)
