@@ -17,11 +17,12 @@ public struct DistillationData: Sendable {
     public var summaries: [String]
     public let settings: WindowSettings
 
-    public static func load(files: [URL], tokenizer: WordPieceTokenizer, settings: WindowSettings) throws -> DistillationData {
+    public static func load(files: [URL], tokenizer: WordPieceTokenizer, settings: WindowSettings,
+                            strict: Bool = false) throws -> DistillationData {
         let builder = try WindowBuilder(tokenizer: tokenizer, settings: settings)
         var data = DistillationData(examples: [], windows: [], summaries: [], settings: settings)
         for file in files {
-            let dataset = try MRCReader.read(file)
+            let dataset = try MRCReader.read(file, strict: strict)
             let offset = data.examples.count
             let (windows, report) = builder.windows(for: dataset.examples)
             data.examples += dataset.examples

@@ -23,6 +23,8 @@ public final class Predictor {
     public let builder: WindowBuilder
     public let decoder: SpanDecoder
     public let batchSize: Int
+    /// Refuse a data file whose reader would skip a record (`--strict`).
+    public var strict = false
 
     public init(model: BertModel, tokenizer: WordPieceTokenizer, windowSettings: WindowSettings,
                 decoderSettings: SpanDecoderSettings, batchSize: Int = 32) throws {
@@ -72,7 +74,7 @@ public final class Predictor {
     /// Predicts every question of `file` and writes the prediction files into `directory`.
     public func predict(file: URL, into directory: URL) throws -> DatasetPrediction {
         let started = Date()
-        let dataset = try MRCReader.read(file)
+        let dataset = try MRCReader.read(file, strict: strict)
         let (windows, _) = builder.windows(for: dataset.examples)
         let predictions = decoder.decode(examples: dataset.examples, windows: windows, scores: try scores(windows))
         let files = try PredictionWriter.write(predictions, to: directory)

@@ -14,11 +14,12 @@ public struct TrainingData: Sendable {
     public var summaries: [String]
 
     /// Reads every file (SQuAD .json or MRQA .jsonl[.gz]) and cuts its examples into windows.
-    public static func load(files: [URL], tokenizer: WordPieceTokenizer, settings: WindowSettings) throws -> TrainingData {
+    public static func load(files: [URL], tokenizer: WordPieceTokenizer, settings: WindowSettings,
+                            strict: Bool = false) throws -> TrainingData {
         let builder = try WindowBuilder(tokenizer: tokenizer, settings: settings)
         var data = TrainingData(windows: [], unlabelledWindows: 0, examples: 0, summaries: [])
         for file in files {
-            let dataset = try MRCReader.read(file)
+            let dataset = try MRCReader.read(file, strict: strict)
             let (windows, report) = builder.windows(for: dataset.examples)
             data.examples += dataset.examples.count
             data.summaries.append(dataset.report.summary)

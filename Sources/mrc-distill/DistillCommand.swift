@@ -30,6 +30,7 @@ struct DistillCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Evaluate --dev with the EMA weights.") var ema = false
     @OptionGroup var windows: WindowOptions
     @OptionGroup var training: TrainerOptions
+    @OptionGroup var dataOptions: DataOptions
     @OptionGroup var kd: DistillationOptions
 
     func validate() throws {
@@ -63,7 +64,7 @@ struct DistillCommand: AsyncParsableCommand {
         if !student.initialised.isEmpty { report("initialised (absent from \(self.student)): \(student.initialised.joined(separator: ", "))") }
         let tokenizer = WordPieceTokenizer(vocabulary: student.vocabulary, lowercase: student.doLowerCase)
         let data = try DistillationData.load(files: train.map(URL.init(fileURLWithPath:)), tokenizer: tokenizer,
-                                             settings: windows.windowSettings)
+                                             settings: windows.windowSettings, strict: dataOptions.strict)
         data.summaries.forEach(report)
         let store = try SoftLabelStore(url: URL(fileURLWithPath: softLabels))
         let labels = try StoreSoftLabels(store: store, data: data,

@@ -36,6 +36,7 @@ struct EvaluateCommand: ParsableCommand {
 
     @Flag(name: .long, help: "Print one JSON object (one line per predictions file) instead of a table.")
     var json = false
+    @OptionGroup var dataOptions: DataOptions
 
     func validate() throws {
         if data.isEmpty && inDomain.isEmpty && outOfDomain.isEmpty {
@@ -52,7 +53,7 @@ struct EvaluateCommand: ParsableCommand {
         }
         var datasets: [(dataset: MRCDataset, group: String?)] = []
         for input in inputs {
-            let dataset = try MRCReader.read(input.url)
+            let dataset = try MRCReader.read(input.url, strict: dataOptions.strict)
             if !dataset.report.skipped.isEmpty {
                 FileHandle.standardError.write(Data("note: \(dataset.report.summary)\n".utf8))
             }

@@ -23,6 +23,7 @@ struct PredictCommand: AsyncParsableCommand {
     @OptionGroup var windows: WindowOptions
     @Option(name: .customLong("batch-size"), help: "Windows per forward pass.") var batchSize = 32
     @OptionGroup var precision: InferencePrecisionOptions
+    @OptionGroup var dataOptions: DataOptions
 
     func validate() throws {
         try windows.validateWindows()
@@ -46,6 +47,7 @@ struct PredictCommand: AsyncParsableCommand {
                                                lowercase: trainable.doLowerCase)
         let predictor = try Predictor(model: trainable.model, tokenizer: tokenizer, windowSettings: windows.windowSettings,
                                       decoderSettings: windows.decoderSettings, batchSize: batchSize)
+        predictor.strict = dataOptions.strict
         let outURL = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true)
         let evaluation = try predictor.predictAll(files: data.map(URL.init(fileURLWithPath:)), out: outURL, log: report)

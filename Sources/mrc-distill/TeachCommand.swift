@@ -28,6 +28,7 @@ struct TeachCommand: AsyncParsableCommand {
     var out: String
     @OptionGroup var windows: WindowOptions
     @OptionGroup var precision: InferencePrecisionOptions
+    @OptionGroup var dataOptions: DataOptions
     @Option(help: "How teachers combine: mean-probabilities or mean-logits.") var combine = "mean-probabilities"
     @Option(help: "Temperature applied to each teacher before combining.") var temperature = 1.0
     @Option(name: .customLong("label-precision"), help: "Number format of the stored soft labels: fp16 or bf16.")
@@ -60,7 +61,7 @@ struct TeachCommand: AsyncParsableCommand {
         let studentURL = URL(fileURLWithPath: student)
         let (tokenizer, lowercase) = try studentTokenizer(studentURL)
         let data = try DistillationData.load(files: data.map(URL.init(fileURLWithPath:)), tokenizer: tokenizer,
-                                             settings: windows.windowSettings)
+                                             settings: windows.windowSettings, strict: dataOptions.strict)
         data.summaries.forEach(report)
         let specs = try teachers.map(TeacherSpec.init)
         precision.announce()

@@ -25,6 +25,7 @@ struct TrainCommand: AsyncParsableCommand {
     @OptionGroup var windows: WindowOptions
 
     @OptionGroup var training: TrainerOptions
+    @OptionGroup var dataOptions: DataOptions
 
     var settings: TrainerSettings { training.settings(maxSeqLen: windows.maxSeqLen) }
 
@@ -55,7 +56,7 @@ struct TrainCommand: AsyncParsableCommand {
         let tokenizer = try WordPieceTokenizer(vocabFile: model.modelURL.appendingPathComponent("vocab.txt"),
                                                lowercase: trainable.doLowerCase)
         let data = try TrainingData.load(files: train.map(URL.init(fileURLWithPath:)), tokenizer: tokenizer,
-                                         settings: windows.windowSettings)
+                                         settings: windows.windowSettings, strict: dataOptions.strict)
         data.summaries.forEach(report)
         report("\(data.windows.count) training windows from \(data.examples) questions"
                + (data.unlabelledWindows > 0 ? " (\(data.unlabelledWindows) unlabelled windows left out)" : ""))

@@ -1,5 +1,6 @@
 import Foundation
 @testable import MRC
+import TestSupport
 import XCTest
 
 final class ReaderTests: XCTestCase {
@@ -183,5 +184,29 @@ final class ReaderTests: XCTestCase {
         XCTAssertEqual(object.keys, ["b", "a"], "file order; a repeated key keeps its first place")
         XCTAssertEqual(object["b"], .number(0.001), "and its last value")
         XCTAssertEqual(object["a"], .string("xé😀\n"))
+    }
+}
+
+/// `--strict`: a record the reader would skip becomes an error naming the file and the record.
+final class StrictReadingTests: XCTestCase {
+    func testStrictRefusesWhatTheReaderWouldSkip() throws {
+        let json = #"""
+        {"version": "1.1", "data": [{"paragraphs": [{"context": "Zürich is in Switzerland.", "qas": [
+          {"id": "q1", "question": "Where?", "answers": [{"text": "Switzerland", "answer_start": 13}]},
+          {"id": "q2", "question": "What?", "answers": [{"text": "Geneva", "answer_start": 3}]}]}]}]}
+        """#
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("strict-\(UUID().uuidString).json")
+        try Data(json.utf8).write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let lenient = try MRCReader.read(url)
+        XCTAssertEqual(lenient.report.skipped.count, 1, "the lenient read reports the skip")
+        XCTAssertThrowsError(try MRCReader.read(url, strict: true)) { error in
+            guard let error = error as? DataReadError else { return XCTFail("\(error)") }
+            XCTAssertEqual(error.file, url.path)
+            XCTAssertEqual(error.location, lenient.report.skipped[0].location)
+            XCTAssertTrue(error.message.hasPrefix("--strict: the reader would skip this"), error.message)
+            XCTAssertTrue(error.message.hasSuffix("(1 record to skip in this file)"), error.message)
+        }
+        XCTAssertNoThrow(try MRCReader.read(TestPaths.fixture("training/tiny_squad.json"), strict: true))
     }
 }

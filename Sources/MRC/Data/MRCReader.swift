@@ -4,7 +4,14 @@ import Foundation
 /// `.jsonl` / `.jsonl.gz` is MRQA.
 public enum MRCReader {
     /// Reads `url` with `SQuADReader` or `MRQAReader`; the dataset is named after the MRQA header or the file.
-    public static func read(_ url: URL) throws -> MRCDataset {
+    /// `strict` turns the first record the reader would skip into an error (`--strict`).
+    public static func read(_ url: URL, strict: Bool = false) throws -> MRCDataset {
+        let dataset = try read(url)
+        if strict { try dataset.report.requireNothingSkipped() }
+        return dataset
+    }
+
+    private static func read(_ url: URL) throws -> MRCDataset {
         let name = url.lastPathComponent
         if name.hasSuffix(".jsonl") || name.hasSuffix(".jsonl.gz") {
             return try MRQAReader.parse(DataFile.contents(of: url), file: url.path, fallbackName: DataFile.stem(of: url))

@@ -57,6 +57,14 @@ public struct ReadReport: Sendable {
         skipped.append(SkippedRecord(kind: kind, file: file, location: location, reason: reason))
     }
 
+    /// Throws for the first skipped record (what `--strict` asks for), naming how many there are in all.
+    public func requireNothingSkipped() throws {
+        guard let first = skipped.first else { return }
+        throw DataReadError(file: file, location: first.location,
+                            message: "--strict: the reader would skip this \(first.kind.rawValue): \(first.reason) "
+                                + "(\(skipped.count) record\(skipped.count == 1 ? "" : "s") to skip in this file)")
+    }
+
     /// One line for logs, e.g. "dev.json: 845 questions in 48 contexts; skipped 0 questions, 2 answer spans".
     public var summary: String {
         "\(file): \(questions) questions in \(contexts) contexts; skipped \(skippedQuestions) questions, "
