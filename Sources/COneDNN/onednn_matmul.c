@@ -13,9 +13,9 @@ extern void omp_set_num_threads(int);
 
 struct mrc_matmul {
     dnnl_primitive_t primitive;
-    dnnl_memory_desc_t a, b, c, bias, scales, zero_point, scratchpad;
+    dnnl_memory_desc_t a, b, c, bias, scratchpad;
     size_t scratchpad_bytes;
-    int has_bias, column_scales, a_zero_point;
+    int has_bias;
     const char *implementation;
 };
 
@@ -34,7 +34,6 @@ static _Thread_local size_t thread_scratchpad_bytes;
 static dnnl_data_type_t dnnl_type(mrc_dtype t) {
     switch (t) {
     case MRC_BF16: return dnnl_bf16;
-    case MRC_U8: return dnnl_u8;
     case MRC_S8: return dnnl_s8;
     case MRC_S32: return dnnl_s32;
     default: return dnnl_f32;
@@ -58,28 +57,17 @@ mrc_matmul *mrc_matmul_create(const mrc_matmul_desc *d, char *error, size_t erro
     dnnl_post_ops_t ops = NULL;
     dnnl_primitive_desc_t pd = NULL;
     if (!mm || !engine) { snprintf(error, error_length, "oneDNN: no CPU engine"); goto fail; }
-    mm->has_bias = d->has_bias; mm->column_scales = d->column_scales; mm->a_zero_point = d->a_zero_point;
+    mm->has_bias = d->has_bias;
     TRY(plain(&mm->a, d->m, d->k, d->lda, d->trans_a, d->a_type), "source descriptor");
     TRY(plain(&mm->b, d->k, d->n, d->ldb, d->trans_b, d->b_type), "weights descriptor");
     TRY(plain(&mm->c, d->m, d->n, d->ldc, 0, d->c_type), "destination descriptor");
-    dnnl_dims_t bias_dims = {1, d->n}, one = {1}, columns = {d->n};
+    dnnl_dims_t bias_dims = {1, d->n};
     TRY(dnnl_memory_desc_init_by_tag(&mm->bias, 2, bias_dims, dnnl_f32, dnnl_ab), "bias descriptor");
-    TRY(dnnl_memory_desc_init_by_tag(&mm->scales, 1, columns, dnnl_f32, dnnl_a), "scales descriptor");
-    TRY(dnnl_memory_desc_init_by_tag(&mm->zero_point, 1, one, dnnl_s32, dnnl_a), "zero point descriptor");
     dnnl_matmul_desc_t md;
     TRY(dnnl_matmul_desc_init(&md, &mm->a, &mm->b, d->has_bias ? &mm->bias : NULL, &mm->c), "matmul descriptor");
     TRY(dnnl_primitive_attr_create(&attr), "attributes");
     TRY(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "scratchpad mode");
-    if (d->column_scales) {
-        float runtime = DNNL_RUNTIME_F32_VAL;
-        TRY(dnnl_primitive_attr_set_output_scales(attr, 1, 1 << 1, &runtime), "output scales");
-    } else if (d->alpha != 1.0f) {
-        TRY(dnnl_primitive_attr_set_output_scales(attr, 1, 0, &d->alpha), "output scale");
-    }
-    if (d->a_zero_point) {
-        int32_t runtime = DNNL_RUNTIME_S32_VAL;
-        TRY(dnnl_primitive_attr_set_zero_points(attr, DNNL_ARG_SRC, 1, 0, &runtime), "zero point");
-    }
+    if (d->alpha != 1.0f) TRY(dnnl_primitive_attr_set_output_scales(attr, 1, 0, &d->alpha), "output scale");
     if (d->accumulate) {
         TRY(dnnl_post_ops_create(&ops), "post-ops");
         TRY(dnnl_post_ops_append_sum(ops, 1.0f), "sum post-op");
@@ -106,8 +94,7 @@ fail:
     return NULL;
 }
 
-int mrc_matmul_execute(const mrc_matmul *mm, const void *a, const void *b, const float *bias,
-                       const float *column_scales, int32_t a_zero_point, void *c, int threads) {
+int mrc_matmul_execute(const mrc_matmul *mm, const void *a, const void *b, const float *bias, void *c, int threads) {
     if (!thread_stream && dnnl_stream_create(&thread_stream, engine, dnnl_stream_default_flags) != dnnl_success) return -1;
     if (threads > 0 && threads != thread_threads) { omp_set_num_threads(threads); thread_threads = threads; }
     if (mm->scratchpad_bytes > thread_scratchpad_bytes) {
@@ -116,15 +103,14 @@ int mrc_matmul_execute(const mrc_matmul *mm, const void *a, const void *b, const
         thread_scratchpad_bytes = thread_scratchpad ? mm->scratchpad_bytes : 0;
         if (!thread_scratchpad) return -1;
     }
-    dnnl_memory_t mem[7] = {0};
-    dnnl_exec_arg_t args[7];
+    dnnl_memory_t mem[5] = {0};
+    dnnl_exec_arg_t args[5];
     int n = 0, status = 0;
-    const void *handles[7] = {a, b, c, bias, column_scales, &a_zero_point, thread_scratchpad};
-    const dnnl_memory_desc_t *descs[7] = {&mm->a, &mm->b, &mm->c, &mm->bias, &mm->scales, &mm->zero_point, &mm->scratchpad};
-    const int names[7] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST, DNNL_ARG_BIAS, DNNL_ARG_ATTR_OUTPUT_SCALES,
-                          DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC, DNNL_ARG_SCRATCHPAD};
-    const int used[7] = {1, 1, 1, mm->has_bias, mm->column_scales, mm->a_zero_point, mm->scratchpad_bytes > 0};
-    for (int i = 0; i < 7; i++) {
+    const void *handles[5] = {a, b, c, bias, thread_scratchpad};
+    const dnnl_memory_desc_t *descs[5] = {&mm->a, &mm->b, &mm->c, &mm->bias, &mm->scratchpad};
+    const int names[5] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST, DNNL_ARG_BIAS, DNNL_ARG_SCRATCHPAD};
+    const int used[5] = {1, 1, 1, mm->has_bias, mm->scratchpad_bytes > 0};
+    for (int i = 0; i < 5; i++) {
         if (!used[i]) continue;
         if (dnnl_memory_create(&mem[n], descs[i], engine, (void *)handles[i]) != dnnl_success) { status = -1; goto done; }
         args[n].arg = names[i];

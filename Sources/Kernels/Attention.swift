@@ -22,32 +22,26 @@ public func attentionForward(out: FloatBuffer, probs: FloatBuffer?, qkv: ConstFl
         KernelProfile.stop(profileStart, "attentionForward" + (dropout == nil ? "" : " (dropout)"),
                            flops: 4 * Double(batch * seqLen * seqLen * channels))
     }
-    checkAttentionShape(batch: batch, seqLen: seqLen, channels: channels, heads: heads, dropout: dropout)
-    let T = seqLen, C = channels, D = channels / heads
-    let scale = 1 / Float(D).squareRoot()
-    let pairs = batch * heads
-    let layout = AttentionMask(keyMask: keyMask, batch: batch, seqLen: seqLen)
-    defer { layout.deallocate() }
-    let chunks = parallelChunkCount(count: pairs, minimumWork: 2)
+    let plan = AttentionPlan(keyMask: keyMask, batch: batch, seqLen: seqLen, channels: channels, heads: heads, dropout: dropout)
+    defer { plan.deallocate() }
+    let (T, C, D, S, scale, layout) = (plan.T, plan.C, plan.D, plan.S, plan.scale, plan.mask)
     // Per chunk: the raw scores [T, S] and, with dropout, the dropped probabilities [T, T]. The
     // scores' row stride S ≠ T keeps OpenBLAS from clearing them with one large memset (its beta = 0
     // path), which glibc does with non-temporal stores that push the block out of cache. Last, the
     // scratch of `attentionHeadProduct`.
-    let S = scoreStride(T)
     let scratchPerChunk = T * S + (dropout == nil ? 0 : T * T) + attentionHeadScratch(seqLen: T)
-    let scratch = FloatBuffer.allocate(capacity: max(1, chunks * scratchPerChunk))
+    let scratch = plan.scratch(perChunk: scratchPerChunk)
     defer { scratch.deallocate() }
     BLAS.singleThreaded {
-        parallelChunks(count: pairs, minimumWork: 2) { chunk, pairRange in
+        parallelChunks(count: plan.pairs, minimumWork: 2) { chunk, pairRange in
             let scores = scratch + chunk * scratchPerChunk
             let dropped = scores + T * S
             let productScratch = scores + scratchPerChunk - attentionHeadScratch(seqLen: T)
             for pair in pairRange {
-                let b = pair / heads, h = pair % heads
-                let L = layout.keys[b]
+                let (b, L, qOffset, outOffset) = plan.head(pair)
                 let bias = layout.bias + b * T
                 let hasInteriorPadding = layout.hasInteriorPadding[b]
-                let q = qkv + b * T * 3 * C + h * D
+                let q = qkv + qOffset
                 let k = q + C, v = q + 2 * C
                 // Without saved probabilities the softmax runs in place in the scores (stride S).
                 let p = probs.map { $0 + pair * T * T } ?? scores
@@ -70,7 +64,7 @@ public func attentionForward(out: FloatBuffer, probs: FloatBuffer?, qkv: ConstFl
                 attentionHeadProduct(m: T, n: D, k: L, alpha: 1,
                                      a: dropout == nil ? UnsafePointer(p) : UnsafePointer(dropped),
                                      lda: dropout == nil ? pStride : T, b: v, ldb: 3 * C, accumulate: false,
-                                     c: out + b * T * C + h * D, ldc: C, scratch: productScratch)
+                                     c: out + outOffset, ldc: C, scratch: productScratch)
             }
         }
     }
@@ -92,32 +86,26 @@ public func attentionBackward(dqkv: FloatBuffer, dout: ConstFloatBuffer, qkv: Co
         KernelProfile.stop(profileStart, "attentionBackward" + (dropout == nil ? "" : " (dropout)"),
                            flops: 8 * Double(batch * seqLen * seqLen * channels))
     }
-    checkAttentionShape(batch: batch, seqLen: seqLen, channels: channels, heads: heads, dropout: dropout)
-    let T = seqLen, C = channels, D = channels / heads
-    let scale = 1 / Float(D).squareRoot()
-    let pairs = batch * heads
-    let layout = AttentionMask(keyMask: keyMask, batch: batch, seqLen: seqLen)
-    defer { layout.deallocate() }
-    let chunks = parallelChunkCount(count: pairs, minimumWork: 2)
+    let plan = AttentionPlan(keyMask: keyMask, batch: batch, seqLen: seqLen, channels: channels, heads: heads, dropout: dropout)
+    defer { plan.deallocate() }
+    let (T, C, D, S, scale) = (plan.T, plan.C, plan.D, plan.S, plan.scale)
     // Per chunk: dWeights [T, S] (gradient of the post-dropout probabilities, then of the scores)
     // and, with dropout, the dropped probabilities [T, S]; S ≠ T as in the forward. Last, the
     // scratch of `attentionHeadProduct`.
-    let S = scoreStride(T)
     let scratchPerChunk = (dropout == nil ? 1 : 2) * T * S + attentionHeadScratch(seqLen: T)
-    let scratch = FloatBuffer.allocate(capacity: max(1, chunks * scratchPerChunk))
+    let scratch = plan.scratch(perChunk: scratchPerChunk)
     defer { scratch.deallocate() }
     BLAS.singleThreaded {
-        parallelChunks(count: pairs, minimumWork: 2) { chunk, pairRange in
+        parallelChunks(count: plan.pairs, minimumWork: 2) { chunk, pairRange in
             let dWeights = scratch + chunk * scratchPerChunk
             let productScratch = dWeights + scratchPerChunk - attentionHeadScratch(seqLen: T)
             for pair in pairRange {
-                let b = pair / heads, h = pair % heads
-                let L = layout.keys[b]
-                let q = qkv + b * T * 3 * C + h * D
+                let (_, L, qOffset, outOffset) = plan.head(pair)
+                let q = qkv + qOffset
                 let k = q + C, v = q + 2 * C
-                let dq = dqkv + b * T * 3 * C + h * D
+                let dq = dqkv + qOffset
                 let dk = dq + C, dv = dq + 2 * C
-                let g = dout + b * T * C + h * D
+                let g = dout + outOffset
                 let p = probs + pair * T * T
                 // dWeights = dout · vᵀ, then back through dropout (the mask hashed once for both the
                 // dropped probabilities and this gradient) and the softmax, row by row in place.
@@ -180,6 +168,37 @@ struct AttentionMask: @unchecked Sendable {
     }
 
     func deallocate() { bias.deallocate() }
+}
+
+/// One attention call's sizes, key layout and per-worker scratch, shared by the fp32 and bf16 kernels:
+/// T tokens, C channels, D = C / heads per head, S the score row stride, one (sequence, head) pair per
+/// unit of work split into `chunks`.
+struct AttentionPlan {
+    let T, C, D, heads, pairs, S, chunks: Int
+    let scale: Float
+    let mask: AttentionMask
+
+    init(keyMask: UnsafePointer<Int32>, batch: Int, seqLen: Int, channels: Int, heads: Int, dropout: Dropout?) {
+        checkAttentionShape(batch: batch, seqLen: seqLen, channels: channels, heads: heads, dropout: dropout)
+        (T, C, D, self.heads, pairs) = (seqLen, channels, channels / heads, heads, batch * heads)
+        S = scoreStride(seqLen)
+        scale = 1 / Float(D).squareRoot()
+        chunks = parallelChunkCount(count: pairs, minimumWork: 2)
+        mask = AttentionMask(keyMask: keyMask, batch: batch, seqLen: seqLen)
+    }
+
+    /// For (sequence, head) `pair`: the sequence, how many leading keys it attends to, the offset of the
+    /// head's q in a [batch, T, 3C] tensor (k and v follow at + C, + 2C), and of its slice of a [batch, T, C] one.
+    @inline(__always)
+    func head(_ pair: Int) -> (sequence: Int, keys: Int, qkv: Int, out: Int) {
+        let b = pair / heads, h = pair % heads
+        return (b, mask.keys[b], b * T * 3 * C + h * D, b * T * C + h * D)
+    }
+
+    /// `floats` floats of scratch for each chunk, one allocation for the call (the caller frees it).
+    func scratch(perChunk floats: Int) -> FloatBuffer { .allocate(capacity: max(1, chunks * floats)) }
+
+    func deallocate() { mask.deallocate() }
 }
 
 /// The shape checks of `attentionForward` and `attentionBackward`: whole heads, and dropout mask

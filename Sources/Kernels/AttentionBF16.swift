@@ -9,31 +9,25 @@
 public func attentionForwardBF16(out: FloatBuffer, probs: FloatBuffer? = nil, qkv: ConstFloatBuffer, qkvScratch: BF16Buffer,
                                  keyMask: UnsafePointer<Int32>, batch: Int, seqLen: Int, channels: Int, heads: Int,
                                  dropout: Dropout? = nil) {
-    precondition(channels % heads == 0, "attention: channels \(channels) not divisible by heads \(heads)")
+    let plan = AttentionPlan(keyMask: keyMask, batch: batch, seqLen: seqLen, channels: channels, heads: heads, dropout: dropout)
+    defer { plan.deallocate() }
     convertToBF16(out: qkvScratch, inp: qkv, count: batch * seqLen * 3 * channels)
     let profileStart = KernelProfile.start()
     defer { KernelProfile.stop(profileStart, "attentionForwardBF16", flops: 4 * Double(batch * seqLen * seqLen * channels)) }
-    let T = seqLen, C = channels, D = channels / heads
-    let scale = 1 / Float(D).squareRoot()
-    let pairs = batch * heads
-    let layout = AttentionMask(keyMask: keyMask, batch: batch, seqLen: seqLen)
-    defer { layout.deallocate() }
-    let chunks = parallelChunkCount(count: pairs, minimumWork: 2)
-    let S = scoreStride(T)
+    let (T, C, D, S, scale, layout) = (plan.T, plan.C, plan.D, plan.S, plan.scale, plan.mask)
     // Per chunk: fp32 scores [T, S], then the bf16 probabilities [T, S] (in floats: half as many).
     let scratchPerChunk = T * S + (T * S + 1) / 2
-    let scratch = FloatBuffer.allocate(capacity: max(1, chunks * scratchPerChunk))
+    let scratch = plan.scratch(perChunk: scratchPerChunk)
     defer { scratch.deallocate() }
     let source = UnsafePointer(qkvScratch)
-    parallelChunks(count: pairs, minimumWork: 2) { chunk, pairRange in
+    parallelChunks(count: plan.pairs, minimumWork: 2) { chunk, pairRange in
         let scores = scratch + chunk * scratchPerChunk
         let probabilities = UnsafeMutableRawPointer(scores + T * S).assumingMemoryBound(to: BF16.self)
-        let threads = chunks > 1 ? 1 : Parallelism.workers
+        let threads = plan.chunks > 1 ? 1 : Parallelism.workers
         for pair in pairRange {
-            let b = pair / heads, h = pair % heads
-            let L = layout.keys[b]
+            let (b, L, qOffset, outOffset) = plan.head(pair)
             let bias = layout.hasInteriorPadding[b] ? layout.bias + b * T : nil
-            let q = source + b * T * 3 * C + h * D
+            let q = source + qOffset
             let k = q + C, v = q + 2 * C
             gemmBF16(transA: false, transB: true, m: T, n: L, k: D, alpha: scale, a: q, lda: 3 * C, b: k, ldb: 3 * C,
                      accumulate: false, c: scores, ldc: S, threads: threads)
@@ -54,44 +48,16 @@ public func attentionForwardBF16(out: FloatBuffer, probs: FloatBuffer? = nil, qk
                 convertRowToBF16(out: probabilities + i * S, inp: dropout == nil ? p : row, count: L)
             }
             gemmBF16(transA: false, transB: false, m: T, n: D, k: L, a: probabilities, lda: S, b: v, ldb: 3 * C,
-                     accumulate: false, c: out + b * T * C + h * D, ldc: C, threads: threads)
+                     accumulate: false, c: out + outOffset, ldc: C, threads: threads)
         }
     }
 }
 
 /// One softmax row of `scores (+ bias)` written as bf16 into `out`; the scores row is scratch (it holds
-/// the exponentials afterwards). Max, exp-and-sum, then the normalisation fused with the rounding.
+/// the exponentials afterwards). The normalisation is fused with the rounding.
 @inline(__always)
 func softmaxRowToBF16(out: BF16Buffer, scores x: FloatBuffer, bias: ConstFloatBuffer?, cols: Int) {
-    if let bias {
-        var c = 0
-        while c + 16 <= cols { store16(x + c, load16(x + c) + load16(bias + c)); c += 16 }
-        while c < cols { x[c] += bias[c]; c += 1 }
-    }
-    let full = cols & ~15, rest = cols - full
-    let lowest = -Float.greatestFiniteMagnitude
-    var mv = Vec16(repeating: lowest)
-    var c = 0
-    while c < full { mv = vmax(mv, load16(x + c)); c += 16 }
-    if rest > 0 { mv = vmax(mv, loadPartial(x + full, count: rest, fill: lowest)) }
-    let m = Vec16(repeating: hmax(mv))
-    var sum = Vec16()
-    c = 0
-    while c < full {
-        let e = vexp(load16(x + c) - m)
-        sum += e
-        store16(x + c, e)
-        c += 16
-    }
-    if rest > 0 {
-        let e = vexp(loadPartial(x + full, count: rest, fill: lowest) - m)
-        sum += e
-        storePartial(x + full, e, count: rest)
-    }
-    let inv = 1 / hsum(sum)
-    for j in 0..<cols {
-        // Probabilities are finite and non-negative: round to nearest even without the NaN case.
-        let p = (x[j] * inv).bitPattern
-        out[j] = BF16(truncatingIfNeeded: (p &+ 0x7FFF &+ ((p >> 16) & 1)) >> 16)
-    }
+    if let bias { addInPlace(x, bias, count: cols) }
+    let inv = 1 / softmaxExponentials(out: x, inp: x, cols: cols)
+    for j in 0..<cols { out[j] = bfloat16(x[j] * inv) }
 }

@@ -6,7 +6,8 @@
 public func attentionBackwardBF16(dqkv: FloatBuffer, dout: ConstFloatBuffer, qkv: ConstFloatBuffer, probs: ConstFloatBuffer,
                                   keyMask: UnsafePointer<Int32>, batch: Int, seqLen: Int, channels: Int, heads: Int,
                                   dropout: Dropout?, qkvScratch: BF16Buffer, doutScratch: BF16Buffer) {
-    precondition(channels % heads == 0, "attention: channels \(channels) not divisible by heads \(heads)")
+    let plan = AttentionPlan(keyMask: keyMask, batch: batch, seqLen: seqLen, channels: channels, heads: heads, dropout: dropout)
+    defer { plan.deallocate() }
     convertToBF16(out: qkvScratch, inp: qkv, count: batch * seqLen * 3 * channels)
     convertToBF16(out: doutScratch, inp: dout, count: batch * seqLen * channels)
     let profileStart = KernelProfile.start()
@@ -14,34 +15,27 @@ public func attentionBackwardBF16(dqkv: FloatBuffer, dout: ConstFloatBuffer, qkv
         KernelProfile.stop(profileStart, "attentionBackwardBF16" + (dropout == nil ? "" : " (dropout)"),
                            flops: 8 * Double(batch * seqLen * seqLen * channels))
     }
-    let T = seqLen, C = channels, D = channels / heads
-    let scale = 1 / Float(D).squareRoot()
-    let pairs = batch * heads
-    let layout = AttentionMask(keyMask: keyMask, batch: batch, seqLen: seqLen)
-    defer { layout.deallocate() }
-    let chunks = parallelChunkCount(count: pairs, minimumWork: 2)
-    let S = scoreStride(T)
+    let (T, C, D, S, scale) = (plan.T, plan.C, plan.D, plan.S, plan.scale)
     // Per chunk: dWeights [T, S] (gradient of the dropped probabilities, then of the scores), with dropout
     // the dropped probabilities [T, S], and the bf16 probabilities and score gradients [T, S] each.
     let floatsPerChunk = (dropout == nil ? 1 : 2) * T * S
     let scratchPerChunk = floatsPerChunk + T * S
-    let scratch = FloatBuffer.allocate(capacity: max(1, chunks * scratchPerChunk))
+    let scratch = plan.scratch(perChunk: scratchPerChunk)
     defer { scratch.deallocate() }
     let qkvLow = UnsafePointer(qkvScratch), doutLow = UnsafePointer(doutScratch)
-    parallelChunks(count: pairs, minimumWork: 2) { chunk, pairRange in
+    parallelChunks(count: plan.pairs, minimumWork: 2) { chunk, pairRange in
         let dWeights = scratch + chunk * scratchPerChunk
         let dropped = dWeights + T * S
         let lowProbs = UnsafeMutableRawPointer(dWeights + floatsPerChunk).assumingMemoryBound(to: BF16.self)
         let lowScores = lowProbs + T * S
-        let threads = chunks > 1 ? 1 : Parallelism.workers
+        let threads = plan.chunks > 1 ? 1 : Parallelism.workers
         for pair in pairRange {
-            let b = pair / heads, h = pair % heads
-            let L = layout.keys[b]
-            let q = qkvLow + b * T * 3 * C + h * D
+            let (_, L, qOffset, outOffset) = plan.head(pair)
+            let q = qkvLow + qOffset
             let k = q + C, v = q + 2 * C
-            let dq = dqkv + b * T * 3 * C + h * D
+            let dq = dqkv + qOffset
             let dk = dq + C, dv = dq + 2 * C
-            let g = doutLow + b * T * C + h * D
+            let g = doutLow + outOffset
             let p = probs + pair * T * T
             gemmBF16(transA: false, transB: true, m: T, n: L, k: D, a: g, lda: C, b: v, ldb: 3 * C,
                      accumulate: false, c: dWeights, ldc: S, threads: threads)

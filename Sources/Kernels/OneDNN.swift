@@ -5,7 +5,7 @@ import COneDNN
 
 /// Element types of the low-precision matmuls.
 public enum MatrixElement: Int, Sendable {
-    case f32 = 0, bf16 = 1, u8 = 2, s8 = 3, s32 = 4
+    case f32 = 0, bf16 = 1, s8 = 2, s32 = 3
 }
 
 /// One matmul described once and executed many times (oneDNN's model): row-major
@@ -16,13 +16,9 @@ public struct MatmulDescription: Hashable, Sendable {
     public var a, b, c: MatrixElement
     /// `C += result` instead of `C = result`.
     public var accumulate = false
-    /// A constant output scale (1 for none); ignored with `columnScales`.
+    /// A constant output scale (1 for none).
     public var alpha: Float = 1
     public var hasBias = false
-    /// Per-column output scales given at execution (int8 dequantisation).
-    public var columnScales = false
-    /// A zero point of A given at execution (asymmetric u8 activations).
-    public var aZeroPoint = false
 
     public init(m: Int, n: Int, k: Int, lda: Int, ldb: Int, ldc: Int, transA: Bool, transB: Bool,
                 a: MatrixElement, b: MatrixElement, c: MatrixElement) {
@@ -61,7 +57,7 @@ public enum OneDNN {
         #endif
     }
 
-    /// Whether oneDNN's int8 matmuls are exact here: with VNNI (AVX512-VNNI, AVX-VNNI, AMX) the u8/s8
+    /// Whether oneDNN's int8 matmuls are exact here: with VNNI (AVX512-VNNI, AVX-VNNI, AMX) the int8
     /// products accumulate in int32; without it oneDNN 2.6 multiplies pairs into saturating int16
     /// (`vpmaddubsw`), which full-range int8 weights overflow — measured wrong by up to 100 % capped at
     /// AVX2. Without VNNI the int8 matmuls take the reference path.
@@ -86,13 +82,11 @@ public enum OneDNN {
     /// team). Returns false, computing nothing, where oneDNN has no implementation.
     @discardableResult
     public static func execute(_ description: MatmulDescription, a: UnsafeRawPointer, b: UnsafeRawPointer,
-                               c: UnsafeMutableRawPointer, bias: ConstFloatBuffer? = nil,
-                               columnScales: ConstFloatBuffer? = nil, aZeroPoint: Int32 = 0, threads: Int) -> Bool {
+                               c: UnsafeMutableRawPointer, bias: ConstFloatBuffer? = nil, threads: Int) -> Bool {
         #if canImport(COneDNN)
         guard let matmul = primitive(description) else { return false }
-        precondition(description.hasBias == (bias != nil) && description.columnScales == (columnScales != nil),
-                     "OneDNN.execute: bias/scales do not match the description")
-        let status = mrc_matmul_execute(matmul.pointer, a, b, bias, columnScales, aZeroPoint, c, Int32(threads))
+        precondition(description.hasBias == (bias != nil), "OneDNN.execute: the bias does not match the description")
+        let status = mrc_matmul_execute(matmul.pointer, a, b, bias, c, Int32(threads))
         precondition(status == 0, "oneDNN matmul execution failed for \(description)")
         return true
         #else
@@ -138,8 +132,7 @@ public enum OneDNN {
                                 ldc: Int64(d.ldc), trans_a: d.transA ? 1 : 0, trans_b: d.transB ? 1 : 0,
                                 a_type: mrc_dtype(UInt32(d.a.rawValue)), b_type: mrc_dtype(UInt32(d.b.rawValue)),
                                 c_type: mrc_dtype(UInt32(d.c.rawValue)), accumulate: d.accumulate ? 1 : 0,
-                                alpha: d.alpha, has_bias: d.hasBias ? 1 : 0, column_scales: d.columnScales ? 1 : 0,
-                                a_zero_point: d.aZeroPoint ? 1 : 0)
+                                alpha: d.alpha, has_bias: d.hasBias ? 1 : 0)
         var message = [CChar](repeating: 0, count: 256)
         let created = mrc_matmul_create(&c, &message, message.count).map(Primitive.init)
         cache.primitives[d] = created

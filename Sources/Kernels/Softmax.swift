@@ -44,6 +44,16 @@ public func softmaxBackward(dinp: FloatBuffer, dout: ConstFloatBuffer, probs: Co
 /// `y` may equal `x`.
 @inline(__always)
 func softmaxRow(out y: FloatBuffer, inp x: ConstFloatBuffer, cols: Int) {
+    let inv = Vec16(repeating: 1 / softmaxExponentials(out: y, inp: x, cols: cols))
+    let full = cols & ~15, rest = cols - full
+    var c = 0
+    while c < full { store16(y + c, load16(y + c) * inv); c += 16 }
+    if rest > 0 { storePartial(y + full, loadPartial(y + full, count: rest, fill: 0) * inv, count: rest) }
+}
+
+/// The first two passes of a softmax row: `y = e^(x − max x)` (`y` may equal `x`); returns Σ y.
+@inline(__always)
+func softmaxExponentials(out y: FloatBuffer, inp x: ConstFloatBuffer, cols: Int) -> Float {
     let full = cols & ~15
     let rest = cols - full
     let lowest = -Float.greatestFiniteMagnitude
@@ -65,10 +75,7 @@ func softmaxRow(out y: FloatBuffer, inp x: ConstFloatBuffer, cols: Int) {
         sum += e
         storePartial(y + full, e, count: rest)
     }
-    let inv = Vec16(repeating: 1 / hsum(sum))
-    c = 0
-    while c < full { store16(y + c, load16(y + c) * inv); c += 16 }
-    if rest > 0 { storePartial(y + full, loadPartial(y + full, count: rest, fill: 0) * inv, count: rest) }
+    return hsum(sum)
 }
 
 /// One softmax row of `x + bias` (the additive attention mask), in place in `y`; `y` may equal `x`.

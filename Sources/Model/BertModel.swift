@@ -108,7 +108,7 @@ public final class BertModel {
                                     attentionDropout: plan.attentionProbs(layer: l),
                                     hiddenDropout: (plan.attentionOutput(layer: l), plan.feedForwardOutput(layer: l)),
                                     lowPrecision: lowPrecision.map {
-                                        LayerLowPrecision(precision: precision, weights: $0.layers[l], scratch: lowPrecisionScratch)
+                                        LayerLowPrecision(weights: $0.layers[l], scratch: lowPrecisionScratch)
                                     })
                 input = UnsafePointer(a.layers[l].output)
             }
@@ -219,7 +219,7 @@ public final class BertModel {
                                      attentionDropout: plan.attentionProbs(layer: l),
                                      hiddenDropout: (plan.attentionOutput(layer: l), plan.feedForwardOutput(layer: l)),
                                      lowPrecision: saved.lowPrecision.map {
-                                         LayerLowPrecision(precision: precision, weights: $0.layers[l], scratch: lowPrecisionScratch)
+                                         LayerLowPrecision(weights: $0.layers[l], scratch: lowPrecisionScratch)
                                      })
             }
         }

@@ -30,7 +30,6 @@ struct LayerShape {
 
 /// What a layer's bf16/int8 matmuls read: the converted weights and the shared scratch.
 struct LayerLowPrecision {
-    let precision: Precision
     let weights: LowPrecisionLayer
     let scratch: LowPrecisionScratch
 }

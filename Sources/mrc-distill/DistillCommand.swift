@@ -60,7 +60,7 @@ struct DistillCommand: AsyncParsableCommand {
         let student = try BertSpanTrainable(directory: URL(fileURLWithPath: student), layers: try layers.map(Preflight.parseLayers),
                                             dropout: settings.dropout, seed: settings.seed, mlmHead: mixRatio > 0)
         student.model.precision = training.precision
-        training.announcePrecision()
+        announce(training.precision)
         if !student.initialised.isEmpty { report("initialised (absent from \(self.student)): \(student.initialised.joined(separator: ", "))") }
         let tokenizer = WordPieceTokenizer(vocabulary: student.vocabulary, lowercase: student.doLowerCase)
         let data = try DistillationData.load(files: train.map(URL.init(fileURLWithPath:)), tokenizer: tokenizer,

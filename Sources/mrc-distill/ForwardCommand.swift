@@ -39,7 +39,7 @@ struct ForwardCommand: AsyncParsableCommand {
             clsId: vocabulary.clsId, sepId: vocabulary.sepId, maxSeqLen: maxSeqLen)
         let network = loaded.model
         network.precision = precision.precision
-        precision.announce()
+        announce(precision.precision)
         var fields = ["\"input_ids\":[" + batch.inputIds.map(String.init).joined(separator: ",") + "]"]
         if network.heads.contains(.span) {
             let logits = try network.forward(batch, forTraining: false)

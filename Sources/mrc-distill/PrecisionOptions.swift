@@ -9,9 +9,9 @@ struct InferencePrecisionOptions: ParsableArguments {
                                + "AVX-512 BF16 through oneDNN) or int8 (per-channel int8 weights, dynamic u8 activations).",
                                valueName: "fp32|bf16|int8"))
     var precision: Precision = .fp32
+}
 
-    /// Says on stderr what runs the low-precision matmuls (nothing in fp32).
-    func announce() {
-        if precision != .fp32 { report("precision \(precision): \(LowPrecision.summary)") }
-    }
+/// Says on stderr what runs the low-precision matmuls (nothing in fp32).
+func announce(_ precision: Precision) {
+    if precision != .fp32 { report("precision \(precision): \(LowPrecision.summary)") }
 }

@@ -42,7 +42,7 @@ struct PredictCommand: AsyncParsableCommand {
             report("warning: \(model.model) has no span head; predicting with an untrained one (\(trainable.initialised.joined(separator: ", ")))")
         }
         trainable.model.precision = precision.precision
-        precision.announce()
+        announce(precision.precision)
         let tokenizer = try WordPieceTokenizer(vocabFile: model.modelURL.appendingPathComponent("vocab.txt"),
                                                lowercase: trainable.doLowerCase)
         let predictor = try Predictor(model: trainable.model, tokenizer: tokenizer, windowSettings: windows.windowSettings,

@@ -64,7 +64,7 @@ struct TeachCommand: AsyncParsableCommand {
                                              settings: windows.windowSettings, strict: dataOptions.strict)
         data.summaries.forEach(report)
         let specs = try teachers.map(TeacherSpec.init)
-        precision.announce()
+        announce(precision.precision)
         let ensemble = try TeacherEnsemble(
             teachers: try specs.map { try $0.load(student: tokenizer, useEMA: teacherEMA, batchSize: batchSize, precision: precision.precision) },
             weights: specs.map(\.weight), combination: SoftLabelProvenance.Combination(rawValue: combine)!,

@@ -49,7 +49,7 @@ struct TrainCommand: AsyncParsableCommand {
         let trainable = try BertSpanTrainable(directory: model.modelURL, layers: try model.parsedLayers(),
                                               dropout: training.dropout, seed: training.seed)
         trainable.model.precision = training.precision
-        training.announcePrecision()
+        announce(training.precision)
         if !trainable.initialised.isEmpty {
             report("initialised (absent from \(model.model)): \(trainable.initialised.joined(separator: ", "))")
         }

@@ -30,11 +30,6 @@ struct TrainerOptions: ParsableArguments {
                                valueName: "fp32|bf16"))
     var precision: Precision = .fp32
 
-    /// Says on stderr what runs the bf16 matmuls (nothing in fp32).
-    func announcePrecision() {
-        if precision != .fp32 { report("precision \(precision): \(LowPrecision.summary)") }
-    }
-
     /// Refuses a training precision that only serves inference.
     func validatePrecision() throws {
         guard precision != .int8 else { throw ValidationError("--precision int8 is for inference; train in fp32 or bf16") }

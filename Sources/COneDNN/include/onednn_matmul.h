@@ -1,12 +1,12 @@
 // A small C face of oneDNN's matmul primitive for the Swift kernels (describe once, execute many).
-// Row-major C = alpha · op(A) · op(B) (+ bias) (+ C when accumulating), any of f32/bf16/u8/s8 inputs
-// with f32, bf16 or s32 output, runtime per-column output scales and an A zero point for int8.
+// Row-major C = alpha · op(A) · op(B) (+ bias) (+ C when accumulating): f32, bf16 or s8 inputs with
+// f32, bf16 or s32 output.
 #ifndef MRC_ONEDNN_MATMUL_H
 #define MRC_ONEDNN_MATMUL_H
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum { MRC_F32 = 0, MRC_BF16 = 1, MRC_U8 = 2, MRC_S8 = 3, MRC_S32 = 4 } mrc_dtype;
+typedef enum { MRC_F32 = 0, MRC_BF16 = 1, MRC_S8 = 2, MRC_S32 = 3 } mrc_dtype;
 
 typedef struct {
     int64_t m, n, k;          // op(A) is m × k, op(B) is k × n, C is m × n
@@ -14,10 +14,8 @@ typedef struct {
     int trans_a, trans_b;     // the stored matrix is the transpose of op(·)
     mrc_dtype a_type, b_type, c_type;
     int accumulate;           // C += result (a sum post-op) instead of C = result
-    float alpha;              // constant output scale (1 for none); ignored with column_scales
+    float alpha;              // constant output scale (1 for none)
     int has_bias;             // f32 bias [n] added to every row
-    int column_scales;        // runtime f32 scales [n] multiply the output columns (int8 dequantisation)
-    int a_zero_point;         // runtime s32 zero point subtracted from A (u8 activations)
 } mrc_matmul_desc;
 
 typedef struct mrc_matmul mrc_matmul;
@@ -25,8 +23,7 @@ typedef struct mrc_matmul mrc_matmul;
 /// The matmul for `desc`, or NULL with a message in `error` (the combination is unsupported here).
 mrc_matmul *mrc_matmul_create(const mrc_matmul_desc *desc, char *error, size_t error_length);
 /// Runs it on the calling thread's stream with `threads` OpenMP threads; 0 on success.
-int mrc_matmul_execute(const mrc_matmul *matmul, const void *a, const void *b, const float *bias,
-                       const float *column_scales, int32_t a_zero_point, void *c, int threads);
+int mrc_matmul_execute(const mrc_matmul *matmul, const void *a, const void *b, const float *bias, void *c, int threads);
 /// oneDNN's name of the implementation chosen (e.g. "brg:avx512_core_amx_bf16").
 const char *mrc_matmul_implementation(const mrc_matmul *matmul);
 void mrc_matmul_destroy(mrc_matmul *matmul);
