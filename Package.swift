@@ -42,12 +42,14 @@ let package = Package(
             path: "Sources/COneDNN",
             linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]
         ),
+        // zlib (Debian zlib1g-dev): the gzip layer of MRQA and other data files, inflated in process.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "Kernels", dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux])),
                                                 .target(name: "COneDNN", condition: .when(platforms: [.linux]))]),
         .target(name: "Checkpoint"),
         .target(name: "Model", dependencies: ["Kernels", "Checkpoint"]),
         .target(name: "Text", dependencies: ["Checkpoint"]),
-        .target(name: "MRC", dependencies: ["Text", "Checkpoint"]),
+        .target(name: "MRC", dependencies: ["Text", "Checkpoint", "CZlib"]),
         .target(name: "Training", dependencies: ["Kernels", "Model", "Checkpoint", "Text", "MRC"]),
         // Distillation: teachers, the soft-label store, KD and MLM losses, the distilling trainer's tasks.
         .target(name: "Distillation", dependencies: ["Kernels", "Model", "Checkpoint", "Text", "MRC", "Training"]),

@@ -108,19 +108,24 @@ public struct BertConfig: Codable, Equatable, Sendable {
         do { data = try Data(contentsOf: url) } catch {
             throw CheckpointError.unreadable(file: url.path, reason: error.localizedDescription)
         }
+        return try parse(data, file: url.path)
+    }
+
+    /// Decodes and validates config.json's bytes; `file` names them in errors.
+    public static func parse(_ data: Data, file: String) throws -> BertConfig {
         let config: BertConfig
         do {
             config = try JSONDecoder().decode(BertConfig.self, from: data)
         } catch let DecodingError.keyNotFound(key, _) {
-            throw CheckpointError.invalidConfig(file: url.path, field: key.stringValue, reason: "missing")
+            throw CheckpointError.invalidConfig(file: file, field: key.stringValue, reason: "missing")
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-            throw CheckpointError.invalidConfig(file: url.path, field: context.codingPath.map(\.stringValue).joined(separator: "."),
+            throw CheckpointError.invalidConfig(file: file, field: context.codingPath.map(\.stringValue).joined(separator: "."),
                                                 reason: "wrong type: \(context.debugDescription)")
         } catch {
             let reason = JSONSyntax.firstError(in: data).map { "not valid JSON at \($0)" } ?? "not a JSON object: \(error)"
-            throw CheckpointError.invalidConfig(file: url.path, field: "(file)", reason: reason)
+            throw CheckpointError.invalidConfig(file: file, field: "(file)", reason: reason)
         }
-        try config.validate(file: url.path)
+        try config.validate(file: file)
         return config
     }
 

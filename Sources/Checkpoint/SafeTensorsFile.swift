@@ -25,6 +25,9 @@ public struct SafeTensorsFile: @unchecked Sendable {  // Data is immutable here
     private let data: Data
     private let dataStart: Int
 
+    /// The longest header the reader parses (safetensors' own `MAX_HEADER_SIZE`, 100 MB).
+    public static let maxHeaderBytes: UInt64 = 100_000_000
+
     /// Tensor names in the order of their data in the file.
     public var names: [String] {
         tensors.values.sorted { $0.dataRange.lowerBound < $1.dataRange.lowerBound }.map(\.name)
@@ -56,12 +59,16 @@ public struct SafeTensorsFile: @unchecked Sendable {  // Data is immutable here
             throw bad("header length \(headerLength) runs past the end of the \(data.count)-byte file")
         }
         guard headerLength >= 2 else { throw bad("header length \(headerLength) is too short for a JSON object") }
+        // The reference implementation's limit: no real header comes near it (MiniLM's is 20 KB).
+        guard headerLength <= Self.maxHeaderBytes else {
+            throw bad("header length \(headerLength) exceeds the format's limit of \(Self.maxHeaderBytes) bytes")
+        }
         let headerStart = data.startIndex + 8
         dataStart = headerStart + Int(headerLength)
         let headerBytes = data[headerStart..<dataStart]
         let json: Any
         do {
-            json = try JSONSerialization.jsonObject(with: headerBytes, options: [])
+            json = try FoundationJSON.parse(headerBytes)
         } catch {
             throw bad("header is not valid JSON at \(JSONSyntax.explain(Data(headerBytes), refusal: error)) (header bytes from offset 8)")
         }

@@ -65,11 +65,16 @@ public struct Vocabulary: Equatable, Sendable {
         } catch {
             throw CheckpointError.unreadable(file: url.path, reason: error.localizedDescription)
         }
+        try self.init(data: data, source: url.path)
+    }
+
+    /// Reads the bytes of a `vocab.txt`; `source` names them in errors.
+    public init(data: Data, source: String) throws {
         // Split the bytes, not Characters: as a Character, "\r\n" is one grapheme.
         var lines: [String] = []
         for (index, bytes) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
             guard var token = String(validating: bytes, as: UTF8.self) else {
-                throw CheckpointError.invalidVocabulary(file: url.path, line: index + 1, reason: "not valid UTF-8")
+                throw CheckpointError.invalidVocabulary(file: source, line: index + 1, reason: "not valid UTF-8")
             }
             // Rust's `str::trim_end`, which `tokenizers` applies to every line, drops Unicode White_Space.
             while let last = token.unicodeScalars.last, last.properties.isWhitespace {
@@ -79,7 +84,7 @@ public struct Vocabulary: Equatable, Sendable {
         }
         // The line end after the last token does not start another token.
         if lines.last == "", data.last == UInt8(ascii: "\n") || data.isEmpty { lines.removeLast() }
-        try self.init(tokens: lines, source: url.path)
+        try self.init(tokens: lines, source: source)
     }
 
     /// Number of tokens.

@@ -53,7 +53,7 @@ public struct BlackBoxPredictions: Sendable {
     /// Parses the content of a prediction file; `file` names it in errors.
     public static func parse(_ data: Data, file: String) throws -> BlackBoxPredictions {
         let root: Any
-        do { root = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) } catch {
+        do { root = try FoundationJSON.parse(data, options: [.fragmentsAllowed]) } catch {
             throw DataReadError(file: file, message: "is not valid JSON at \(JSONSyntax.explain(data, refusal: error))")
         }
         guard let object = root as? [String: Any] else {

@@ -25,6 +25,7 @@ public struct DistillationData: Sendable {
             let dataset = try MRCReader.read(file, strict: strict)
             let offset = data.examples.count
             let (windows, report) = builder.windows(for: dataset.examples)
+            if strict { try report.requireNothingSkipped(file: file.path) }
             data.examples += dataset.examples
             data.summaries.append(dataset.report.summary)
             data.summaries.append("\(file.lastPathComponent): \(report.summary)")

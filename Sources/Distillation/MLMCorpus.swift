@@ -60,29 +60,29 @@ public struct MLMCorpus: Sendable {
         if name.hasSuffix(".json") || name.hasSuffix(".json.gz") || name.hasSuffix(".jsonl.gz") {
             return (try MRCReader.read(url).examples.map(\.context.string), 0)
         }
-        let data = try DataFile.contents(of: url)
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw DataReadError(file: url.path, message: "is not UTF-8 text")
-        }
-        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
-        if name.hasSuffix(".txt") {
-            let texts = lines.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            return (texts, 0)
-        }
-        guard name.hasSuffix(".jsonl") else {
+        guard name.hasSuffix(".txt") || name.hasSuffix(".jsonl") else {
             throw DataReadError(file: url.path, message: "unknown text format: expected .txt, .jsonl, or a SQuAD/MRQA file")
         }
-        if let first = lines.first, first.contains("\"header\"") {
-            return (try MRCReader.read(url).examples.map(\.context.string), 0)
-        }
+        var lines = try DataFile.lines(of: url)
         var texts: [String] = [], skipped = 0
-        for (index, line) in lines.enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+        while let (number, bytes) = try lines.next() {
+            guard let line = String(validating: bytes, as: UTF8.self) else {
+                throw DataReadError(file: url.path, location: "line \(number)", message: "is not UTF-8 text")
+            }
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if name.hasSuffix(".txt") {
+                if !trimmed.isEmpty { texts.append(trimmed) }
+                continue
+            }
+            if trimmed.isEmpty { continue }
+            // An MRQA file (its header on the first line) gives its contexts.
+            if number == 1, line.contains("\"header\"") { return (try MRCReader.read(url).examples.map(\.context.string), 0) }
             let object: Any
             do {
-                object = try JSONSerialization.jsonObject(with: Data(line.utf8))
+                object = try FoundationJSON.parse(bytes)
             } catch {
-                throw DataReadError(file: url.path, location: "line \(index + 1)",
-                                    message: "is not JSON at \(JSONSyntax.explain(Data(line.utf8), refusal: error, line: index + 1))")
+                throw DataReadError(file: url.path, location: "line \(number)",
+                                    message: "is not JSON at \(JSONSyntax.explain(bytes, refusal: error, line: number))")
             }
             if let record = object as? [String: Any], let text = (record["text"] ?? record["context"]) as? String,
                !text.isEmpty {

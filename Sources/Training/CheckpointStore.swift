@@ -83,12 +83,11 @@ public struct CheckpointStore: Sendable {
     public func read(_ url: URL, firstMoment: UnsafeMutablePointer<Float>, secondMoment: UnsafeMutablePointer<Float>,
                      emaShadow: UnsafeMutablePointer<Float>?) throws -> TrainerState {
         let stateURL = url.appendingPathComponent(CheckpointStore.stateFile)
-        let state: TrainerState
-        do {
-            state = try JSONDecoder().decode(TrainerState.self, from: Data(contentsOf: stateURL))
-        } catch {
-            throw TrainingError.invalidState("\(stateURL.path) is unreadable: \(error)")
+        let bytes: Data
+        do { bytes = try Data(contentsOf: stateURL) } catch {
+            throw TrainingError.invalidState("\(stateURL.path) is unreadable: \(error.localizedDescription)")
         }
+        let state = try TrainerState.decode(bytes, file: stateURL.path)
         let tensors = try SafeTensorsFile(contentsOf: url.appendingPathComponent(CheckpointStore.optimizerFile))
         let count = state.parameterCount
         try tensors.readFloats("adamw.exp_avg", into: UnsafeMutableBufferPointer(start: firstMoment, count: count))

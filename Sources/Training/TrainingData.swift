@@ -21,6 +21,7 @@ public struct TrainingData: Sendable {
         for file in files {
             let dataset = try MRCReader.read(file, strict: strict)
             let (windows, report) = builder.windows(for: dataset.examples)
+            if strict { try report.requireNothingSkipped(file: file.path) }
             data.examples += dataset.examples.count
             data.summaries.append(dataset.report.summary)
             data.summaries.append("\(file.lastPathComponent): \(report.summary)")

@@ -85,6 +85,28 @@ final class SafeTensorsReaderTests: XCTestCase {
         assertMalformed(good.prefix(20), mentions: ["header length", "past the end"])
     }
 
+    /// Hostile sizes are refused before anything is allocated for them: a header length of 2⁶⁴−1, one past
+    /// the format's 100 MB limit in a (sparse) file that really is that long, shapes whose product overflows.
+    func testRefusesHugeClaimsWithoutAllocating() throws {
+        var claim = Data(count: 8)
+        claim.withUnsafeMutableBytes { $0.storeBytes(of: UInt64.max.littleEndian, as: UInt64.self) }
+        assertMalformed(claim + Data("{}".utf8), mentions: ["header length 18446744073709551615", "past the end"])
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("huge-header-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let length = SafeTensorsFile.maxHeaderBytes + 8
+        var prefix = Data(count: 8)
+        prefix.withUnsafeMutableBytes { $0.storeBytes(of: length.littleEndian, as: UInt64.self) }
+        try prefix.write(to: url)
+        let handle = try FileHandle(forWritingTo: url)
+        try handle.truncate(atOffset: 8 + length)  // sparse: no disk blocks, mapped lazily
+        try handle.close()
+        XCTAssertThrowsError(try SafeTensorsFile(contentsOf: url)) { error in
+            XCTAssertEqual("\(error)".contains("header length 100000008 exceeds the format's limit of 100000000 bytes"), true, "\(error)")
+        }
+        assertMalformed(file(header: #"{"w":{"dtype":"F32","shape":[4294967296,4294967296,16],"data_offsets":[0,4]}}"#, dataBytes: 4),
+                        mentions: ["'w'", "too many"])
+    }
+
     func testRejectsBadJSON() {
         assertMalformed(file(header: #"{"a":{"dtype":"F32","#, dataBytes: 0), mentions: ["not valid JSON"])
         assertMalformed(file(header: #"[1,2,3]"#, dataBytes: 0), mentions: ["not a JSON object"])

@@ -14,7 +14,7 @@ public enum MRCReader {
     private static func read(_ url: URL) throws -> MRCDataset {
         let name = url.lastPathComponent
         if name.hasSuffix(".jsonl") || name.hasSuffix(".jsonl.gz") {
-            return try MRQAReader.parse(DataFile.contents(of: url), file: url.path, fallbackName: DataFile.stem(of: url))
+            return try MRQAReader.read(url)
         }
         if name.hasSuffix(".json") || name.hasSuffix(".json.gz") {
             return try SQuADReader.parse(DataFile.contents(of: url), file: url.path, dataset: DataFile.stem(of: url))

@@ -10,23 +10,30 @@ import Foundation
 /// naming file, line and field; spans outside the context are skipped and reported.
 public enum MRQAReader {
     /// Reads a `.jsonl` or `.jsonl.gz` file; `dataset` overrides the header's name (default: header, else file stem).
+    /// Lines are read one at a time (`ReadLimits` bound the longest).
     public static func read(_ url: URL, dataset: String? = nil) throws -> MRCDataset {
-        try parse(DataFile.contents(of: url), file: url.path, dataset: dataset, fallbackName: DataFile.stem(of: url))
+        var lines = try DataFile.lines(of: url)
+        return try parse(&lines, file: url.path, dataset: dataset, fallbackName: DataFile.stem(of: url))
     }
 
     /// Parses MRQA lines from `data`; `file` names the source in errors and reports.
     public static func parse(_ data: Data, file: String, dataset: String? = nil,
                              fallbackName: String) throws -> MRCDataset {
+        var lines = LineReader(MemorySource(data, file: file))
+        return try parse(&lines, file: file, dataset: dataset, fallbackName: fallbackName)
+    }
+
+    static func parse(_ lines: inout LineReader, file: String, dataset: String?, fallbackName: String) throws -> MRCDataset {
         var report = ReadReport(file: file)
         var examples: [MRCExample] = []
         var name = dataset
         var isFirstRecord = true
-        for (number, bytes) in DataFile.lines(data) {
+        while let (number, bytes) = try lines.next() {
             if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
             let location = "line \(number)"
             let value: Any
             do {
-                value = try JSONSerialization.jsonObject(with: bytes)
+                value = try FoundationJSON.parse(bytes)
             } catch {
                 throw DataReadError(file: file, location: location,
                                     message: "not valid JSON at \(JSONSyntax.explain(Data(bytes), refusal: error, line: number))")

@@ -16,7 +16,7 @@ public enum SQuADReader {
     public static func parse(_ data: Data, file: String, dataset: String) throws -> MRCDataset {
         let root: JSONRecord
         do {
-            root = try JSONRecord(JSONSerialization.jsonObject(with: data), file: file, location: "top level")
+            root = try JSONRecord(FoundationJSON.parse(data), file: file, location: "top level")
         } catch let error as DataReadError {
             throw error
         } catch {

@@ -19,11 +19,7 @@ public struct FlatJSONObject: Sendable {
     public subscript(key: String) -> Value? { values[key] }
 
     public static func read(_ url: URL) throws -> FlatJSONObject {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw DataReadError(file: url.path, message: "cannot read: \(error.localizedDescription)")
-        }
-        return try parse(data, file: url.path)
+        try parse(DataFile.contents(of: url), file: url.path)
     }
 
     public static func parse(_ data: Data, file: String) throws -> FlatJSONObject {

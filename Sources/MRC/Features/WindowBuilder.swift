@@ -44,6 +44,14 @@ public struct FeatureReport: Sendable {
     public var unlabelledExamples = 0
     /// Examples whose context produced no tokens: they get no window.
     public var emptyContexts = 0
+    /// The first example left out of training (unlabelled or without context), and why: what `--strict` reports.
+    public var firstSkipped: (id: String, reason: String)?
+
+    /// `--strict`: throws for the first example the featurisation left out, naming `file` and its question id.
+    public func requireNothingSkipped(file: String) throws {
+        guard let (id, reason) = firstSkipped else { return }
+        throw DataReadError(file: file, location: "question \"\(id)\"", message: "--strict: the featurisation would skip it: \(reason)")
+    }
 
     public var summary: String {
         "\(examples) examples → \(windows) windows; \(truncatedQuestions) questions truncated, "
@@ -94,7 +102,11 @@ public struct WindowBuilder: Sendable {
         let maxContextTokens = settings.maxSeqLen - questionIds.count - 3
         let spans = DocStride.spans(contextTokenCount: context.count, maxContextTokens: maxContextTokens,
                                     docStride: settings.docStride)
-        if spans.isEmpty { report.emptyContexts += 1; return [] }
+        if spans.isEmpty {
+            report.emptyContexts += 1
+            if report.firstSkipped == nil { report.firstSkipped = (example.predictionKey, "its context has no tokens, so it gets no window") }
+            return []
+        }
 
         // The answer's token span in the whole context (first valid span, as BERT trains on).
         var answerTokens: (start: Int, end: Int)?
@@ -106,6 +118,11 @@ public struct WindowBuilder: Sendable {
             answerTokens = tokens
         } else {
             report.unlabelledExamples += 1
+            if report.firstSkipped == nil {
+                report.firstSkipped = (example.predictionKey, example.answerSpans.isEmpty
+                                       ? "it is answerable but has no answer span"
+                                       : "its answer span \(example.answerSpans[0].characters) covers no token of the context")
+            }
         }
 
         let vocabulary = tokenizer.vocabulary
