@@ -75,6 +75,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Fuzzing (docs/FUZZING.md): the readers' targets, replayed by the tests; `mrc-fuzz` drives them under
+        // libFuzzer in the sanitised build scripts/fuzz makes, and replays inputs in any build.
+        .target(name: "FuzzTargets", dependencies: ["Checkpoint", "Text", "MRC", "Training", "Distillation", "Serving"]),
+        .target(name: "CFuzzDriver", path: "Sources/CFuzzDriver"),
+        .executableTarget(name: "mrc-fuzz", dependencies: ["FuzzTargets", "CFuzzDriver"]),
         .executableTarget(
             name: "mrc-bench",
             dependencies: ["Kernels", "Model", "Checkpoint", "Training", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -88,6 +93,9 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Kernels", "Text", "MRC", "TestSupport"]),
         .testTarget(name: "DistillationTests",
                     dependencies: ["Distillation", "Training", "Model", "Kernels", "Checkpoint", "Text", "MRC", "TestSupport"]),
+        .testTarget(name: "FuzzRegressionTests",
+                    dependencies: ["FuzzTargets", "Checkpoint", "MRC", "Training", "Distillation", "TestSupport",
+                                   .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "ServingTests",
                     dependencies: ["Serving", "Training", "Model", "Checkpoint", "Text", "MRC", "TestSupport",
                                    .product(name: "Hummingbird", package: "hummingbird"),
