@@ -75,6 +75,14 @@ final class ReaderTests: XCTestCase {
                 XCTAssertTrue(error.description.hasPrefix("bad.json, \(testCase.location)"), error.description)
             }
         }
+        // The question's id, where the record has one, is named too.
+        XCTAssertThrowsError(try SQuADReader.parse(Data(cases[0].json.utf8), file: "bad.json", dataset: "bad")) { error in
+            XCTAssertEqual("\(error)", #"bad.json, data[0].paragraphs[0].qas[0] (question "q"), field `answers[0].answer_start`: missing"#)
+        }
+        let mrqa = #"{"context": "abc", "qas": [{"qid": "7f", "question": "?", "answers": [3]}]}"#
+        XCTAssertThrowsError(try MRQAReader.parse(Data(mrqa.utf8), file: "bad.jsonl", fallbackName: "bad")) { error in
+            XCTAssertEqual("\(error)", #"bad.jsonl, line 1, qas[0] (question "7f"), field `answers[0]`: expected a string, found a number"#)
+        }
         XCTAssertThrowsError(try SQuADReader.parse(Data("{\"data\": [".utf8), file: "cut.json", dataset: "cut")) { error in
             XCTAssertEqual("\(error)", "cut.json: not valid JSON at line 1, column 11: expected a value, found the end of the text")
         }

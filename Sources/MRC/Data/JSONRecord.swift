@@ -6,19 +6,35 @@ struct JSONRecord {
     let object: [String: Any]
     let file: String
     let location: String
+    /// The id of the question this record is or belongs to, when known (errors name it).
+    let recordId: String
 
-    init(_ value: Any, file: String, location: String, field: String = "") throws {
+    init(_ value: Any, file: String, location: String, field: String = "", recordId: String = "") throws {
         guard let object = value as? [String: Any] else {
-            throw DataReadError(file: file, location: location, field: field,
+            throw DataReadError(file: file, location: location, field: field, recordId: recordId,
                                 message: "expected a JSON object, found \(JSONRecord.describe(value))")
         }
         self.object = object
         self.file = file
         self.location = location
+        self.recordId = recordId
+    }
+
+    /// This record, knowing the id of its question (`key` when it holds a string).
+    func identified(by key: String) -> JSONRecord {
+        guard let id = object[key] as? String else { return self }
+        return JSONRecord(object: object, file: file, location: location, recordId: id)
+    }
+
+    private init(object: [String: Any], file: String, location: String, recordId: String) {
+        self.object = object
+        self.file = file
+        self.location = location
+        self.recordId = recordId
     }
 
     func error(_ field: String, _ message: String) -> DataReadError {
-        DataReadError(file: file, location: location, field: field, message: message)
+        DataReadError(file: file, location: location, field: field, recordId: recordId, message: message)
     }
 
     func has(_ key: String) -> Bool { object[key] != nil && !(object[key] is NSNull) }

@@ -49,7 +49,7 @@ public enum MRQAReader {
             let context = ScalarText(try record.string("context"))
             report.contexts += 1
             for (qaIndex, qaValue) in try record.array("qas").enumerated() {
-                let qa = try JSONRecord(qaValue, file: file, location: "\(location), qas[\(qaIndex)]")
+                let qa = try JSONRecord(qaValue, file: file, location: "\(location), qas[\(qaIndex)]").identified(by: "qid")
                 examples.append(try readQuestion(qa, context: context, dataset: name ?? fallbackName, report: &report))
                 report.questions += 1
             }
@@ -75,7 +75,7 @@ public enum MRQAReader {
         var spans: [AnswerSpan] = []
         for (answerIndex, answerValue) in (try qa.optionalArray("detected_answers") ?? []).enumerated() {
             let field = "detected_answers[\(answerIndex)]"
-            let answer = try JSONRecord(answerValue, file: qa.file, location: qa.location, field: field)
+            let answer = try JSONRecord(answerValue, file: qa.file, location: qa.location, field: field, recordId: qa.recordId)
             guard let charSpans = answer.object["char_spans"] as? [Any] else {
                 throw qa.error(field + ".char_spans", answer.object["char_spans"] == nil ? "missing" : "expected an array")
             }

@@ -1,3 +1,4 @@
+import Checkpoint
 /// Why reading a data file failed: the file, where in it (line or record path), the field, and what
 /// was wrong. Readers throw this for input they cannot interpret; they never trap on bad input.
 public struct DataReadError: Error, CustomStringConvertible, Sendable, Equatable {
@@ -7,17 +8,21 @@ public struct DataReadError: Error, CustomStringConvertible, Sendable, Equatable
     /// The JSON field at fault, e.g. "answers[0].answer_start"; empty when not about one field.
     public var field: String
     public var message: String
+    /// The id of the question at fault, when known.
+    public var recordId: String
 
-    public init(file: String, location: String = "", field: String = "", message: String) {
+    public init(file: String, location: String = "", field: String = "", recordId: String = "", message: String) {
         self.file = file
         self.location = location
         self.field = field
+        self.recordId = recordId
         self.message = message
     }
 
     public var description: String {
         var text = file
         if !location.isEmpty { text += ", \(location)" }
+        if !recordId.isEmpty { text += " (question \(jsonStringLiteral(String(recordId.prefix(80)))))" }
         if !field.isEmpty { text += ", field `\(field)`" }
         return text + ": " + message
     }

@@ -34,7 +34,7 @@ public enum SQuADReader {
                 let context = ScalarText(try paragraph.string("context"))
                 report.contexts += 1
                 for (qaIndex, qaValue) in try paragraph.array("qas").enumerated() {
-                    let qa = try JSONRecord(qaValue, file: file, location: "\(paragraph.location).qas[\(qaIndex)]")
+                    let qa = try JSONRecord(qaValue, file: file, location: "\(paragraph.location).qas[\(qaIndex)]").identified(by: "id")
                     let example = try readQuestion(qa, context: context, dataset: dataset, report: &report)
                     sawImpossible = sawImpossible || example.isImpossible
                     examples.append(example)
@@ -55,7 +55,7 @@ public enum SQuADReader {
         var spans: [AnswerSpan] = []
         for (answerIndex, answerValue) in try qa.array("answers").enumerated() {
             let field = "answers[\(answerIndex)]"
-            let answer = try JSONRecord(answerValue, file: qa.file, location: qa.location, field: field)
+            let answer = try JSONRecord(answerValue, file: qa.file, location: qa.location, field: field, recordId: qa.recordId)
             guard let text = answer.object["text"] as? String else {
                 throw qa.error(field + ".text", answer.object["text"] == nil ? "missing" : "expected a string")
             }
