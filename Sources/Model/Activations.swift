@@ -57,20 +57,26 @@ final class Activations {
         positionArena?.deallocate()
     }
 
-    /// Makes room for `batch` rows of `seqLen` tokens.
-    func reserve(batch: Int, seqLen: Int) {
+    /// Makes room for `batch` rows of `seqLen` tokens. An inference forward (`forTraining: false`) saves no
+    /// attention probabilities and runs no backward: until a training forward comes, the arena holds neither
+    /// (for 32 × 384 windows of a 3-layer MiniLM student, 0.95 GB instead of 1.9 GB).
+    func reserve(batch: Int, seqLen: Int, forTraining: Bool = true) {
         let tokens = batch * seqLen
-        let probs = batch * heads * seqLen * seqLen
-        guard tokens > tokenCapacity || probs > probsCapacity else { return }
-        allocate(tokens: max(tokens, tokenCapacity), probs: max(probs, probsCapacity))
+        let probs = forTraining ? batch * heads * seqLen * seqLen : 0
+        guard tokens > tokenCapacity || probs > probsCapacity || (forTraining && !hasBackwardBuffers) else { return }
+        allocate(tokens: max(tokens, tokenCapacity), probs: max(probs, probsCapacity), backward: forTraining || hasBackwardBuffers)
     }
 
-    private func allocate(tokens N: Int, probs P: Int) {
+    /// Whether the arena holds the backward's gradient buffers (the `d…` fields).
+    private(set) var hasBackwardBuffers = false
+
+    private func allocate(tokens N: Int, probs P: Int, backward: Bool) {
         arena?.deallocate()
         positionArena?.deallocate()
         let C = channels, I = intermediate
         let perLayer = 8 * N * C + P + 2 * N * I + 4 * N
-        let total = 2 * N * C + 2 * N + layerCount * perLayer + 2 * N + 7 * N * C + 2 * N * I + 2 * N
+        let B = backward ? N : 0  // tokens the gradient buffers hold
+        let total = 2 * N * C + 2 * N + layerCount * perLayer + 2 * N + 7 * B * C + 2 * B * I + 2 * B
         var carver = ArenaCarver(zeroedCapacity: total)
         embeddingSum = carver.take(N * C)
         embeddingOutput = carver.take(N * C)
@@ -84,20 +90,21 @@ final class Activations {
                              norm2Mean: carver.take(N), norm2Rstd: carver.take(N))
         }
         spanLogits = carver.take(2 * N)
-        dHidden = carver.take(N * C)
-        dResidual = carver.take(N * C)
-        dDropped = carver.take(N * C)
-        dContext = carver.take(N * C)
-        dQKV = carver.take(3 * N * C)
-        dFFNAct = carver.take(N * I)
-        dFFNPre = carver.take(N * I)
-        dSpanLogits = carver.take(2 * N)
+        dHidden = carver.take(B * C)
+        dResidual = carver.take(B * C)
+        dDropped = carver.take(B * C)
+        dContext = carver.take(B * C)
+        dQKV = carver.take(3 * B * C)
+        dFFNAct = carver.take(B * I)
+        dFFNPre = carver.take(B * I)
+        dSpanLogits = carver.take(2 * B)
         precondition(carver.used == total, "activation arena: \(carver.used) of \(total) floats carved")
         arena = carver.base
         positionArena = .allocate(capacity: N)
         positionIds = positionArena
         tokenCapacity = N
         probsCapacity = P
+        hasBackwardBuffers = backward
     }
 
     /// The output of the last encoder layer (or of the embeddings in a model without layers).

@@ -88,7 +88,7 @@ public final class BertModel {
                                attention: Float(config.attentionProbsDropoutProb))
         saved = nil
         let a = activations
-        a.reserve(batch: batch.batch, seqLen: batch.seqLen)
+        a.reserve(batch: batch.batch, seqLen: batch.seqLen, forTraining: forTraining)
         let N = batch.tokenCount, C = config.hiddenSize
         for i in 0..<N { a.positionIds[i] = Int32(i % batch.seqLen) }
         let w = parameters.pointer

@@ -25,6 +25,15 @@ public final class Predictor {
     public let batchSize: Int
     /// Refuse a data file whose reader would skip a record (`--strict`).
     public var strict = false
+    /// Questions per chunk: windows and scores are held for one chunk at a time (see `predict`).
+    public var chunkQuestions = 256
+    /// What the predictions depend on besides the settings the predictor knows (model weights, precision):
+    /// part of the resume journal's fingerprint.
+    public var runFingerprint = ""
+    /// Where "resuming after …" goes.
+    public var resumeLog: (String) -> Void = { _ in }
+    /// Called with the number of chunks journaled after each one (the resume test stops a run there).
+    public var afterChunk: ((Int) throws -> Void)?
 
     public init(model: BertModel, tokenizer: WordPieceTokenizer, windowSettings: WindowSettings,
                 decoderSettings: SpanDecoderSettings, batchSize: Int = 32) throws {
@@ -72,17 +81,53 @@ public final class Predictor {
     }
 
     /// Predicts every question of `file` and writes the prediction files into `directory`.
-    public func predict(file: URL, into directory: URL) throws -> DatasetPrediction {
+    ///
+    /// Questions go through in chunks of `chunkQuestions`: windows, scores and decoding are held for one
+    /// chunk at a time, so memory does not grow with the number of questions. Each finished chunk is
+    /// journaled (`PredictionJournal`): a run that is stopped resumes after its last finished chunk. A
+    /// progress bar with ETA is drawn on a terminal (`showProgress`, nil: only when stderr is one).
+    public func predict(file: URL, into directory: URL, showProgress: Bool? = nil) throws -> DatasetPrediction {
         let started = Date()
         let dataset = try MRCReader.read(file, strict: strict)
-        let (windows, _) = builder.windows(for: dataset.examples)
-        let predictions = decoder.decode(examples: dataset.examples, windows: windows, scores: try scores(windows))
+        let examples = dataset.examples
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var journal = try PredictionJournal(url: directory.appendingPathComponent("predictions.journal.jsonl"),
+                                            fingerprint: fingerprint(of: file))
+        let chunks = stride(from: 0, to: examples.count, by: chunkQuestions).map { $0..<min(examples.count, $0 + chunkQuestions) }
+        if !journal.finished.isEmpty {
+            resumeLog("\(file.lastPathComponent): resuming after \(journal.finished.count) of \(chunks.count) chunks "
+                      + "(\(journal.finished.joined().count) of \(examples.count) questions done)")
+        }
+        let progress = ProgressCounter(label: "predict", total: examples.count, unit: "questions", enabled: showProgress)
+        var windowCount = 0
+        for chunk in chunks.dropFirst(journal.finished.count) {
+            let part = Array(examples[chunk])
+            let (windows, _) = builder.windows(for: part)
+            windowCount += windows.count
+            let predictions = decoder.decode(examples: part, windows: windows, scores: try scores(windows))
+            try journal.append(predictions)
+            progress.update(chunk.upperBound)
+            try afterChunk?(journal.finished.count)
+        }
+        progress.finish()
+        let predictions = Array(journal.finished.joined())
         let files = try PredictionWriter.write(predictions, to: directory)
+        journal.remove()
         var answers: [String: String] = [:]
         for prediction in predictions { answers[prediction.key] = prediction.text }
         let score = DatasetEvaluation.evaluate(dataset, predictions: answers)
         return DatasetPrediction(dataset: dataset, predictions: predictions, score: score, files: files,
-                                 windows: windows.count, seconds: Date().timeIntervalSince(started))
+                                 windows: windowCount, seconds: Date().timeIntervalSince(started))
+    }
+
+    /// What the predictions of `file` depend on, for the journal: the caller's `runFingerprint` (model
+    /// weights, precision), the window, decoder and batch settings, the chunking, and the file's identity.
+    func fingerprint(of file: URL) -> String {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: file.path)
+        let size = (attributes?[.size] as? NSNumber)?.intValue ?? -1
+        let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        return Training.fingerprint([runFingerprint, "\(builder.settings)", "\(decoder.settings)", "batch \(batchSize)",
+                                     "chunk \(chunkQuestions)", file.path, "\(size)", "\(modified)"].joined(separator: "|"))
     }
 
     /// Where the predictions of `file` go: `out` itself for a single file, else `out/<file stem>`.
@@ -94,10 +139,10 @@ public final class Predictor {
 extension Predictor {
     /// Predicts every file (into `out`, or `out/<stem>` when there are several), and writes
     /// `eval.json` with each file's EM/F1 into `out`. Returns the report.
-    public func predictAll(files: [URL], out: URL, log: (String) -> Void = { _ in }) throws -> EvaluationReport {
+    public func predictAll(files: [URL], out: URL, showProgress: Bool? = nil, log: (String) -> Void = { _ in }) throws -> EvaluationReport {
         var scores: [DatasetScore] = []
         for file in files {
-            let result = try predict(file: file, into: Predictor.directory(for: file, among: files, out: out))
+            let result = try predict(file: file, into: Predictor.directory(for: file, among: files, out: out), showProgress: showProgress)
             log(String(format: "%@: %d questions, %d windows in %.1f s: EM %.2f, F1 %.2f", file.lastPathComponent,
                        result.dataset.examples.count, result.windows, result.seconds, result.score.exactMatch, result.score.f1))
             scores.append(result.score)

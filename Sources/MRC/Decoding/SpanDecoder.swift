@@ -31,7 +31,7 @@ public struct SpanDecoderSettings: Sendable, Equatable {
 }
 
 /// One n-best candidate.
-public struct SpanCandidate: Sendable, Equatable {
+public struct SpanCandidate: Sendable, Equatable, Codable {
     /// The answer cut from the original context by character offsets ("" for the null answer).
     public var text: String
     /// Softmax of start + end logit over the example's n-best list.
@@ -47,7 +47,7 @@ public struct SpanCandidate: Sendable, Equatable {
 }
 
 /// The decoded answer of one example.
-public struct ExamplePrediction: Sendable {
+public struct ExamplePrediction: Sendable, Equatable, Codable {
     /// Key predictions files use (`MRCExample.predictionKey`).
     public var key: String
     /// The predicted answer text ("" when SQuAD 2.0 decides there is no answer).
