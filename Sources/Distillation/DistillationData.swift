@@ -19,25 +19,14 @@ public struct DistillationData: Sendable {
 
     public static func load(files: [URL], tokenizer: WordPieceTokenizer, settings: WindowSettings,
                             strict: Bool = false) throws -> DistillationData {
-        let builder = try WindowBuilder(tokenizer: tokenizer, settings: settings)
-        var data = DistillationData(examples: [], windows: [], summaries: [], settings: settings)
-        for file in files {
-            let dataset = try MRCReader.read(file, strict: strict)
-            let offset = data.examples.count
-            let (windows, report) = builder.windows(for: dataset.examples)
-            if strict { try report.requireNothingSkipped(file: file.path) }
-            data.examples += dataset.examples
-            data.summaries.append(dataset.report.summary)
-            data.summaries.append("\(file.lastPathComponent): \(report.summary)")
-            for var window in windows where TrainingData.isTrainable(window) {
-                window.exampleIndex += offset
-                data.windows.append(window)
-            }
-        }
-        guard !data.windows.isEmpty else {
+        let source = try DistillationSource.read(files: files, tokenizer: tokenizer, settings: settings, strict: strict)
+        var windows: [Window] = []
+        let features = try source.forEachWindowChunk { windows += $0 }
+        guard !windows.isEmpty else {
             throw TrainingError.invalidArgument("\(files.map(\.path).joined(separator: " ")): no trainable windows")
         }
-        return data
+        return DistillationData(examples: source.examples, windows: windows,
+                                summaries: zip(source.readerSummaries, features).flatMap { [$0, $1] }, settings: settings)
     }
 
     /// The key of window `index` in the store: its question's prediction key.
@@ -46,17 +35,24 @@ public struct DistillationData: Sendable {
     /// A fingerprint of the windows: each one's key, index, length and ids hash, in order.
     public var fingerprint: String {
         Training.fingerprint(windows.indices.map {
-            "\(key($0))#\(windows[$0].windowIndex):\(windows[$0].length):\(String(SoftLabelStoreFormat.inputIdsHash(of: windows[$0]), radix: 16))"
+            DistillationSource.fingerprintEntry(key: key($0), window: windows[$0])
         }.joined(separator: ","))
     }
 
     /// What a store for these windows must say about the student and the data; the teacher fields
     /// (teachers, combination, temperature, precision) are placeholders for `teach` to fill in.
     public func provenance(vocabulary: Vocabulary, lowercase: Bool) -> SoftLabelProvenance {
+        DistillationData.provenance(vocabulary: vocabulary, lowercase: lowercase, settings: settings, fingerprint: fingerprint,
+                                    windowCount: windows.count)
+    }
+
+    /// The provenance of windows known by their settings, fingerprint and count (`DistillationSource.survey`).
+    public static func provenance(vocabulary: Vocabulary, lowercase: Bool, settings: WindowSettings, fingerprint: String,
+                                  windowCount: Int) -> SoftLabelProvenance {
         SoftLabelProvenance(teachers: [], combination: .meanProbabilities, temperature: 1, precision: .fp16,
                             studentVocabHash: vocabulary.fingerprint, lowerCase: lowercase, maxSeqLen: settings.maxSeqLen,
                             docStride: settings.docStride, maxQueryLen: settings.maxQueryLen, dataFingerprint: fingerprint,
-                            windowCount: windows.count)
+                            windowCount: windowCount)
     }
 
     /// The training windows the trainer's batches are made of.

@@ -1,14 +1,20 @@
 import Checkpoint
 import Foundation
+import MRC
 import Training
 
 /// `teach`: every teacher scores the student's training windows (or one shard of them), the ensemble
 /// combines the scores, and the soft-label store receives one record per window, with the teachers'
 /// counts and statistics in its provenance.
 ///
-/// Windows go through in chunks of `chunkSize`, so memory stays bounded whatever the data size.
+/// The windows are produced a chunk of questions at a time (`DistillationSource`) and scored in chunks of
+/// `chunkSize` windows aligned to the shard blocks, so memory stays bounded whatever the data size: the
+/// questions are held, a chunk of windows and their scores at a time.
 public struct Teaching {
-    public let data: DistillationData
+    public let source: DistillationSource
+    /// The windows' count and fingerprint (`DistillationSource.survey`).
+    public let windowCount: Int
+    public let fingerprint: String
     public let ensemble: TeacherEnsemble
     public let vocabulary: Vocabulary
     public let lowercase: Bool
@@ -17,60 +23,75 @@ public struct Teaching {
     /// Windows scored per teacher call (a multiple of `SoftLabelShard.blockSize`).
     public var chunkSize = 32 * SoftLabelShard.blockSize
 
-    public init(data: DistillationData, ensemble: TeacherEnsemble, vocabulary: Vocabulary, lowercase: Bool,
-                precision: SoftLabelProvenance.Precision, shard: SoftLabelShard?) {
-        self.data = data; self.ensemble = ensemble; self.vocabulary = vocabulary; self.lowercase = lowercase
+    public init(source: DistillationSource, windowCount: Int, fingerprint: String, ensemble: TeacherEnsemble,
+                vocabulary: Vocabulary, lowercase: Bool, precision: SoftLabelProvenance.Precision, shard: SoftLabelShard?) {
+        self.source = source; self.windowCount = windowCount; self.fingerprint = fingerprint
+        self.ensemble = ensemble; self.vocabulary = vocabulary; self.lowercase = lowercase
         self.precision = precision; self.shard = shard
     }
 
     /// The provenance the store starts with (teachers without counts yet).
     public var provenance: SoftLabelProvenance {
-        var provenance = data.provenance(vocabulary: vocabulary, lowercase: lowercase)
+        var provenance = DistillationData.provenance(vocabulary: vocabulary, lowercase: lowercase, settings: source.settings,
+                                                     fingerprint: fingerprint, windowCount: windowCount)
         provenance.teachers = zip(ensemble.teachers, ensemble.weights).map {
             SoftLabelProvenance.TeacherEntry(name: $0.name, kind: $0.kind, fingerprint: $0.fingerprint, weight: $1)
         }
         provenance.combination = ensemble.combination
         provenance.temperature = ensemble.temperature
         provenance.precision = precision
-        provenance.shard = shard?.provenanceShard(windows: data.windows.count)
+        provenance.shard = shard?.provenanceShard(windows: windowCount)
         return provenance
     }
 
     /// Scores, combines and writes the store at `url`; returns its final provenance.
     public func run(to url: URL, log: (String) -> Void = { _ in }, showProgress: Bool? = nil) throws -> SoftLabelProvenance {
         var final = provenance
-        let range = shard?.range(windows: data.windows.count) ?? 0..<data.windows.count
+        let range = shard?.range(windows: windowCount) ?? 0..<windowCount
         let writer = try SoftLabelStoreWriter(url: url, provenance: final)
         var statistics = [TeacherStatistics](repeating: TeacherStatistics(), count: ensemble.teachers.count)
         var seconds = [Double](repeating: 0, count: ensemble.teachers.count)
         let progress = ProgressCounter(label: "teach", total: range.count * ensemble.teachers.count, enabled: showProgress)
         var done = 0
-        var chunkStart = range.lowerBound
-        while chunkStart < range.upperBound {
-            let chunk = chunkStart..<min(range.upperBound, chunkStart + chunkSize)
-            let windows = Array(data.windows[chunk])
+        // Windows of the range wait in `pending` until a chunk is whole: chunks start at range.lowerBound + k·chunkSize,
+        // multiples of the shard block, so a model teacher batches exactly as in any other sharding.
+        var pending: [Window] = []
+        func score() throws {
+            guard !pending.isEmpty else { return }
             var scores: [[TeacherScores?]] = []
             for (index, teacher) in ensemble.teachers.enumerated() {
                 let started = Date()
-                let teacherScores = try teacher.score(examples: data.examples, windows: windows) { progress.update(done + $0) }
-                guard teacherScores.count == windows.count else {
-                    throw DistillationError("teacher \(teacher.name) returned \(teacherScores.count) scores for \(windows.count) windows")
+                let teacherScores = try teacher.score(examples: source.examples, windows: pending) { progress.update(done + $0) }
+                guard teacherScores.count == pending.count else {
+                    throw DistillationError("teacher \(teacher.name) returned \(teacherScores.count) scores for \(pending.count) windows")
                 }
                 seconds[index] += Date().timeIntervalSince(started)
-                done += windows.count
-                for (window, score) in zip(windows, teacherScores) {
+                done += pending.count
+                for (window, score) in zip(pending, teacherScores) {
                     if let score { statistics[index].add(score, window: window) }
                 }
                 scores.append(teacherScores)
             }
-            for (offset, position) in chunk.enumerated() {
-                let window = data.windows[position]
+            for (offset, window) in pending.enumerated() {
                 let combined = ensemble.combine(scores.map { $0[offset] })
-                try writer.append(key: data.key(position), windowIndex: window.windowIndex,
+                try writer.append(key: source.examples[window.exampleIndex].predictionKey, windowIndex: window.windowIndex,
                                   inputIdsHash: SoftLabelStoreFormat.inputIdsHash(of: window),
                                   startLogProbs: combined?.start, endLogProbs: combined?.end, length: window.length)
             }
-            chunkStart = chunk.upperBound
+            pending.removeAll(keepingCapacity: true)
+        }
+        var position = 0
+        try source.forEachWindowChunk { windows in
+            for window in windows {
+                defer { position += 1 }
+                guard range.contains(position) else { continue }
+                pending.append(window)
+                if pending.count == chunkSize { try score() }
+            }
+        }
+        try score()
+        guard position == windowCount else {
+            throw DistillationError("the data produced \(position) windows, the survey counted \(windowCount)")
         }
         progress.finish()
         for (index, teacher) in ensemble.teachers.enumerated() {

@@ -47,10 +47,24 @@ public struct TaskCursor: Codable, Sendable, Equatable {
 
 /// FNV-1a, 64 bit, as hex: a stable fingerprint of settings and data (not a security hash).
 public func fingerprint(_ text: String) -> String {
-    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-    for byte in text.utf8 {
-        hash ^= UInt64(byte)
-        hash &*= 0x0000_0100_0000_01B3
+    var hasher = Fingerprinter()
+    hasher.add(text)
+    return hasher.value
+}
+
+/// `fingerprint` of a text fed in pieces: the same value as `fingerprint` of the pieces concatenated, without
+/// holding them (the fingerprint of a million windows' entries).
+public struct Fingerprinter: Sendable {
+    private var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+
+    public init() {}
+
+    public mutating func add(_ text: String) {
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01B3
+        }
     }
-    return String(hash, radix: 16)
+
+    public var value: String { String(hash, radix: 16) }
 }

@@ -60,20 +60,23 @@ struct TeachCommand: AsyncParsableCommand {
         let started = Date()
         let studentURL = URL(fileURLWithPath: student)
         let (tokenizer, lowercase) = try studentTokenizer(studentURL)
-        let data = try DistillationData.load(files: data.map(URL.init(fileURLWithPath:)), tokenizer: tokenizer,
-                                             settings: windows.windowSettings, strict: dataOptions.strict)
-        data.summaries.forEach(report)
+        // The windows are surveyed (count, fingerprint), then produced again chunk by chunk while the teachers score them.
+        let source = try DistillationSource.read(files: data.map(URL.init(fileURLWithPath:)), tokenizer: tokenizer,
+                                                 settings: windows.windowSettings, strict: dataOptions.strict)
+        let survey = try source.survey()
+        survey.summaries.forEach(report)
         let specs = try teachers.map(TeacherSpec.init)
         announce(precision.precision)
         let ensemble = try TeacherEnsemble(
             teachers: try specs.map { try $0.load(student: tokenizer, useEMA: teacherEMA, batchSize: batchSize, precision: precision.precision) },
             weights: specs.map(\.weight), combination: SoftLabelProvenance.Combination(rawValue: combine)!,
             temperature: temperature)
-        let teaching = Teaching(data: data, ensemble: ensemble, vocabulary: tokenizer.vocabulary, lowercase: lowercase,
+        let teaching = Teaching(source: source, windowCount: survey.count, fingerprint: survey.fingerprint, ensemble: ensemble,
+                                vocabulary: tokenizer.vocabulary, lowercase: lowercase,
                                 precision: SoftLabelProvenance.Precision(rawValue: labelPrecision)!,
                                 shard: try shard.map(SoftLabelShard.parse))
-        let range = teaching.shard?.range(windows: data.windows.count) ?? 0..<data.windows.count
-        report("\(data.windows.count) training windows from \(data.examples.count) questions; scoring windows "
+        let range = teaching.shard?.range(windows: survey.count) ?? 0..<survey.count
+        report("\(survey.count) training windows from \(source.examples.count) questions; scoring windows "
                + "\(range.lowerBound)..<\(range.upperBound) with \(specs.count) teachers")
         let outURL = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: outURL.deletingLastPathComponent(), withIntermediateDirectories: true)

@@ -47,6 +47,19 @@ public struct FeatureReport: Sendable {
     /// The first example left out of training (unlabelled or without context), and why: what `--strict` reports.
     public var firstSkipped: (id: String, reason: String)?
 
+    public init() {}
+
+    /// Adds the counts of another part of the same file (the first skip stays the earlier one's).
+    public mutating func add(_ other: FeatureReport) {
+        examples += other.examples
+        windows += other.windows
+        truncatedQuestions += other.truncatedQuestions
+        answersLostToTruncation += other.answersLostToTruncation
+        unlabelledExamples += other.unlabelledExamples
+        emptyContexts += other.emptyContexts
+        if firstSkipped == nil { firstSkipped = other.firstSkipped }
+    }
+
     /// `--strict`: throws for the first example the featurisation left out, naming `file` and its question id.
     public func requireNothingSkipped(file: String) throws {
         guard let (id, reason) = firstSkipped else { return }

@@ -1,0 +1,82 @@
+import Foundation
+import MRC
+import Text
+import Training
+
+/// The questions of the training files and how the student cuts them, with the windows produced a chunk
+/// of questions at a time: `teach` labels them without holding them all (a window holds ~10 KB, so
+/// MRQA-size data would need gigabytes), `DistillationData` collects them for `distill`. Both see the same
+/// windows in the same order: every file's trainable windows (`TrainingData.isTrainable`), in file order.
+public struct DistillationSource: Sendable {
+    /// Every question of every file, in order (a window's `exampleIndex` indexes this).
+    public let examples: [MRCExample]
+    public let settings: WindowSettings
+    /// Each file and the range of its questions in `examples`.
+    public let files: [(url: URL, examples: Range<Int>)]
+    /// One line per file: what its reader did.
+    public let readerSummaries: [String]
+    public let strict: Bool
+    let builder: WindowBuilder
+
+    /// Reads every file (SQuAD .json or MRQA .jsonl[.gz]); `strict` refuses a record a reader or the
+    /// featurisation would skip.
+    public static func read(files: [URL], tokenizer: WordPieceTokenizer, settings: WindowSettings,
+                            strict: Bool = false) throws -> DistillationSource {
+        var examples: [MRCExample] = []
+        var ranges: [(url: URL, examples: Range<Int>)] = []
+        var summaries: [String] = []
+        for file in files {
+            let dataset = try MRCReader.read(file, strict: strict)
+            ranges.append((file, examples.count..<(examples.count + dataset.examples.count)))
+            examples += dataset.examples
+            summaries.append(dataset.report.summary)
+        }
+        return DistillationSource(examples: examples, settings: settings, files: ranges, readerSummaries: summaries,
+                                  strict: strict, builder: try WindowBuilder(tokenizer: tokenizer, settings: settings))
+    }
+
+    /// Calls `body` with the trainable windows of `chunkQuestions` consecutive questions of one file at a time,
+    /// in order; returns one featurisation summary per file ("file: N examples → M windows; …").
+    @discardableResult
+    public func forEachWindowChunk(chunkQuestions: Int = 512, _ body: ([Window]) throws -> Void) throws -> [String] {
+        var summaries: [String] = []
+        for (url, range) in files {
+            var report = FeatureReport()
+            for start in stride(from: range.lowerBound, to: range.upperBound, by: chunkQuestions) {
+                let chunk = start..<min(range.upperBound, start + chunkQuestions)
+                let (windows, part) = builder.windows(for: Array(examples[chunk]))
+                report.add(part)
+                if strict { try report.requireNothingSkipped(file: url.path) }
+                try body(windows.filter(TrainingData.isTrainable).map { window in
+                    var window = window
+                    window.exampleIndex += chunk.lowerBound
+                    return window
+                })
+            }
+            summaries.append("\(url.lastPathComponent): \(report.summary)")
+        }
+        return summaries
+    }
+
+    /// How many trainable windows there are and their fingerprint (`DistillationData.fingerprint`), in one
+    /// pass that holds a chunk of windows at a time; with the reader and featurisation summaries.
+    public func survey() throws -> (count: Int, fingerprint: String, summaries: [String]) {
+        var count = 0
+        var hasher = Fingerprinter()
+        let features = try forEachWindowChunk { windows in
+            for window in windows {
+                hasher.add((count == 0 ? "" : ",") + DistillationSource.fingerprintEntry(key: examples[window.exampleIndex].predictionKey, window: window))
+                count += 1
+            }
+        }
+        guard count > 0 else {
+            throw TrainingError.invalidArgument("\(files.map(\.url.path).joined(separator: " ")): no trainable windows")
+        }
+        return (count, hasher.value, zip(readerSummaries, features).flatMap { [$0, $1] })
+    }
+
+    /// One window's part of the data fingerprint: its question's key, index, length and ids hash.
+    static func fingerprintEntry(key: String, window: Window) -> String {
+        "\(key)#\(window.windowIndex):\(window.length):\(String(SoftLabelStoreFormat.inputIdsHash(of: window), radix: 16))"
+    }
+}
