@@ -42,13 +42,16 @@ let package = Package(
             path: "Sources/COneDNN",
             linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]
         ),
+        // Open MPI for data-parallel train/distill, loaded at run time (dlopen of libmpi.so.40): nothing of MPI
+        // is needed to build, and single-process runs never load it.
+        .target(name: "CMPIShim", path: "Sources/CMPIShim", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
         .target(name: "Kernels", dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux])),
                                                 .target(name: "COneDNN", condition: .when(platforms: [.linux]))]),
         .target(name: "Checkpoint"),
         .target(name: "Model", dependencies: ["Kernels", "Checkpoint"]),
         .target(name: "Text", dependencies: ["Checkpoint"]),
         .target(name: "MRC", dependencies: ["Text", "Checkpoint"]),
-        .target(name: "Training", dependencies: ["Kernels", "Model", "Checkpoint", "Text", "MRC"]),
+        .target(name: "Training", dependencies: ["Kernels", "Model", "Checkpoint", "Text", "MRC", "CMPIShim"]),
         // Distillation: teachers, the soft-label store, KD and MLM losses, the distilling trainer's tasks.
         .target(name: "Distillation", dependencies: ["Kernels", "Model", "Checkpoint", "Text", "MRC", "Training"]),
         // Serving: `mrc-distill serve` — request parsing, the dynamic batcher, the HTTP routes, metrics.
