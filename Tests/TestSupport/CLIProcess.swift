@@ -52,6 +52,14 @@ public enum CLIProcess {
                       stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
     }
 
+    /// Throws, with the way to get it, when Open MPI's mpirun is not on PATH (the MPI tests fail then,
+    /// they are never skipped).
+    public static func requireMPIRun() throws {
+        let found = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
+            .contains { FileManager.default.isExecutableFile(atPath: "\($0)/mpirun") }
+        guard found else { throw CLIProcessError(description: "mpirun is missing: run make setup (it installs openmpi-bin)") }
+    }
+
     public static func temporaryDirectory(_ prefix: String) throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)

@@ -16,12 +16,6 @@ final class DataParallelTests: XCTestCase {
          "--learning-rate", "1e-3", "--dropout", dropout, "--seed", "7", "--threads", "1", "--no-progress"] + extra
     }
 
-    func requireMPIRun() throws {
-        let found = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
-            .contains { FileManager.default.isExecutableFile(atPath: "\($0)/mpirun") }
-        guard found else { throw CLIProcessError(description: "mpirun is missing: run make setup (it installs openmpi-bin)") }
-    }
-
     func losses(_ out: URL) throws -> [Double] {
         try MetricsLog.read(out.appendingPathComponent("metrics.jsonl")).map(\.loss)
     }
@@ -53,7 +47,7 @@ final class DataParallelTests: XCTestCase {
     /// The measured spread |B − A| is itself checked against the loss scale so that a broken
     /// decomposition cannot hide behind it.
     func testTwoRanksFollowTheOneProcessLossCurve() throws {
-        try requireMPIRun()
+        try CLIProcess.requireMPIRun()
         let root = try CLIProcess.temporaryDirectory("data-parallel")
         defer { try? FileManager.default.removeItem(at: root) }
         let a = try losses(train("one-pass", in: root) { trainArguments(out: $0) })
@@ -82,7 +76,7 @@ final class DataParallelTests: XCTestCase {
     /// weights, EMA and loss curve as an uninterrupted 2-rank run, bit for bit; on 1 rank it resumes too
     /// (the checkpoint does not depend on the number of ranks).
     func testResumeAfterARankIsKilled() throws {
-        try requireMPIRun()
+        try CLIProcess.requireMPIRun()
         let root = try CLIProcess.temporaryDirectory("data-parallel-kill")
         defer { try? FileManager.default.removeItem(at: root) }
         func arguments(_ out: URL) -> [String] {
