@@ -41,14 +41,15 @@ static void *resolve(void *library, const char *name, int *missing) {
 
 int mrc_mpi_init(void) {
     // RTLD_GLOBAL: Open MPI's own plugins (mca_*.so) resolve libmpi's symbols from the global scope.
+    // MRC_MPI_LIBRARY, when set, is the only file tried.
     const char *chosen = getenv("MRC_MPI_LIBRARY");
-    const char *names[] = {chosen, "libmpi.so.40", "libmpi.so"};
+    const char *names[] = {chosen ? chosen : "libmpi.so.40", chosen ? NULL : "libmpi.so"};
     void *library = NULL;
-    for (int i = 0; i < 3 && !library; i++) {
+    for (int i = 0; i < 2 && !library; i++) {
         if (names[i]) library = dlopen(names[i], RTLD_NOW | RTLD_GLOBAL);
     }
     if (!library) {
-        snprintf(last_error, sizeof last_error, "cannot load Open MPI's libmpi.so.40 (%s)", dlerror());
+        snprintf(last_error, sizeof last_error, "cannot load Open MPI's %s (%s)", chosen ? chosen : "libmpi.so.40", dlerror());
         return -1;
     }
     int missing = 0;

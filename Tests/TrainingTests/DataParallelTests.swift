@@ -71,6 +71,20 @@ final class DataParallelTests: XCTestCase {
         XCTAssertEqual(cd.first?.bitPattern, bd.first?.bitPattern, "with dropout, rank r must draw the masks of pass r")
     }
 
+    /// `--distributed mpi` where libmpi cannot be loaded: a clear error that says what to install, before
+    /// any work (no mpirun needed: MRC_MPI_LIBRARY points the loader at a file that does not exist).
+    func testMissingOpenMPIIsAClearError() throws {
+        let root = try CLIProcess.temporaryDirectory("data-parallel-no-mpi")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let result = try CLIProcess.run(trainArguments(out: root.appendingPathComponent("run"), extra: ["--distributed", "mpi"]),
+                                        environment: ["MRC_MPI_LIBRARY": root.appendingPathComponent("libmpi.so.40").path],
+                                        logDirectory: root, name: "no-mpi")
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("--distributed mpi: cannot load Open MPI's \(root.path)/libmpi.so.40"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("make setup installs libopenmpi-dev and openmpi-bin"), result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root.appendingPathComponent("run/metrics.jsonl").path))
+    }
+
     /// SIGKILL of rank 1 in the middle of step 7 (rank 0 waiting for it in the step's allreduce): the
     /// job fails within seconds with Open MPI's message naming the rank, checkpoint-4 is the last whole checkpoint, and --resume on 2 ranks ends with the same
     /// weights, EMA and loss curve as an uninterrupted 2-rank run, bit for bit; on 1 rank it resumes too

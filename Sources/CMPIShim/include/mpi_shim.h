@@ -7,7 +7,7 @@
 /// with dlopen/dlsym: no MPI header or library is needed to build, and a single-process run never
 /// loads MPI. Every function returns 0 on success; otherwise mrc_mpi_error() says what failed.
 
-/// Loads libmpi (MRC_MPI_LIBRARY, else libmpi.so.40, else libmpi.so) and calls MPI_Init_thread with
+/// Loads libmpi (the file MRC_MPI_LIBRARY names when set, else libmpi.so.40, else libmpi.so) and calls MPI_Init_thread with
 /// MPI_THREAD_SERIALIZED (only one thread at a time calls MPI; the kernels' workers never do).
 int mrc_mpi_init(void);
 int mrc_mpi_rank(int *rank);
