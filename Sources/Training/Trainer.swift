@@ -14,7 +14,8 @@ public struct TrainingSummary: Sendable {
 
 /// Trains a model on one task (fine-tuning: span windows) or several mixed batch by batch
 /// (distillation: soft-labelled windows and MLM): length-bucketed batches, gradient accumulation, AdamW with linear warmup/decay, clipping, optional EMA, checkpoints every N steps,
-/// exact resume, a NaN/Inf guard, the metrics log and the progress line.
+/// exact resume, a NaN/Inf guard, the metrics log and the progress line; data-parallel over the ranks
+/// of a `Communicator` (see `TrainerStep.swift` and docs/SCALING.md).
 ///
 /// Exactness of resume rests on three facts: the batch plan is a function of (seed, epoch); the
 /// dropout seed of each step comes from a generator whose state is checkpointed; and everything
