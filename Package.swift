@@ -44,13 +44,16 @@ let package = Package(
         ),
         // zlib (Debian zlib1g-dev): the gzip layer of MRQA and other data files, inflated in process.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // Open MPI for data-parallel train/distill, loaded at run time (dlopen of libmpi.so.40): nothing of MPI
+        // is needed to build, and single-process runs never load it.
+        .target(name: "CMPIShim", path: "Sources/CMPIShim", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
         .target(name: "Kernels", dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux])),
                                                 .target(name: "COneDNN", condition: .when(platforms: [.linux]))]),
         .target(name: "Checkpoint"),
         .target(name: "Model", dependencies: ["Kernels", "Checkpoint"]),
         .target(name: "Text", dependencies: ["Checkpoint"]),
         .target(name: "MRC", dependencies: ["Text", "Checkpoint", "CZlib"]),
-        .target(name: "Training", dependencies: ["Kernels", "Model", "Checkpoint", "Text", "MRC"]),
+        .target(name: "Training", dependencies: ["Kernels", "Model", "Checkpoint", "Text", "MRC", "CMPIShim"]),
         // Distillation: teachers, the soft-label store, KD and MLM losses, the distilling trainer's tasks.
         .target(name: "Distillation", dependencies: ["Kernels", "Model", "Checkpoint", "Text", "MRC", "Training"]),
         // Serving: `mrc-distill serve` — request parsing, the dynamic batcher, the HTTP routes, metrics.

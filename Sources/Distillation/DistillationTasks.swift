@@ -12,6 +12,7 @@ public protocol SoftLabelSource: AnyObject {
 /// together (`DistillationLoss`).
 public final class SoftLabelSpanTask: TrainingTask {
     public let name = "mrc"
+    public let termNames = ["hard", "soft"]
     public let student: BertSpanTrainable
     public let windows: [SpanTrainingWindow]
     public let labels: SoftLabelSource
@@ -61,6 +62,7 @@ public final class SoftLabelSpanTask: TrainingTask {
 /// The MLM auxiliary task: sequences of unlabelled text, masked afresh at every step from the step's seed.
 public final class MLMTask: TrainingTask {
     public let name = "mlm"
+    public let termNames = ["mlm"]
     public let student: BertSpanTrainable
     public let corpus: MLMCorpus
     public let masking: MLMMasking

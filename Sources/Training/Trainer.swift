@@ -14,7 +14,8 @@ public struct TrainingSummary: Sendable {
 
 /// Trains a model on one task (fine-tuning: span windows) or several mixed batch by batch
 /// (distillation: soft-labelled windows and MLM): length-bucketed batches, gradient accumulation, AdamW with linear warmup/decay, clipping, optional EMA, checkpoints every N steps,
-/// exact resume, a NaN/Inf guard, the metrics log and the progress line.
+/// exact resume, a NaN/Inf guard, the metrics log and the progress line; data-parallel over the ranks
+/// of a `Communicator` (see `TrainerStep.swift` and docs/SCALING.md).
 ///
 /// Exactness of resume rests on three facts: the batch plan is a function of (seed, epoch); the
 /// dropout seed of each step comes from a generator whose state is checkpointed; and everything
@@ -37,6 +38,10 @@ public final class Trainer {
     /// step's number (1-based). The exact-resume test uses it to hold a run in the middle of a step
     /// and kill it there (see `FaultInjection`).
     public var insideStep: ((Int) -> Void)?
+    /// The processes of a data-parallel run (`SingleProcess` by default). Every rank trains the same
+    /// model on its share of each batch; rank 0 alone writes checkpoints, the metrics log, the model
+    /// and messages. Set it before `run`.
+    public var communicator: Communicator = SingleProcess()
 
     /// A trainer over several tasks mixed batch by batch: each step is wholly one task's, drawn with
     /// probability ∝ its weight (D-NET's MRC + MLM mixing). Without `maxSteps`, the run lasts
@@ -82,8 +87,11 @@ public final class Trainer {
     /// Trains to the last step, starting from the latest checkpoint of the output directory when
     /// `resume` is true (from the pretrained weights when there is none).
     public func run(resume: Bool, showProgress: Bool? = nil) throws -> TrainingSummary {
-        try FileManager.default.createDirectory(at: store.outputDirectory, withIntermediateDirectories: true)
-        store.removeStaleTemporaries()
+        let isRoot = communicator.isRoot
+        if isRoot {
+            try FileManager.default.createDirectory(at: store.outputDirectory, withIntermediateDirectories: true)
+            store.removeStaleTemporaries()
+        }
         var state = TrainerState(step: 0, epoch: 0, batchInEpoch: 0, totalSteps: totalSteps,
                                  generatorState: Xoshiro256(seed: settings.seed, stream: 0x64726F70).state,
                                  emaUpdates: 0, tokensSeen: 0, trainingSeconds: 0,
@@ -95,13 +103,13 @@ public final class Trainer {
         if resume, let latest = store.latest {
             state = try restore(from: latest.url, expected: state)
             lastCheckpoint = latest.url
-            log("resuming from \(latest.url.path) at step \(state.step) of \(totalSteps)")
-        } else if resume {
+            if isRoot { log("resuming from \(latest.url.path) at step \(state.step) of \(totalSteps)") }
+        } else if resume, isRoot {
             log("no checkpoint in \(store.outputDirectory.path): starting from the pretrained weights")
         }
-        let metrics = try MetricsLog(url: store.outputDirectory.appendingPathComponent("metrics.jsonl"),
-                                     keepingStepsThrough: resume ? state.step : nil)
-        let progress = ProgressLine(totalSteps: totalSteps, startStep: state.step, enabled: showProgress)
+        let metricsURL = store.outputDirectory.appendingPathComponent("metrics.jsonl")
+        let metrics = isRoot ? try MetricsLog(url: metricsURL, keepingStepsThrough: resume ? state.step : nil) : nil
+        let progress = ProgressLine(totalSteps: totalSteps, startStep: state.step, enabled: isRoot ? showProgress : false)
         var generator = try Xoshiro256(state: state.generatorState)
         var cursors = [TaskCursor(epoch: state.epoch, batchInEpoch: state.batchInEpoch)] + (state.auxiliaryCursors ?? [])
         var plans = cursors.indices.map { planners[$0].batches(epoch: cursors[$0].epoch) }
@@ -136,94 +144,19 @@ public final class Trainer {
                                      elapsedSeconds: state.trainingSeconds,
                                      task: tasks.count > 1 || !outcome.terms.isEmpty ? tasks[taskIndex].name : nil,
                                      terms: outcome.terms.isEmpty ? nil : outcome.terms)
-            try metrics.append(record)
+            try metrics?.append(record)
             progress.update(record, averageLoss: lossSum / Double(state.step - startStep))
             if state.step % settings.checkpointEvery == 0 || state.step == totalSteps {
-                lastCheckpoint = try writeCheckpoint(state)
+                try verifyRanksAgree(step: state.step)
+                lastCheckpoint = isRoot ? try writeCheckpoint(state) : store.directory(step: state.step)
             }
         }
         progress.finish()
-        if state.step == startStep, let last = try? MetricsLog.read(metrics.url).last {
+        if state.step == startStep, let last = try? MetricsLog.read(metricsURL).last {
             lastLoss = last.loss  // resumed a finished run: report its last logged loss
         }
         let final = store.latest?.url ?? store.directory(step: state.step)
         return TrainingSummary(steps: state.step, stepsThisRun: state.step - startStep, tokens: state.tokensSeen,
                                seconds: state.trainingSeconds, finalLoss: lastLoss, checkpoint: final)
-    }
-
-    /// The outcome of one optimizer step.
-    public struct StepOutcome: Sendable {
-        public var loss: Double
-        public var terms: [String: Double]
-        public var gradientNorm: Double
-        public var learningRate: Double
-        public var realTokens: Int
-    }
-
-    /// One optimizer step of task `task` over `batch`: forward/backward over its micro-batches,
-    /// NaN/Inf guard, clipping, AdamW at the scheduled rate for `step`, EMA.
-    public func optimizationStep(task: Int = 0, batch: Batch, stepSeed: UInt64, step: Int,
-                                 lastCheckpoint: URL?) throws -> StepOutcome {
-        let microSize = (batch.windows.count + settings.gradientAccumulation - 1) / settings.gradientAccumulation
-        let lengths = planners[task].lengths
-        var micro: [(items: [Int], paddedLength: Int)] = []
-        var start = 0
-        while start < batch.windows.count {
-            let items = Array(batch.windows[start..<min(batch.windows.count, start + microSize)])
-            let longest = items.map { lengths[$0] }.max()!
-            let padded = min(settings.maxSequenceLength,
-                             (longest + settings.padMultiple - 1) / settings.padMultiple * settings.padMultiple)
-            micro.append((items, padded))
-            start += microSize
-        }
-        let dropoutSeed = settings.dropout > 0 ? stepSeed : nil
-        return try optimizationStep(rows: micro.map(\.items.count), step: step, lastCheckpoint: lastCheckpoint) { index, scale in
-            // Each micro-batch gets its own dropout stream so accumulation never reuses a mask.
-            try tasks[task].accumulateGradients(items: micro[index].items, paddedLength: micro[index].paddedLength,
-                                                dropoutSeed: dropoutSeed.map { Xoshiro256.mix($0, UInt64(index)) },
-                                                seed: Xoshiro256.mix(stepSeed ^ 0x6D61_736B, UInt64(index)), lossScale: scale)
-        }
-    }
-
-    /// One optimizer step of the main task, a span task, over explicit padded micro-batches (the loss
-    /// is the mean over all their rows).
-    public func optimizationStep(microBatches: [SpanBatch], dropoutSeed: UInt64?, step: Int,
-                                 lastCheckpoint: URL? = nil) throws -> StepOutcome {
-        guard let span = tasks[0] as? SpanTask else {
-            throw TrainingError.invalidArgument("optimizationStep(microBatches:) needs a span task first")
-        }
-        return try optimizationStep(rows: microBatches.map(\.rows), step: step, lastCheckpoint: lastCheckpoint) { index, scale in
-            try span.accumulate(microBatches[index], dropoutSeed: dropoutSeed.map { Xoshiro256.mix($0, UInt64(index)) },
-                                lossScale: scale)
-        }
-    }
-
-    /// The step itself: `pass(i, share)` runs micro-batch i's forward/backward with its share of the rows
-    /// as loss scale; then the guard, clipping, the update and the EMA.
-    private func optimizationStep(rows: [Int], step: Int, lastCheckpoint: URL?,
-                                  pass: (Int, Float) throws -> TaskLoss) throws -> StepOutcome {
-        let total = rows.reduce(0, +)
-        model.zeroGradients()
-        var loss = 0.0, tokens = 0
-        var terms: [String: Double] = [:]
-        for (index, count) in rows.enumerated() {
-            let share = Double(count) / Double(total)
-            let micro = try pass(index, Float(share))
-            loss += share * micro.total
-            tokens += micro.realTokens
-            for (name, value) in micro.terms { terms[name, default: 0] += share * value }
-        }
-        insideStep?(step + 1)
-        guard loss.isFinite else {
-            throw TrainingError.nonFinite(step: step + 1, what: "the loss (\(loss))", lastCheckpoint: lastCheckpoint?.path)
-        }
-        let norm = GradientClipping.clip(model.gradients, count: model.parameterCount, maxNorm: settings.maxGradNorm)
-        guard norm.isFinite else {
-            throw TrainingError.nonFinite(step: step + 1, what: "the gradient norm (\(norm))", lastCheckpoint: lastCheckpoint?.path)
-        }
-        let learningRate = schedule.learningRate(atStep: step)
-        optimizer.update(parameters: model.parameters, gradients: model.gradients, learningRate: learningRate)
-        ema?.update(weights: model.parameters)
-        return StepOutcome(loss: loss, terms: terms, gradientNorm: norm, learningRate: learningRate, realTokens: tokens)
     }
 }

@@ -5,7 +5,9 @@ extension Trainer {
     /// Writes the trained model into the output directory itself (config.json, model.safetensors,
     /// vocab.txt, tokenizer_config.json; ema.safetensors with the bias-corrected EMA when kept).
     /// Every file is written to a temporary name and renamed.
+    /// Rank 0 alone writes it in a data-parallel run.
     public func writeFinalModel() throws {
+        guard communicator.isRoot else { return }
         try model.export(to: store.outputDirectory)
         try saveEMAWeights(to: store.outputDirectory)
     }
@@ -24,6 +26,25 @@ extension Trainer {
                         emaShadow: ema?.shadow) { directory in
             try model.save(to: directory, weights: nil)
             try saveEMAWeights(to: directory)
+        }
+    }
+
+    /// In a data-parallel run, before each checkpoint: every rank's weights must be bit-identical (each
+    /// applies the same update to the same summed gradient). Rank r puts a 32-bit checksum of its
+    /// weights in slot r of a zeroed vector and one sum shows every slot to every rank; a divergence
+    /// stops the run before a checkpoint could hide it.
+    func verifyRanksAgree(step: Int) throws {
+        guard communicator.size > 1 else { return }
+        var hash: UInt32 = 0x811C_9DC5
+        for index in 0..<model.parameterCount {
+            hash = (hash ^ model.parameters[index].bitPattern) &* 0x0100_0193
+        }
+        var checksums = [Double](repeating: 0, count: communicator.size)
+        checksums[communicator.rank] = Double(hash)
+        try communicator.allreduceSum(&checksums)
+        guard checksums.allSatisfy({ $0 == checksums[0] }) else {
+            throw TrainingError.invalidState("after step \(step) the ranks' weights differ (checksums by rank: "
+                                             + checksums.map { String(UInt32($0), radix: 16) }.joined(separator: ", ") + ")")
         }
     }
 

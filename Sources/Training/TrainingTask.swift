@@ -29,6 +29,13 @@ public protocol TrainingTask: AnyObject {
     /// (e.g. which tokens MLM masks), so a resumed run draws the same.
     func accumulateGradients(items: [Int], paddedLength: Int, dropoutSeed: UInt64?, seed: UInt64,
                              lossScale: Float) throws -> TaskLoss
+    /// The names of the loss terms its passes report (`TaskLoss.terms`): a data-parallel run sums them
+    /// over the ranks, including ranks with no pass in a step. Empty by default.
+    var termNames: [String] { get }
+}
+
+extension TrainingTask {
+    public var termNames: [String] { [] }
 }
 
 /// Plain fine-tuning: a span model on windows with gold labels.

@@ -53,6 +53,11 @@ struct DistillCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        try await training.parallel.run(run(communicator:))
+    }
+
+    /// The command on one rank (every rank of an MPI job runs it; rank 0 alone writes).
+    func run(communicator: Communicator) async throws {
         let outURL = URL(fileURLWithPath: out)
         let mixRatio = kd.mixRatio
         let settings = training.settings(maxSeqLen: windows.maxSeqLen, defaultLearningRate: kd.defaultLearningRate,
@@ -87,12 +92,14 @@ struct DistillCommand: AsyncParsableCommand {
         }
         let trainer = try Trainer(model: student, tasks: tasks, settings: settings, outputDirectory: outURL)
         trainer.log = report
-        trainer.insideStep = FaultInjection.pauseHook(outputDirectory: outURL)
+        trainer.communicator = communicator
+        trainer.insideStep = FaultInjection.pauseHook(outputDirectory: outURL, rank: communicator.rank)
         report("\(trainer.totalSteps) steps of \(settings.batchSize) (\(trainer.planner.batchesPerEpoch) MRC batches per epoch); "
                + String(format: "α_hard %g, α_soft %g, T %g%@, lr %g", loss.hardWeight, loss.softWeight, loss.temperature,
                         loss.scaleByTemperatureSquared ? " with T²" : "", settings.learningRate)
                + "; \(student.parameterCount) parameters")
         let summary = try trainer.run(resume: training.resume, showProgress: training.noProgress ? false : nil)
+        guard communicator.isRoot else { return }
         try trainer.writeFinalModel()
         report(String(format: "distilled %d steps in %.0f s (%.0f tokens/s); final loss %.4f; student in %@",
                       summary.steps, summary.seconds, summary.tokensPerSecond, summary.finalLoss, outURL.path))

@@ -29,7 +29,11 @@ func refuse(_ body: () throws -> Void) throws {
     }
 }
 
-/// A line on stderr (progress and reports; stdout carries results).
+/// The MPI rank of this process (0 outside MPI): only rank 0's reports are printed.
+nonisolated(unsafe) var reportingRank = 0
+
+/// A line on stderr (progress and reports; stdout carries results), from rank 0 alone in an MPI job.
 func report(_ line: String) {
+    guard reportingRank == 0 else { return }
     FileHandle.standardError.write(Data((line + "\n").utf8))
 }

@@ -45,6 +45,11 @@ struct TrainCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        try await training.parallel.run(run(communicator:))
+    }
+
+    /// The command on one rank (every rank of an MPI job runs it; rank 0 alone writes).
+    func run(communicator: Communicator) async throws {
         let outURL = URL(fileURLWithPath: out)
         let trainable = try BertSpanTrainable(directory: model.modelURL, layers: try model.parsedLayers(),
                                               dropout: training.dropout, seed: training.seed)
@@ -63,10 +68,12 @@ struct TrainCommand: AsyncParsableCommand {
         let trainer = try Trainer(model: trainable, windows: data.windows, settings: settings, outputDirectory: outURL,
                                   padId: tokenizer.vocabulary.padId)
         trainer.log = report
-        trainer.insideStep = FaultInjection.pauseHook(outputDirectory: outURL)
+        trainer.communicator = communicator
+        trainer.insideStep = FaultInjection.pauseHook(outputDirectory: outURL, rank: communicator.rank)
         report("\(trainer.totalSteps) steps of \(training.batchSize) windows (\(trainer.planner.batchesPerEpoch) per epoch), "
                + "\(trainable.parameterCount) parameters")
         let summary = try trainer.run(resume: training.resume, showProgress: training.noProgress ? false : nil)
+        guard communicator.isRoot else { return }
         try trainer.writeFinalModel()
         report(String(format: "trained %d steps in %.0f s (%.0f tokens/s); final loss %.4f; model in %@",
                       summary.steps, summary.seconds, summary.tokensPerSecond, summary.finalLoss, outURL.path))

@@ -29,10 +29,12 @@ struct TrainerOptions: ParsableArguments {
                                + "accumulation, fp32 master weights, optimizer, LayerNorm, softmax and losses).",
                                valueName: "fp32|bf16"))
     var precision: Precision = .fp32
+    @OptionGroup var parallel: DistributedOptions
 
-    /// Refuses a training precision that only serves inference.
+    /// Refuses a training precision that only serves inference, and impossible --distributed/--threads.
     func validatePrecision() throws {
         guard precision != .int8 else { throw ValidationError("--precision int8 is for inference; train in fp32 or bf16") }
+        try parallel.validateDistributed()
     }
 
     static let defaultLearningRate = 1e-4

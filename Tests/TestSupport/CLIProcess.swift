@@ -1,6 +1,6 @@
 import Foundation
 
-/// Runs the real `mrc-distill` binary (built beside the test bundle) as a subprocess.
+/// Runs the real `mrc-distill` binary (built beside the test bundle) as a subprocess, or as an MPI job.
 public enum CLIProcess {
     public static var binary: URL {
         // The test runner lives in .build/<configuration>/; so does the CLI executable.
@@ -13,17 +13,24 @@ public enum CLIProcess {
 
     public struct Result { public var status: Int32; public var stdout: String; public var stderr: String }
 
-    /// Starts the CLI with `arguments`; output goes to files in `logDirectory`.
+    /// Starts the CLI with `arguments`; output goes to files in `logDirectory`. With `ranks`, the CLI
+    /// runs as an Open MPI job of that many processes, started by scripts/mpirun-local.
     public static func start(_ arguments: [String], environment: [String: String] = [:], logDirectory: URL,
-                      name: String) throws -> (Process, URL, URL) {
+                      name: String, ranks: Int? = nil) throws -> (Process, URL, URL) {
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw CLIProcessError(description: "\(binary.path) is missing: build the package (swift build) before running the tests")
         }
         let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
+        if let ranks {
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
+            process.arguments = [TestPaths.packageRoot.appendingPathComponent("scripts/mpirun-local").path, "\(ranks)"] + arguments
+        } else {
+            process.executableURL = binary
+            process.arguments = arguments
+        }
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
+        if ranks != nil { env["MRC_DISTILL_BIN"] = binary.path }
         process.environment = env
         let out = logDirectory.appendingPathComponent("\(name).stdout"), err = logDirectory.appendingPathComponent("\(name).stderr")
         FileManager.default.createFile(atPath: out.path, contents: nil)
@@ -35,12 +42,22 @@ public enum CLIProcess {
     }
 
     /// Runs the CLI to completion.
-    public static func run(_ arguments: [String], environment: [String: String] = [:], logDirectory: URL, name: String) throws -> Result {
-        let (process, out, err) = try start(arguments, environment: environment, logDirectory: logDirectory, name: name)
+    public static func run(_ arguments: [String], environment: [String: String] = [:], logDirectory: URL, name: String,
+                           ranks: Int? = nil) throws -> Result {
+        let (process, out, err) = try start(arguments, environment: environment, logDirectory: logDirectory, name: name,
+                                            ranks: ranks)
         process.waitUntilExit()
         return Result(status: process.terminationStatus,
                       stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
                       stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+    }
+
+    /// Throws, with the way to get it, when Open MPI's mpirun is not on PATH (the MPI tests fail then,
+    /// they are never skipped).
+    public static func requireMPIRun() throws {
+        let found = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
+            .contains { FileManager.default.isExecutableFile(atPath: "\($0)/mpirun") }
+        guard found else { throw CLIProcessError(description: "mpirun is missing: run make setup (it installs openmpi-bin)") }
     }
 
     public static func temporaryDirectory(_ prefix: String) throws -> URL {
@@ -53,4 +70,5 @@ public enum CLIProcess {
 /// The CLI binary could not be run.
 public struct CLIProcessError: Error, CustomStringConvertible {
     public var description: String
+    public init(description: String) { self.description = description }
 }
