@@ -37,13 +37,21 @@ public struct DistillationSource: Sendable {
 
     /// Calls `body` with the trainable windows of `chunkQuestions` consecutive questions of one file at a time,
     /// in order; returns one featurisation summary per file ("file: N examples → M windows; …").
+    ///
+    /// With `skipping` (the window index each chunk starts at, from `survey`), chunks whose windows all lie
+    /// before window `from` are not featurised: `body` first sees the chunk holding `from` (and the summaries
+    /// count only what was featurised).
     @discardableResult
-    public func forEachWindowChunk(chunkQuestions: Int = 512, _ body: ([Window]) throws -> Void) throws -> [String] {
+    public func forEachWindowChunk(chunkQuestions: Int = 512, from first: Int = 0, skipping chunkStarts: [Int]? = nil,
+                                   _ body: ([Window]) throws -> Void) throws -> [String] {
         var summaries: [String] = []
+        var chunkNumber = 0
         for (url, range) in files {
             var report = FeatureReport()
             for start in stride(from: range.lowerBound, to: range.upperBound, by: chunkQuestions) {
                 let chunk = start..<min(range.upperBound, start + chunkQuestions)
+                defer { chunkNumber += 1 }
+                if let starts = chunkStarts, chunkNumber + 1 < starts.count, starts[chunkNumber + 1] <= first { continue }
                 let (windows, part) = builder.windows(for: Array(examples[chunk]))
                 report.add(part)
                 if strict { try report.requireNothingSkipped(file: url.path) }
@@ -59,11 +67,14 @@ public struct DistillationSource: Sendable {
     }
 
     /// How many trainable windows there are and their fingerprint (`DistillationData.fingerprint`), in one
-    /// pass that holds a chunk of windows at a time; with the reader and featurisation summaries.
-    public func survey() throws -> (count: Int, fingerprint: String, summaries: [String]) {
+    /// pass that holds a chunk of windows at a time; with the reader and featurisation summaries, and where
+    /// each chunk of questions starts among the windows (for `forEachWindowChunk(from:skipping:)`).
+    public func survey() throws -> WindowSurvey {
         var count = 0
         var hasher = Fingerprinter()
+        var chunkStarts: [Int] = []
         let features = try forEachWindowChunk { windows in
+            chunkStarts.append(count)
             for window in windows {
                 hasher.add((count == 0 ? "" : ",") + DistillationSource.fingerprintEntry(key: examples[window.exampleIndex].predictionKey, window: window))
                 count += 1
@@ -72,11 +83,22 @@ public struct DistillationSource: Sendable {
         guard count > 0 else {
             throw TrainingError.invalidArgument("\(files.map(\.url.path).joined(separator: " ")): no trainable windows")
         }
-        return (count, hasher.value, zip(readerSummaries, features).flatMap { [$0, $1] })
+        return WindowSurvey(count: count, fingerprint: hasher.value, summaries: zip(readerSummaries, features).flatMap { [$0, $1] },
+                            chunkStarts: chunkStarts)
     }
 
     /// One window's part of the data fingerprint: its question's key, index, length and ids hash.
     static func fingerprintEntry(key: String, window: Window) -> String {
         "\(key)#\(window.windowIndex):\(window.length):\(String(SoftLabelStoreFormat.inputIdsHash(of: window), radix: 16))"
     }
+}
+
+/// What one pass over a `DistillationSource` found.
+public struct WindowSurvey: Sendable {
+    public var count: Int
+    public var fingerprint: String
+    /// Reader and featurisation lines, one pair per file.
+    public var summaries: [String]
+    /// The index of the first window of each chunk of questions (default chunk size), in order.
+    public var chunkStarts: [Int]
 }

@@ -12,20 +12,20 @@ import Training
 /// questions are held, a chunk of windows and their scores at a time.
 public struct Teaching {
     public let source: DistillationSource
-    /// The windows' count and fingerprint (`DistillationSource.survey`).
-    public let windowCount: Int
-    public let fingerprint: String
+    /// The windows' count, fingerprint and chunk starts (`DistillationSource.survey`).
+    public let survey: WindowSurvey
+    public var windowCount: Int { survey.count }
     public let ensemble: TeacherEnsemble
     public let vocabulary: Vocabulary
     public let lowercase: Bool
     public let precision: SoftLabelProvenance.Precision
-    public let shard: SoftLabelShard?
+    public var shard: SoftLabelShard?
     /// Windows scored per teacher call (a multiple of `SoftLabelShard.blockSize`).
     public var chunkSize = 32 * SoftLabelShard.blockSize
 
-    public init(source: DistillationSource, windowCount: Int, fingerprint: String, ensemble: TeacherEnsemble,
+    public init(source: DistillationSource, survey: WindowSurvey, ensemble: TeacherEnsemble,
                 vocabulary: Vocabulary, lowercase: Bool, precision: SoftLabelProvenance.Precision, shard: SoftLabelShard?) {
-        self.source = source; self.windowCount = windowCount; self.fingerprint = fingerprint
+        self.source = source; self.survey = survey
         self.ensemble = ensemble; self.vocabulary = vocabulary; self.lowercase = lowercase
         self.precision = precision; self.shard = shard
     }
@@ -33,7 +33,7 @@ public struct Teaching {
     /// The provenance the store starts with (teachers without counts yet).
     public var provenance: SoftLabelProvenance {
         var provenance = DistillationData.provenance(vocabulary: vocabulary, lowercase: lowercase, settings: source.settings,
-                                                     fingerprint: fingerprint, windowCount: windowCount)
+                                                     fingerprint: survey.fingerprint, windowCount: windowCount)
         provenance.teachers = zip(ensemble.teachers, ensemble.weights).map {
             SoftLabelProvenance.TeacherEntry(name: $0.name, kind: $0.kind, fingerprint: $0.fingerprint, weight: $1)
         }
@@ -80,8 +80,11 @@ public struct Teaching {
             }
             pending.removeAll(keepingCapacity: true)
         }
-        var position = 0
-        try source.forEachWindowChunk { windows in
+        // Chunks of questions wholly before the range are not featurised (the survey knows where they start).
+        let firstChunk = survey.chunkStarts.lastIndex { $0 <= range.lowerBound } ?? 0
+        var position = survey.chunkStarts.isEmpty ? 0 : survey.chunkStarts[firstChunk]
+        let countsBefore = ensemble.teachers.map(\.counts)
+        try source.forEachWindowChunk(from: range.lowerBound, skipping: survey.chunkStarts) { windows in
             for window in windows {
                 defer { position += 1 }
                 guard range.contains(position) else { continue }
@@ -93,12 +96,16 @@ public struct Teaching {
         guard position == windowCount else {
             throw DistillationError("the data produced \(position) windows, the survey counted \(windowCount)")
         }
+        // A teacher's counts run over its lifetime; this file's are those of this run's windows.
+        let counts = zip(ensemble.teachers, countsBefore).map { teacher, before in
+            Dictionary(uniqueKeysWithValues: teacher.counts.map { ($0.key, $0.value - (before[$0.key] ?? 0)) })
+        }
         progress.finish()
         for (index, teacher) in ensemble.teachers.enumerated() {
-            final.teachers[index].counts = teacher.counts
+            final.teachers[index].counts = counts[index]
             final.teachers[index].statistics = statistics[index]
             log(String(format: "%@ (%@): %d windows in %.1f s; %@", teacher.name, teacher.kind, range.count, seconds[index],
-                       teacher.counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
+                       counts[index].sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
         }
         try writer.finish(provenance: final)
         return final

@@ -38,6 +38,9 @@ struct TeachCommand: AsyncParsableCommand {
     var teacherEMA = false
     @Option(name: .customLong("batch-size"), help: "Windows per teacher forward pass.") var batchSize = 32
     @Flag(name: .customLong("no-progress"), help: "No live progress bar even on a terminal.") var noProgress = false
+    @Option(help: ArgumentHelp("Without --shard: windows per part; finished parts (in OUT.parts/) survive a stopped run, "
+                               + "and the next run labels only the rest."))
+    var partWindows = 16 * 2048
 
     func validate() throws {
         try windows.validateWindows()
@@ -53,6 +56,7 @@ struct TeachCommand: AsyncParsableCommand {
             _ = try shard.map(SoftLabelShard.parse)
             try Preflight.checkFiles(data.map(URL.init(fileURLWithPath:)), option: "--data")
             guard batchSize > 0 else { throw TrainingError.invalidArgument("--batch-size must be positive") }
+            guard partWindows > 0 else { throw TrainingError.invalidArgument("--part-windows must be positive") }
         }
     }
 
@@ -71,7 +75,7 @@ struct TeachCommand: AsyncParsableCommand {
             teachers: try specs.map { try $0.load(student: tokenizer, useEMA: teacherEMA, batchSize: batchSize, precision: precision.precision) },
             weights: specs.map(\.weight), combination: SoftLabelProvenance.Combination(rawValue: combine)!,
             temperature: temperature)
-        let teaching = Teaching(source: source, windowCount: survey.count, fingerprint: survey.fingerprint, ensemble: ensemble,
+        let teaching = Teaching(source: source, survey: survey, ensemble: ensemble,
                                 vocabulary: tokenizer.vocabulary, lowercase: lowercase,
                                 precision: SoftLabelProvenance.Precision(rawValue: labelPrecision)!,
                                 shard: try shard.map(SoftLabelShard.parse))
@@ -80,7 +84,12 @@ struct TeachCommand: AsyncParsableCommand {
                + "\(range.lowerBound)..<\(range.upperBound) with \(specs.count) teachers")
         let outURL = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: outURL.deletingLastPathComponent(), withIntermediateDirectories: true)
-        _ = try teaching.run(to: outURL, log: report, showProgress: noProgress ? false : nil)
+        if teaching.shard == nil {
+            // In parts under <out>.parts/, kept when a run is stopped: the next run labels only what is missing.
+            _ = try teaching.runResumably(to: outURL, partWindows: partWindows, log: report, showProgress: noProgress ? false : nil)
+        } else {
+            _ = try teaching.run(to: outURL, log: report, showProgress: noProgress ? false : nil)
+        }
         report(String(format: "wrote %@ in %.1f s", outURL.path, Date().timeIntervalSince(started)))
         print(try SoftLabelStore(url: outURL).summary())
     }
