@@ -1,17 +1,12 @@
+import TestSupport
 import XCTest
 @testable import Kernels
 
-/// Deterministic SplitMix64 generator, so that every test input is reproducible.
+/// Deterministic random inputs (SplitMix64, `SeededRandom`), so that every test input is reproducible.
 struct TestRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    var base: SeededRandom
+    init(seed: UInt64) { base = SeededRandom(seed: seed) }
+    mutating func next() -> UInt64 { base.next() }
     /// Uniform in [low, high).
     mutating func uniform(_ low: Float, _ high: Float) -> Float {
         low + (high - low) * Float(next() >> 40) / Float(1 << 24)

@@ -55,7 +55,7 @@ final class GzipSourceTests: XCTestCase {
     func testDamagedFilesGetGzipsVerdict() throws {
         let original = try Data(contentsOf: compressed(String(repeating: "the quick brown fox 0123456789 ", count: 200)
                                                         + "unique tail", name: "damage.txt"))
-        var generator = SplitMix(state: 11)
+        var generator = SeededRandom(seed: 11)
         var refused = 0
         for trial in 0..<150 {
             var bytes = original
@@ -131,14 +131,3 @@ extension Result {
     var error: Failure? { if case .failure(let error) = self { return error } else { return nil } }
 }
 
-/// SplitMix64: a seeded generator, so that a failing trial can be replayed.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
