@@ -103,14 +103,14 @@ public final class BertModel {
         batch.attentionMask.withUnsafeBufferPointer { mask in
             var input = UnsafePointer(a.embeddingOutput!)
             for (l, offsets) in layout.layers.enumerated() {
-                encoderLayerForward(input: input, acts: a.layers[l], weights: LayerWeights(w, offsets), keyMask: mask.baseAddress!,
+                encoderLayerForward(input: input, acts: a.slot(l), weights: LayerWeights(w, offsets), keyMask: mask.baseAddress!,
                                     shape: shape(batch), savesAttentionProbabilities: forTraining,
                                     attentionDropout: plan.attentionProbs(layer: l),
                                     hiddenDropout: (plan.attentionOutput(layer: l), plan.feedForwardOutput(layer: l)),
                                     lowPrecision: lowPrecision.map {
                                         LayerLowPrecision(weights: $0.layers[l], scratch: lowPrecisionScratch)
                                     })
-                input = UnsafePointer(a.layers[l].output)
+                input = UnsafePointer(a.slot(l).output)
             }
         }
         saved = SavedForward(batch: batch, dropout: plan, mlmPositions: nil, forTraining: forTraining,

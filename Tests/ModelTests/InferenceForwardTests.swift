@@ -61,6 +61,30 @@ final class InferenceForwardTests: XCTestCase {
         XCTAssertTrue(inference == training, "max |inference − training| = \(maxAbsDifference(inference, training))")
     }
 
+    /// A model that has only run inference holds two layers' activations used in turn (no probabilities, no
+    /// gradient buffers): the 6 layers of MiniLM go through them three times over, and the hidden states must
+    /// still be the training-mode forward's, bit for bit; a training forward after it gets the full arena.
+    func testTheInferenceArenaOfTwoLayerSlotsGivesTheTrainingModeResults() throws {
+        let inferenceOnly = try ModelDirectory.load(TestPaths.miniLMDirectory, spanHead: .ifPresent).model
+        let trainingMode = try ModelDirectory.load(TestPaths.miniLMDirectory, spanHead: .ifPresent).model
+        XCTAssertEqual(inferenceOnly.config.numHiddenLayers, 6)
+        let fixture = try SafeTensorsFile(contentsOf: TestPaths.fixture("model/minilm_hidden.safetensors"))
+        let batch = try fixtureBatch(fixture)
+        try inferenceOnly.encode(batch, forTraining: false)
+        let inference = inferenceOnly.lastHiddenState()
+        try trainingMode.encode(batch)
+        let training = trainingMode.lastHiddenState()
+        XCTAssertTrue(inference == training, "max |inference − training| = \(maxAbsDifference(inference, training))")
+        try inferenceOnly.encode(batch)
+        XCTAssertTrue(inferenceOnly.lastHiddenState() == training, "a training forward after inference-only ones")
+
+        let tinyInference = try ModelDirectory.load(TestPaths.fixture("model/tiny_qa_model"), spanHead: .require).model
+        let tinyTraining = try ModelDirectory.load(TestPaths.fixture("model/tiny_qa_model"), spanHead: .require).model
+        for batch in try tinyQABatches() {
+            XCTAssertEqual(try tinyInference.forward(batch, forTraining: false), try tinyTraining.forward(batch))
+        }
+    }
+
     func testInferenceTakesNoDropoutSeed() throws {
         let model = try ModelDirectory.load(TestPaths.fixture("model/tiny_qa_model"), spanHead: .require).model
         let batch = try tinyQABatches()[0]
