@@ -28,7 +28,8 @@ public final class Predictor {
     /// Questions per chunk: windows and scores are held for one chunk at a time (see `predict`).
     public var chunkQuestions = 256
     /// What the predictions depend on besides the settings the predictor knows (model weights, precision):
-    /// part of the resume journal's fingerprint.
+    /// part of the resume journal's fingerprint. Empty (in-training dev evaluations, whose weights change):
+    /// a stopped run is never resumed.
     public var runFingerprint = ""
     /// Where "resuming after …" goes.
     public var resumeLog: (String) -> Void = { _ in }
@@ -91,8 +92,9 @@ public final class Predictor {
         let dataset = try MRCReader.read(file, strict: strict)
         let examples = dataset.examples
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        // Without a run fingerprint (the model's identity) a journal could belong to other weights: never resume.
         var journal = try PredictionJournal(url: directory.appendingPathComponent("predictions.journal.jsonl"),
-                                            fingerprint: fingerprint(of: file))
+                                            fingerprint: runFingerprint.isEmpty ? UUID().uuidString : fingerprint(of: file))
         let chunks = stride(from: 0, to: examples.count, by: chunkQuestions).map { $0..<min(examples.count, $0 + chunkQuestions) }
         if !journal.finished.isEmpty {
             resumeLog("\(file.lastPathComponent): resuming after \(journal.finished.count) of \(chunks.count) chunks "

@@ -45,6 +45,7 @@ final class PredictorTests: XCTestCase {
             let predictor = try Predictor(model: model.model, tokenizer: tokenizer, windowSettings: WindowSettings(maxSeqLen: 32, docStride: 8, maxQueryLen: 8),
                                           decoderSettings: SpanDecoderSettings(), batchSize: batchSize)
             predictor.chunkQuestions = 5
+            predictor.runFingerprint = "tiny_qa_parity weights"
             return predictor
         }
         let whole = try predictor().predict(file: data, into: out.appendingPathComponent("whole"), showProgress: false)
@@ -86,5 +87,16 @@ final class PredictorTests: XCTestCase {
         restarted.resumeLog = { restartMessages.append($0) }
         _ = try restarted.predict(file: data, into: target, showProgress: false)
         XCTAssertEqual(restartMessages, [], "a journal of other settings is not resumed")
+
+        // Without a run fingerprint (a dev evaluation inside training, whose weights change) nothing is resumed.
+        let anonymous = try predictor()
+        anonymous.afterChunk = { if $0 == 1 { throw Stop() } }
+        XCTAssertThrowsError(try anonymous.predict(file: data, into: target, showProgress: false))
+        let again = try predictor()
+        again.runFingerprint = ""
+        var anonymousMessages: [String] = []
+        again.resumeLog = { anonymousMessages.append($0) }
+        XCTAssertEqual(try again.predict(file: data, into: target, showProgress: false).predictions, whole.predictions)
+        XCTAssertEqual(anonymousMessages, [], "no run fingerprint: never resumed")
     }
 }
