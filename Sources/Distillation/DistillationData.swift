@@ -26,7 +26,7 @@ public struct DistillationData: Sendable {
             throw TrainingError.invalidArgument("\(files.map(\.path).joined(separator: " ")): no trainable windows")
         }
         return DistillationData(examples: source.examples, windows: windows,
-                                summaries: zip(source.readerSummaries, features).flatMap { [$0, $1] }, settings: settings)
+                                summaries: source.summaries(features: features), settings: settings)
     }
 
     /// The key of window `index` in the store: its question's prediction key.

@@ -83,8 +83,13 @@ public struct DistillationSource: Sendable {
         guard count > 0 else {
             throw TrainingError.invalidArgument("\(files.map(\.url.path).joined(separator: " ")): no trainable windows")
         }
-        return WindowSurvey(count: count, fingerprint: hasher.value, summaries: zip(readerSummaries, features).flatMap { [$0, $1] },
+        return WindowSurvey(count: count, fingerprint: hasher.value, summaries: summaries(features: features),
                             chunkStarts: chunkStarts)
+    }
+
+    /// Each file's reader line followed by its featurisation line (`features`, from `forEachWindowChunk`).
+    public func summaries(features: [String]) -> [String] {
+        zip(readerSummaries, features).flatMap { [$0, $1] }
     }
 
     /// One window's part of the data fingerprint: its question's key, index, length and ids hash.

@@ -22,30 +22,17 @@ enum DataFormatTargets {
             try featurise(dataset)
         },
         FuzzTarget("predictions", "prediction files: black-box teachers' predictions/n-best (BlackBoxPredictions), evaluate's flat predictions and no-answer probabilities (FlatJSONObject)") { data in
-            var refusals: [Error] = []
-            do {
-                let predictions = try BlackBoxPredictions.parse(data, file: FuzzScratch.fileName)
-                checkPredictions(predictions)
-            } catch { refusals.append(error) }
-            do { _ = try FlatJSONObject.parse(data, file: FuzzScratch.fileName) } catch { refusals.append(error) }
-            if let first = refusals.first, refusals.count == 2 { throw first }
-            // One reader accepting is a correct outcome; the other's refusal must still name the file.
-            for error in refusals where !String(describing: error).contains(FuzzScratch.fileName) {
-                fatalError("predictions: the error does not name the file: \(error)")
-            }
+            try FuzzTarget.eachReader("predictions", [
+                { checkPredictions(try BlackBoxPredictions.parse(data, file: FuzzScratch.fileName)) },
+                { _ = try FlatJSONObject.parse(data, file: FuzzScratch.fileName) },
+            ])
         },
         FuzzTarget("mlm-corpus", "MLM text corpora: jsonl records and plain text lines (MLMCorpus)") { data in
-            var refusals: [Error] = []
-            for suffix in [".jsonl", ".txt"] {
-                do {
-                    let url = try FuzzScratch.write(data, suffix: suffix)
-                    let corpus = try MLMCorpus.load(files: [url], tokenizer: try tokenizer(), maxSeqLen: 64)
-                    precondition(corpus.sequences.allSatisfy { $0.count <= 64 }, "an MLM sequence longer than maxSeqLen")
-                } catch { refusals.append(error) }
-            }
-            for error in refusals where !String(describing: error).contains(FuzzScratch.fileName) {
-                fatalError("mlm-corpus: the error does not name the file: \(error)")
-            }
+            try FuzzTarget.eachReader("mlm-corpus", [".jsonl", ".txt"].map { suffix in {
+                let url = try FuzzScratch.write(data, suffix: suffix)
+                let corpus = try MLMCorpus.load(files: [url], tokenizer: try tokenizer(), maxSeqLen: 64)
+                precondition(corpus.sequences.allSatisfy { $0.count <= 64 }, "an MLM sequence longer than maxSeqLen")
+            } })
         },
     ]
 

@@ -38,6 +38,20 @@ public struct FuzzTarget: Sendable {
         }
     }
 
+    /// Runs the readers an input may be meant for (a prediction file of either shape, a corpus as jsonl or
+    /// text, a body for either route): one accepting is a correct outcome; every refusal must still name the
+    /// file (targets in `unnamed` excepted); when all refuse, the first refusal is the target's.
+    static func eachReader(_ target: String, _ readers: [() throws -> Void]) throws {
+        var refusals: [any Error] = []
+        for reader in readers {
+            do { try reader() } catch { refusals.append(error) }
+        }
+        for error in refusals where !unnamed.contains(target) && !String(describing: error).contains(FuzzScratch.fileName) {
+            fatalError("\(target): the error does not name the file '\(FuzzScratch.fileName)': \(error)")
+        }
+        if refusals.count == readers.count, let first = refusals.first { throw first }
+    }
+
     /// Targets whose input is not a file (an HTTP request body): their errors name the field instead.
     static let unnamed: Set<String> = ["request", "tokenizer"]
 

@@ -9,9 +9,7 @@ enum TextTargets {
         FuzzTarget("request", "the server's request bodies: POST /v1/answer and /v1/answer:batch (RequestParser)", maxLength: 8_192) { data in
             let parser = RequestParser(limits: QueryLimits(maxTopK: 20, maxAnswerLength: 30, maxItems: 64))
             // A body is for one route; refused by both is a refusal (the single route's message is reported).
-            var refusal: (any Error)?
-            do { _ = try parser.answer(data) } catch { refusal = error }
-            do { _ = try parser.batch(data) } catch { if let refusal { throw refusal } }
+            try FuzzTarget.eachReader("request", [{ _ = try parser.answer(data) }, { _ = try parser.batch(data) }])
         },
         FuzzTarget("tokenizer", "the WordPiece tokenizer on arbitrary text (BertTokenizerFast's rules): offsets in range, ascending", maxLength: 4_096) { data in
             let text = String(decoding: data, as: UTF8.self)

@@ -28,8 +28,7 @@ struct JSONFields {
             value = try JSONDecoder().decode(JSONValue.self, from: body)
         } catch DecodingError.typeMismatch(_, let context) where !context.codingPath.isEmpty {
             throw .badRequest("a value that cannot be read (a number out of range?)",
-                              field: context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }
-                                  .joined().trimmingCharacters(in: CharacterSet(charactersIn: ".")))
+                              field: fieldPath(context.codingPath))
         } catch {
             throw .badRequest("malformed JSON: the body is not valid UTF-8 JSON (or nests deeper than the parser allows)")
         }

@@ -18,11 +18,12 @@ struct PredictionJournal {
     private(set) var finished: [[ExamplePrediction]] = []
     private let handle: FileHandle
 
-    /// Opens the journal at `url`, keeping the finished chunks of a run with the same `fingerprint`.
-    init(url: URL, fingerprint: String) throws {
+    /// Opens the journal at `url`, keeping the finished chunks of a run with the same `fingerprint`; without
+    /// one (nothing identifies the model) an earlier journal is never kept.
+    init(url: URL, fingerprint: String?) throws {
         self.url = url
         var keep = Data()
-        if let data = try? Data(contentsOf: url) {
+        if let fingerprint, let data = try? Data(contentsOf: url) {
             let lines = data.split(separator: 0x0A, omittingEmptySubsequences: false)
             let decoder = JSONDecoder()
             if lines.count > 1, let header = try? decoder.decode(Header.self, from: lines[0]), header.fingerprint == fingerprint {
@@ -35,7 +36,7 @@ struct PredictionJournal {
                 }
             }
         }
-        if keep.isEmpty { keep = try JSONEncoder().encode(Header(fingerprint: fingerprint)) + Data([0x0A]) }
+        if keep.isEmpty { keep = try JSONEncoder().encode(Header(fingerprint: fingerprint ?? "")) + Data([0x0A]) }
         do {
             try keep.write(to: url, options: .atomic)
             handle = try FileHandle(forWritingTo: url)

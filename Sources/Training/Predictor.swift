@@ -94,7 +94,7 @@ public final class Predictor {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         // Without a run fingerprint (the model's identity) a journal could belong to other weights: never resume.
         var journal = try PredictionJournal(url: directory.appendingPathComponent("predictions.journal.jsonl"),
-                                            fingerprint: runFingerprint.isEmpty ? UUID().uuidString : fingerprint(of: file))
+                                            fingerprint: runFingerprint.isEmpty ? nil : fingerprint(of: file))
         let chunks = stride(from: 0, to: examples.count, by: chunkQuestions).map { $0..<min(examples.count, $0 + chunkQuestions) }
         if !journal.finished.isEmpty {
             resumeLog("\(file.lastPathComponent): resuming after \(journal.finished.count) of \(chunks.count) chunks "
@@ -125,11 +125,16 @@ public final class Predictor {
     /// What the predictions of `file` depend on, for the journal: the caller's `runFingerprint` (model
     /// weights, precision), the window, decoder and batch settings, the chunking, and the file's identity.
     func fingerprint(of file: URL) -> String {
+        Training.fingerprint([runFingerprint, "\(builder.settings)", "\(decoder.settings)", "batch \(batchSize)",
+                              "chunk \(chunkQuestions)", Predictor.identity(of: file)].joined(separator: "|"))
+    }
+
+    /// A file's path, size and modification time ("path|size|mtime"): what says it is still the same file.
+    public static func identity(of file: URL) -> String {
         let attributes = try? FileManager.default.attributesOfItem(atPath: file.path)
         let size = (attributes?[.size] as? NSNumber)?.intValue ?? -1
         let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-        return Training.fingerprint([runFingerprint, "\(builder.settings)", "\(decoder.settings)", "batch \(batchSize)",
-                                     "chunk \(chunkQuestions)", file.path, "\(size)", "\(modified)"].joined(separator: "|"))
+        return "\(file.path)|\(size)|\(modified)"
     }
 
     /// Where the predictions of `file` go: `out` itself for a single file, else `out/<file stem>`.

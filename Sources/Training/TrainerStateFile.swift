@@ -9,11 +9,11 @@ extension TrainerState {
         do {
             state = try JSONDecoder().decode(TrainerState.self, from: data)
         } catch let DecodingError.keyNotFound(key, context) {
-            throw TrainingError.invalidState("\(file): field `\(path(context.codingPath + [key]))` is missing")
+            throw TrainingError.invalidState("\(file): field `\(fieldPath(context.codingPath + [key]))` is missing")
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-            throw TrainingError.invalidState("\(file): field `\(path(context.codingPath))`: wrong type (\(context.debugDescription))")
+            throw TrainingError.invalidState("\(file): field `\(fieldPath(context.codingPath))`: wrong type (\(context.debugDescription))")
         } catch let DecodingError.dataCorrupted(context) where !context.codingPath.isEmpty {
-            throw TrainingError.invalidState("\(file): field `\(path(context.codingPath))`: \(context.debugDescription)")
+            throw TrainingError.invalidState("\(file): field `\(fieldPath(context.codingPath))`: \(context.debugDescription)")
         } catch {
             let reason = JSONSyntax.firstError(in: data).map { "not valid JSON at \($0)" } ?? "not a trainer state object"
             throw TrainingError.invalidState("\(file): \(reason)")
@@ -45,9 +45,5 @@ extension TrainerState {
         for (index, cursor) in (auxiliaryCursors ?? []).enumerated() where cursor.epoch < 0 || cursor.batchInEpoch < 0 {
             throw refuse("auxiliaryCursors[\(index)]", "negative position (epoch \(cursor.epoch), batch \(cursor.batchInEpoch))")
         }
-    }
-
-    private static func path(_ keys: [CodingKey]) -> String {
-        keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: CharacterSet(charactersIn: "."))
     }
 }

@@ -50,10 +50,8 @@ struct PredictCommand: AsyncParsableCommand {
         predictor.strict = dataOptions.strict
         // A stopped run resumes after its last finished chunk when the model, its weights and the settings are the same.
         let weights = model.modelURL.appendingPathComponent(model.ema ? "ema.safetensors" : "model.safetensors")
-        let attributes = try? FileManager.default.attributesOfItem(atPath: weights.path)
-        predictor.runFingerprint = [weights.path, "\((attributes?[.size] as? NSNumber)?.intValue ?? -1)",
-                                    "\((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)",
-                                    model.layers ?? "all", precision.precision.rawValue].joined(separator: "|")
+        predictor.runFingerprint = [Predictor.identity(of: weights), model.layers ?? "all", precision.precision.rawValue]
+            .joined(separator: "|")
         predictor.resumeLog = report
         let outURL = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true)

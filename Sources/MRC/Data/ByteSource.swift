@@ -30,6 +30,13 @@ public final class FileSource: ByteSource {
 
     deinit { close(descriptor) }
 
+    /// Whether the file begins with `prefix` (read at offset 0 without moving the read position).
+    public func starts(with prefix: [UInt8]) -> Bool {
+        var head = [UInt8](repeating: 0, count: prefix.count)
+        let count = head.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, prefix.count, 0) }
+        return count == prefix.count && head == prefix
+    }
+
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         while true {
             let count = Glibc.read(descriptor, buffer.baseAddress, buffer.count)

@@ -6,12 +6,7 @@ public enum DataFile {
     /// A stream of the file's bytes, gunzipped when they are gzip data.
     public static func source(of url: URL, limits: ReadLimits = .shared) throws -> ByteSource {
         let file = try FileSource(url)
-        var magic = [UInt8](repeating: 0, count: 2)
-        let count = try magic.withUnsafeMutableBytes { try file.read(into: $0) }
-        // Put the two bytes back in front: reopen (the source is a plain file).
-        let fresh = try FileSource(url)
-        if count == 2 && magic == [0x1F, 0x8B] { return try GzipSource(fresh, limit: limits.maxFileBytes) }
-        return fresh
+        return file.starts(with: [0x1F, 0x8B]) ? try GzipSource(file, limit: limits.maxFileBytes) : file
     }
 
     /// The whole file (gunzipped), for formats that are one JSON text: refused past `maxRecordBytes`.
