@@ -5,15 +5,16 @@ import Text
 import Training
 
 /// A model the server answers with: one span-QA directory, or an ensemble of several sharing one
-/// tokenizer whose start/end logits are averaged before the one span decoder. Windows are built by
-/// `Predictor`'s `WindowBuilder` and scored by `Predictor.scores` — the path `predict` takes.
+/// tokenizer whose start/end logits are averaged (`EnsembleScorer`, mean of raw logits) before the one
+/// span decoder. Windows are built by `Predictor`'s `WindowBuilder` and scored by `Predictor.scores` —
+/// the path `predict --model A --model B` takes.
 ///
 /// The members' forward passes are not reentrant: `scores` is called only from the batching thread.
 public final class ServedModel: @unchecked Sendable {
     public let name: String
     public let directories: [URL]
-    /// One predictor per member (its model, the shared tokenizer and settings).
-    let predictors: [Predictor]
+    /// The predictor: the members' scorer (an ensemble's combined), the shared tokenizer and settings.
+    let predictor: Predictor
     public let decoderSettings: SpanDecoderSettings
     public let windowSettings: WindowSettings
     /// Encoder layers per member (for /v1/models).
@@ -28,7 +29,7 @@ public final class ServedModel: @unchecked Sendable {
     public init(name: String, directories: [URL], weightsFile: String? = nil, windowSettings: WindowSettings,
                 decoderSettings: SpanDecoderSettings, precision: Precision = .fp32) throws {
         guard !directories.isEmpty else { throw ServingSetupError("model \(name) has no directory") }
-        var predictors: [Predictor] = []
+        var members: [ModelScorer] = []
         var layers: [Int] = []
         var first: (dir: URL, tokenizer: WordPieceTokenizer)?
         for directory in directories {
@@ -53,22 +54,23 @@ public final class ServedModel: @unchecked Sendable {
             } else {
                 first = (directory, tokenizer)
             }
-            predictors.append(try Predictor(model: trainable.model, tokenizer: first!.tokenizer, windowSettings: windowSettings,
-                                            decoderSettings: decoderSettings, batchSize: Self.unboundedBatch))
+            members.append(try ModelScorer(model: trainable.model, batchSize: Self.unboundedBatch))
             layers.append(trainable.model.config.numHiddenLayers)
         }
         self.name = name
         self.directories = directories
-        self.predictors = predictors
+        let scorer: SpanScorer = members.count == 1 ? members[0] : try EnsembleScorer(members: members)
+        predictor = try Predictor(scorer: scorer, tokenizer: first!.tokenizer, windowSettings: windowSettings,
+                                  decoderSettings: decoderSettings)
         self.decoderSettings = decoderSettings
         self.windowSettings = windowSettings
         self.layers = layers
     }
 
-    public var isEnsemble: Bool { predictors.count > 1 }
+    public var isEnsemble: Bool { directories.count > 1 }
 
     /// The window builder `predict` uses, with this model's tokenizer and settings.
-    public var builder: WindowBuilder { predictors[0].builder }
+    public var builder: WindowBuilder { predictor.builder }
 
     /// The windows of one question, built as `predict` builds them (example index 0).
     public func windows(for pair: QuestionContext) -> (example: MRCExample, windows: [Window]) {
@@ -88,32 +90,7 @@ public final class ServedModel: @unchecked Sendable {
     /// Start/end logits of `windows`, each member's forward as one batch; an ensemble's are the mean
     /// of its members'. Called only from the batching thread.
     func scores(_ windows: [Window]) throws -> [SpanScores] {
-        let perMember = try predictors.map { try $0.scores(windows) }
-        return Self.mean(perMember)
-    }
-
-    /// The element-wise mean of the members' logits (one member: its logits unchanged). Raw logits
-    /// are averaged, not per-window log-probabilities: the decoder ranks spans across windows by
-    /// start + end logit, and a per-window normalisation would change that ranking.
-    static func mean(_ members: [[SpanScores]]) -> [SpanScores] {
-        guard members.count > 1 else { return members.first ?? [] }
-        let count = Float(members.count)
-        return members[0].indices.map { index in
-            var start = members[0][index].startLogits
-            var end = members[0][index].endLogits
-            for member in members.dropFirst() {
-                let other = member[index]
-                for t in start.indices {
-                    start[t] += other.startLogits[t]
-                    end[t] += other.endLogits[t]
-                }
-            }
-            for t in start.indices {
-                start[t] /= count
-                end[t] /= count
-            }
-            return SpanScores(startLogits: start, endLogits: end)
-        }
+        try predictor.scores(windows)
     }
 }
 

@@ -4,12 +4,14 @@ import MRC
 import Text
 import Training
 
-/// What the demo and the recipes measure of one model on the evaluation files.
+/// What the demo and the recipes measure of one model (or ensemble) on the evaluation files.
 struct ModelScores {
     var datasets: [DatasetScore]
     var parameters: Int
     /// Real tokens per second of the batched inference forward over every file's windows.
     var tokensPerSecond: Double
+    /// Wall seconds per 1,000 questions of `predict` (windows, forward, decoding, files), over every file.
+    var secondsPer1kQuestions: Double
 }
 
 /// Predicts every file with the model in `directory` (EMA weights when `ema`), writing the prediction
@@ -17,16 +19,25 @@ struct ModelScores {
 func scoreModel(_ directory: URL, ema: Bool, files: [URL], windows: WindowOptions, out: URL) throws -> ModelScores {
     let trainable = try BertSpanTrainable(directory: directory, weightsFile: ema ? "ema.safetensors" : nil)
     let tokenizer = WordPieceTokenizer(vocabulary: trainable.vocabulary, lowercase: trainable.doLowerCase)
-    let predictor = try Predictor(model: trainable.model, tokenizer: tokenizer, windowSettings: windows.windowSettings,
-                                  decoderSettings: windows.decoderSettings)
-    var scores: [DatasetScore] = [], tokens = 0, seconds = 0.0
+    let scorer = try ModelScorer(model: trainable.model)
+    return try scoreModel(LoadedScorer(scorer: scorer, tokenizer: tokenizer, fingerprint: "", untrainedHeads: []),
+                          files: files, windows: windows, out: out)
+}
+
+/// Predicts every file with a loaded model or ensemble, writing the prediction files under `out`.
+func scoreModel(_ loaded: LoadedScorer, files: [URL], windows: WindowOptions, out: URL) throws -> ModelScores {
+    let predictor = try loaded.predictor(windows: windows)
+    var scores: [DatasetScore] = [], tokens = 0, seconds = 0.0, questions = 0
     for file in files {
         let result = try predictor.predict(file: file, into: Predictor.directory(for: file, among: files, out: out))
         scores.append(result.score)
         tokens += predictor.builder.windows(for: result.dataset.examples).windows.reduce(0) { $0 + $1.length }
         seconds += result.seconds
+        questions += result.dataset.examples.count
     }
-    return ModelScores(datasets: scores, parameters: trainable.parameterCount, tokensPerSecond: seconds > 0 ? Double(tokens) / seconds : 0)
+    return ModelScores(datasets: scores, parameters: loaded.scorer.parameterCount,
+                       tokensPerSecond: seconds > 0 ? Double(tokens) / seconds : 0,
+                       secondsPer1kQuestions: questions > 0 ? seconds * 1000 / Double(questions) : 0)
 }
 
 /// A black-box teacher's own answers (its top candidate) scored on `file`.
@@ -40,14 +51,16 @@ func scoreBlackBox(_ predictions: URL, on file: URL) throws -> DatasetScore {
 }
 
 extension ReportRow {
-    /// A row from the scores on [in-domain file, out-of-domain files...].
-    init(name: String, kind: Kind, command: String, scores: [DatasetScore], parameters: Int? = nil,
-         tokensPerSecond: Double? = nil, teachSeconds: Double? = nil, distillSeconds: Double? = nil,
-         model: String? = nil, metrics: String? = nil) {
-        var ood: [String: Double] = [:]
-        for score in scores.dropFirst() { ood[score.name] = score.f1 }
+    /// A row from the scores on [in-domain files..., out-of-domain files...], the first `inDomain` in-domain.
+    init(name: String, kind: Kind, command: String, scores: [DatasetScore], inDomain: Int = 1, parameters: Int? = nil,
+         tokensPerSecond: Double? = nil, secondsPer1kQuestions: Double? = nil, teachSeconds: Double? = nil,
+         distillSeconds: Double? = nil, model: String? = nil, metrics: String? = nil) {
+        var inDomainF1: [String: Double] = [:], ood: [String: Double] = [:]
+        for score in scores.prefix(inDomain) where inDomain > 1 { inDomainF1[score.name] = score.f1 }
+        for score in scores.dropFirst(inDomain) { ood[score.name] = score.f1 }
         self.init(name: name, kind: kind, command: command, squadEM: scores[0].exactMatch, squadF1: scores[0].f1,
-                  oodF1: ood, parameters: parameters, tokensPerSecond: tokensPerSecond, teachSeconds: teachSeconds,
+                  inDomainF1: inDomainF1, oodF1: ood, parameters: parameters, tokensPerSecond: tokensPerSecond,
+                  secondsPer1kQuestions: secondsPer1kQuestions, teachSeconds: teachSeconds,
                   distillSeconds: distillSeconds, model: model, metrics: metrics)
     }
 }

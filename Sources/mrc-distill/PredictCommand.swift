@@ -8,14 +8,16 @@ import Training
 struct PredictCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
-        abstract: "Predict answers with a span-QA model; writes predictions.json, nbest_predictions.json and eval.json.",
+        abstract: "Predict answers with a span-QA model or an ensemble; writes predictions.json, nbest_predictions.json and eval.json.",
         discussion: """
             With one --data file the files go into OUT; with several, into OUT/<file name>/. Every file's \
             EM/F1 against its gold answers (official SQuAD v1.1 / MRQA semantics) is printed and written \
-            to OUT/eval.json.
+            to OUT/eval.json. With --model repeated, the members score the same windows and their start/end \
+            logits are combined (--combine, weights as DIR:WEIGHT) before the one span decoder: the files, \
+            scores and timing are those of one system.
             """)
 
-    @OptionGroup var model: ModelOptions
+    @OptionGroup var model: EnsembleOptions
     @Option(name: .long, parsing: .upToNextOption, help: "Data files: SQuAD .json or MRQA .jsonl[.gz].")
     var data: [String]
     @Option(name: .long, help: "Output directory.")
@@ -27,31 +29,24 @@ struct PredictCommand: AsyncParsableCommand {
 
     func validate() throws {
         try windows.validateWindows()
+        guard !model.models.isEmpty else { throw ValidationError("give --model DIR (repeat it for an ensemble)") }
+        try model.validate(maxSequenceLength: windows.maxSeqLen)
         try refuse {
-            _ = try Preflight.checkModel(model.modelURL, maxSequenceLength: windows.maxSeqLen, layers: try model.parsedLayers(),
-                                         weightsFile: model.ema ? "ema.safetensors" : "model.safetensors")
             try Preflight.checkFiles(data.map(URL.init(fileURLWithPath:)), option: "--data")
             guard batchSize > 0 else { throw TrainingError.invalidArgument("--batch-size must be positive") }
         }
     }
 
     func run() async throws {
-        let trainable = try BertSpanTrainable(directory: model.modelURL, layers: try model.parsedLayers(),
-                                              weightsFile: model.ema ? "ema.safetensors" : nil)
-        if !trainable.initialised.isEmpty {
-            report("warning: \(model.model) has no span head; predicting with an untrained one (\(trainable.initialised.joined(separator: ", ")))")
+        let loaded = try model.load(precision: precision.precision, batchSize: batchSize)
+        for directory in loaded.untrainedHeads {
+            report("warning: \(directory) has no span head; predicting with an untrained one (qa_outputs.weight, qa_outputs.bias)")
         }
-        trainable.model.precision = precision.precision
         announce(precision.precision)
-        let tokenizer = try WordPieceTokenizer(vocabFile: model.modelURL.appendingPathComponent("vocab.txt"),
-                                               lowercase: trainable.doLowerCase)
-        let predictor = try Predictor(model: trainable.model, tokenizer: tokenizer, windowSettings: windows.windowSettings,
-                                      decoderSettings: windows.decoderSettings, batchSize: batchSize)
+        let predictor = try loaded.predictor(windows: windows)
         predictor.strict = dataOptions.strict
-        // A stopped run resumes after its last finished chunk when the model, its weights and the settings are the same.
-        let weights = model.modelURL.appendingPathComponent(model.ema ? "ema.safetensors" : "model.safetensors")
-        predictor.runFingerprint = [Predictor.identity(of: weights), model.layers ?? "all", precision.precision.rawValue]
-            .joined(separator: "|")
+        // A stopped run resumes after its last finished chunk when the models, their weights and the settings are the same.
+        predictor.runFingerprint = loaded.fingerprint
         predictor.resumeLog = report
         let outURL = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true)

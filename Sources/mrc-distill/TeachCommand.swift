@@ -52,7 +52,7 @@ struct TeachCommand: AsyncParsableCommand {
         }
         guard !teachers.isEmpty else { throw ValidationError("give at least one --teacher") }
         try refuse {
-            _ = try teachers.map(TeacherSpec.init)
+            _ = try teachers.map { try MemberSpec($0) }
             _ = try shard.map(SoftLabelShard.parse)
             try Preflight.checkFiles(data.map(URL.init(fileURLWithPath:)), option: "--data")
             guard batchSize > 0 else { throw TrainingError.invalidArgument("--batch-size must be positive") }
@@ -69,7 +69,7 @@ struct TeachCommand: AsyncParsableCommand {
                                                  settings: windows.windowSettings, strict: dataOptions.strict)
         let survey = try source.survey()
         survey.summaries.forEach(report)
-        let specs = try teachers.map(TeacherSpec.init)
+        let specs = try teachers.map { try MemberSpec($0) }
         announce(precision.precision)
         let ensemble = try TeacherEnsemble(
             teachers: try specs.map { try $0.load(student: tokenizer, useEMA: teacherEMA, batchSize: batchSize, precision: precision.precision) },

@@ -50,7 +50,7 @@ final class BatchSchedulerTests: XCTestCase {
         for (windows, scores) in zip(requests, results) {
             XCTAssertEqual(scores.count, windows.count)
             for (window, score) in zip(windows, scores) {
-                let alone = try model.predictors[0].scores([window])[0]
+                let alone = try model.predictor.scores([window])[0]
                 XCTAssertEqual(score.startLogits.count, window.length)
                 for t in 0..<window.length {
                     XCTAssertEqual(score.startLogits[t], alone.startLogits[t], accuracy: 1e-4)
@@ -169,10 +169,6 @@ final class BatchSchedulerTests: XCTestCase {
             XCTAssertEqual(a.startLogits, b.startLogits, "the mean of two equal members is that member, bit for bit")
             XCTAssertEqual(a.endLogits, b.endLogits)
         }
-        let mean = ServedModel.mean([[SpanScores(startLogits: [1, 2], endLogits: [0, -4])],
-                                     [SpanScores(startLogits: [3, -2], endLogits: [1, 4])],
-                                     [SpanScores(startLogits: [2, 3], endLogits: [2, 3])]])
-        XCTAssertEqual(mean[0].startLogits, [2, 1])
-        XCTAssertEqual(mean[0].endLogits, [1, 1])
+        XCTAssertEqual((twice.predictor.scorer as? EnsembleScorer)?.combination, .meanLogits, "serve averages raw logits")
     }
 }

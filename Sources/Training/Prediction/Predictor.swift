@@ -15,14 +15,12 @@ public struct DatasetPrediction: Sendable {
     public var seconds: Double
 }
 
-/// Runs a span-QA model over data files: windows, batched inference forward (no dropout, no saved
-/// attention probabilities; windows of similar length batched together), the span decoder, the
-/// prediction files, and the evaluation.
+/// Runs a span-QA model, or an ensemble of them, over data files: windows, the scorer's batched
+/// inference (`SpanScorer`), the one span decoder, the prediction files, and the evaluation.
 public final class Predictor {
-    public let model: BertModel
+    public let scorer: SpanScorer
     public let builder: WindowBuilder
     public let decoder: SpanDecoder
-    public let batchSize: Int
     /// Refuse a data file whose reader would skip a record (`--strict`).
     public var strict = false
     /// Questions per chunk: windows and scores are held for one chunk at a time (see `predict`).
@@ -36,49 +34,24 @@ public final class Predictor {
     /// Called with the number of chunks journaled after each one (the resume test stops a run there).
     public var afterChunk: ((Int) throws -> Void)?
 
-    public init(model: BertModel, tokenizer: WordPieceTokenizer, windowSettings: WindowSettings,
-                decoderSettings: SpanDecoderSettings, batchSize: Int = 32) throws {
-        guard batchSize > 0 else { throw TrainingError.invalidArgument("--predict-batch-size must be positive") }
-        self.model = model
+    public init(scorer: SpanScorer, tokenizer: WordPieceTokenizer, windowSettings: WindowSettings,
+                decoderSettings: SpanDecoderSettings) throws {
+        self.scorer = scorer
         builder = try WindowBuilder(tokenizer: tokenizer, settings: windowSettings)
         decoder = SpanDecoder(settings: decoderSettings)
-        self.batchSize = batchSize
     }
 
-    /// Start/end logits of every window (real tokens only), in the order of `windows`; `progress` is
-    /// told the number of windows done after each batch. Windows are sorted by length to batch alike
-    /// ones together — within consecutive blocks of `block` windows when given, so that a window's
-    /// batch (and so its bits) depends only on its block, not on the rest of the list.
+    /// One model, run `batchSize` windows per forward pass.
+    public convenience init(model: BertModel, tokenizer: WordPieceTokenizer, windowSettings: WindowSettings,
+                            decoderSettings: SpanDecoderSettings, batchSize: Int = 32) throws {
+        guard batchSize > 0 else { throw TrainingError.invalidArgument("--predict-batch-size must be positive") }
+        try self.init(scorer: try ModelScorer(model: model, batchSize: batchSize), tokenizer: tokenizer,
+                      windowSettings: windowSettings, decoderSettings: decoderSettings)
+    }
+
+    /// Start/end logits of every window (real tokens only), in the order of `windows` (see `SpanScorer`).
     public func scores(_ windows: [Window], block: Int? = nil, progress: (Int) -> Void = { _ in }) throws -> [SpanScores] {
-        var result = [SpanScores?](repeating: nil, count: windows.count)
-        let size = block ?? max(1, windows.count)
-        let order = stride(from: 0, to: windows.count, by: size).flatMap { first in
-            (first..<min(windows.count, first + size)).sorted { (windows[$0].length, $0) < (windows[$1].length, $1) }
-        }
-        var start = 0
-        while start < order.count {
-            // Batches never straddle two blocks.
-            let end = min(order.count, start + batchSize, block.map { (start / $0 + 1) * $0 } ?? order.count)
-            let members = Array(order[start..<end])
-            let longest = members.map { windows[$0].length }.max()!
-            let width = min(windows[members[0]].inputIds.count, (longest + 7) / 8 * 8)
-            var ids: [Int32] = [], types: [Int32] = [], mask: [Int32] = []
-            ids.reserveCapacity(members.count * width)
-            for index in members {
-                ids += windows[index].inputIds[0..<width]
-                types += windows[index].tokenTypeIds[0..<width]
-                mask += windows[index].attentionMask[0..<width]
-            }
-            let batch = try EncoderBatch(batch: members.count, seqLen: width, inputIds: ids, tokenTypeIds: types, attentionMask: mask)
-            let logits = try model.forward(batch, forTraining: false)
-            for (row, index) in members.enumerated() {
-                let range = row * width..<(row * width + windows[index].length)
-                result[index] = SpanScores(startLogits: Array(logits.start[range]), endLogits: Array(logits.end[range]))
-            }
-            start = end
-            progress(start)
-        }
-        return result.map { $0! }
+        try scorer.scores(windows, block: block, progress: progress)
     }
 
     /// Predicts every question of `file` and writes the prediction files into `directory`.
@@ -125,7 +98,7 @@ public final class Predictor {
     /// What the predictions of `file` depend on, for the journal: the caller's `runFingerprint` (model
     /// weights, precision), the window, decoder and batch settings, the chunking, and the file's identity.
     func fingerprint(of file: URL) -> String {
-        Training.fingerprint([runFingerprint, "\(builder.settings)", "\(decoder.settings)", "batch \(batchSize)",
+        Training.fingerprint([runFingerprint, "\(builder.settings)", "\(decoder.settings)", scorer.settingsDescription,
                               "chunk \(chunkQuestions)", Predictor.identity(of: file)].joined(separator: "|"))
     }
 

@@ -4,15 +4,16 @@ import Kernels
 import Text
 import Training
 
-/// A `--teacher` argument: `[NAME=]PATH[:WEIGHT]`. PATH is a model directory (a model teacher) or a
-/// prediction file (`predictions.json` / `nbest_predictions.json`: a black-box teacher). NAME defaults
-/// to the directory's or file's name, WEIGHT to 1.
-struct TeacherSpec: Equatable {
+/// A member of an ensemble, `[NAME=]PATH[:WEIGHT]`: a `teach --teacher` (PATH a model directory — a model
+/// teacher — or a prediction file, `predictions.json` / `nbest_predictions.json`: a black-box teacher), or
+/// a `predict --model` / `score --model` (PATH a model directory). NAME defaults to the directory's or
+/// file's name, WEIGHT to 1.
+struct MemberSpec: Equatable {
     var name: String
     var path: String
     var weight: Double
 
-    init(_ text: String) throws {
+    init(_ text: String, option: String = "--teacher") throws {
         var rest = Substring(text)
         var name: String? = nil
         if let equals = rest.firstIndex(of: "="), !rest[..<equals].contains("/") {
@@ -24,12 +25,12 @@ struct TeacherSpec: Equatable {
             weight = value
             rest = rest[..<colon]
         }
-        guard !rest.isEmpty else { throw DistillationError("--teacher \(text): no path (expected [NAME=]PATH[:WEIGHT])") }
-        guard weight > 0, weight.isFinite else { throw DistillationError("--teacher \(text): the weight must be positive") }
+        guard !rest.isEmpty else { throw DistillationError("\(option) \(text): no path (expected [NAME=]PATH[:WEIGHT])") }
+        guard weight > 0, weight.isFinite else { throw DistillationError("\(option) \(text): the weight must be positive") }
         path = String(rest)
         let url = URL(fileURLWithPath: path)
         self.name = name ?? (url.pathExtension == "json" ? url.deletingPathExtension().lastPathComponent : url.lastPathComponent)
-        guard !self.name.isEmpty else { throw DistillationError("--teacher \(text): empty name") }
+        guard !self.name.isEmpty else { throw DistillationError("\(option) \(text): empty name") }
     }
 
     var isDirectory: Bool {
