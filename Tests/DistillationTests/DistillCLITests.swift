@@ -134,4 +134,42 @@ final class DistillCLITests: XCTestCase {
         let html = try String(contentsOf: root.appendingPathComponent("report.html"), encoding: .utf8)
         XCTAssertTrue(html.contains("<svg"))
     }
+
+    /// `score --model A --model A --in-domain … --out-of-domain …`: an ensemble is one row, with MRQA's groups
+    /// (F1 per dataset, each group's macro-F1), its members' parameters summed and its inference cost; a
+    /// model with itself scores exactly as the model.
+    func testScoreAnEnsembleUnderMRQAGroups() throws {
+        let root = try CLIProcess.temporaryDirectory("score-ensemble")
+        defer { try? FileManager.default.removeItem(at: root) }
+        var files: [String] = []
+        for name in ["news", "wiki", "bio"] {
+            let url = root.appendingPathComponent("\(name).json")
+            try FileManager.default.copyItem(at: URL(fileURLWithPath: data), to: url)
+            files.append(url.path)
+        }
+        let rows = root.appendingPathComponent("rows.jsonl")
+        for (name, members) in [("single", [model]), ("pair", [model, "\(model):3"])] {
+            let scored = try CLIProcess.run(["score", "--name", name, "--kind", "teacher"] + members.flatMap { ["--model", $0] }
+                                            + ["--in-domain", files[0], files[1], "--out-of-domain", files[2], "--rows", rows.path,
+                                               "--out", root.appendingPathComponent(name).path] + windowArguments,
+                                            logDirectory: root, name: name)
+            XCTAssertEqual(scored.status, 0, scored.stderr)
+            XCTAssertTrue(scored.stdout.contains("in-domain macro-F1"), scored.stdout)
+        }
+        let lines = try String(contentsOf: rows, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 2)
+        let single = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as! [String: Any]
+        let pair = try JSONSerialization.jsonObject(with: Data(lines[1].utf8)) as! [String: Any]
+        let inDomain = try XCTUnwrap(single["in_domain_f1"] as? [String: Double])
+        XCTAssertEqual(inDomain.keys.sorted(), ["news", "wiki"])
+        XCTAssertEqual((single["ood_f1"] as? [String: Double])?.keys.sorted(), ["bio"])
+        XCTAssertEqual(pair["in_domain_f1"] as? [String: Double], inDomain, "a model with itself scores as the model")
+        XCTAssertEqual(pair["ood_f1"] as? [String: Double], single["ood_f1"] as? [String: Double])
+        XCTAssertEqual((pair["parameters"] as! NSNumber).intValue, 2 * (single["parameters"] as! NSNumber).intValue)
+        XCTAssertGreaterThan((pair["seconds_per_1k_questions"] as! NSNumber).doubleValue, 0)
+        let report = try CLIProcess.run(["report", "--rows", rows.path, "--out", root.path], logDirectory: root, name: "report")
+        XCTAssertEqual(report.status, 0, report.stderr)
+        XCTAssertTrue(report.stdout.contains("| name | kind | in-domain macro-F1 | out-of-domain macro-F1 | news | wiki | bio |"),
+                      report.stdout)
+    }
 }

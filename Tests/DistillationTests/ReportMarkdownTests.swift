@@ -51,6 +51,30 @@ final class ReportMarkdownTests: XCTestCase {
         XCTAssertTrue(markdown.hasSuffix(expected), markdown)
     }
 
+    /// MRQA's protocol (several in-domain datasets): D-NET's table shape, the macro-F1 of each group, every
+    /// dataset's F1 (in-domain first) and the costs, with no separate out-of-domain table.
+    func testMRQAProtocolTable() {
+        let rows = [
+            ReportRow(name: "ensemble", kind: .teacher, command: "mrc-distill predict --model a --model b", squadEM: 60,
+                      squadF1: 70, inDomainF1: ["SQuAD": 70, "NewsQA": 50.5], oodF1: ["DROP": 30, "BioASQ": 41],
+                      parameters: 45_000_000, secondsPer1kQuestions: 81.25, distillSeconds: 3000),
+            ReportRow(name: "student", kind: .student, command: "c", squadEM: 50, squadF1: 61,
+                      inDomainF1: ["SQuAD": 61, "NewsQA": 40], oodF1: ["BioASQ": 33], secondsPer1kQuestions: 20.5,
+                      teachSeconds: 600, distillSeconds: 900),
+        ]
+        let markdown = DistillationReport(title: "D-NET", entries: rows.map { .init(row: $0) }).markdown
+        let expected = """
+            | name | kind | in-domain macro-F1 | out-of-domain macro-F1 | NewsQA | SQuAD | BioASQ | DROP | parameters | inference s / 1k questions | teach s | train s |
+            | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+            | ensemble | teacher | 60.25 | 35.50 | 50.50 | 70.00 | 41.00 | 30.00 | 45.0 M | 81.2 | — | 3000 |
+            | student | student | 50.50 | 33.00 | 40.00 | 61.00 | 33.00 | — | — | 20.5 | 600 | 900 |
+            """
+        XCTAssertTrue(markdown.contains(expected), markdown)
+        XCTAssertFalse(markdown.contains("## Out-of-domain F1 per dataset"), "the summary has the datasets")
+        XCTAssertEqual(rows[1].inDomainMacroF1, 50.5)
+        XCTAssertEqual(Self.rows[0].inDomainMacroF1, 90.9, "one in-domain set: the SQuAD dev F1")
+    }
+
     func testFormats() {
         XCTAssertEqual(ReportFormat.parameters(22_700_000), "22.7 M")
         XCTAssertEqual(ReportFormat.parameters(1_100_000_000), "1.10 B")

@@ -10,13 +10,15 @@ enum HTMLReport {
         }
         body += ["<h2>Summary</h2>", table(ReportTable.summary(rows)),
                  "<p class=\"note\">Scores are percentages. Out-of-domain macro-F1 is the unweighted mean of a row's "
-                    + "per-dataset F1; teach s (labelling) and train s (fine-tuning or distillation) are wall times.</p>"]
+                    + "per-dataset F1 (in-domain macro-F1 likewise, under MRQA's protocol); teach s (labelling) and train s "
+                    + "(fine-tuning or distillation) are wall times; inference s / 1k questions is predict's end-to-end wall time.</p>"]
         if let outOfDomain = ReportTable.outOfDomain(rows) {
             body += ["<h2>Out-of-domain F1 per dataset</h2>", table(outOfDomain)]
         }
         body.append("<h2>Scores</h2>")
-        let bars = BarChart(title: "SQuAD dev F1", axisLabel: "F1 (%)",
-                            bars: rows.map { BarChart.Bar(label: $0.name, value: $0.squadF1, kind: $0.kind) })
+        let mrqa = ReportTable.isMRQA(rows)
+        let bars = BarChart(title: mrqa ? "In-domain macro-F1" : "SQuAD dev F1", axisLabel: "F1 (%)",
+                            bars: rows.map { BarChart.Bar(label: $0.name, value: mrqa ? $0.inDomainMacroF1 : $0.squadF1, kind: $0.kind) })
         body += figure(bars.render())
         if !ReportTable.outOfDomainDatasets(rows).isEmpty {
             body += figure(GroupedBarChart.outOfDomain(rows).render())

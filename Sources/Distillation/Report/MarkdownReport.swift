@@ -7,7 +7,8 @@ enum MarkdownReport {
             return lines.joined(separator: "\n") + "\n"
         }
         lines += ["## Summary", ""] + table(ReportTable.summary(rows))
-        lines += ["", "Scores are percentages. Out-of-domain macro-F1 is the unweighted mean of a row's per-dataset F1."]
+        lines += ["", "Scores are percentages. Out-of-domain macro-F1 is the unweighted mean of a row's per-dataset F1"
+                  + (ReportTable.isMRQA(rows) ? " (in-domain macro-F1 likewise); inference s / 1k questions is predict's end-to-end wall time." : ".")]
         if let outOfDomain = ReportTable.outOfDomain(rows) {
             lines += ["", "## Out-of-domain F1 per dataset", ""] + table(outOfDomain)
         }

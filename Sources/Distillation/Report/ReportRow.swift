@@ -4,11 +4,14 @@ import Foundation
 /// scores and costs. One JSON object per line of `rows.jsonl` (written by the recipe script), with
 /// snake_case keys:
 ///
-/// `{"name", "kind": "teacher"|"student", "command", "squad_em", "squad_f1", "ood_f1": {dataset: f1},
-///   "parameters", "tokens_per_second", "teach_seconds", "distill_seconds", "model", "metrics", "notes"}`
+/// `{"name", "kind": "teacher"|"student", "command", "squad_em", "squad_f1", "in_domain_f1": {dataset: f1},
+///   "ood_f1": {dataset: f1}, "parameters", "tokens_per_second", "seconds_per_1k_questions", "teach_seconds",
+///   "distill_seconds", "model", "metrics", "notes"}`
 ///
-/// `name`, `kind`, `command`, `squad_em` and `squad_f1` are required; every other key may be absent
-/// or null (`ood_f1` then reads as empty). Scores are percentages, as the official scripts print them.
+/// `name`, `kind`, `command`, `squad_em` and `squad_f1` (the first in-domain dataset's scores) are
+/// required; every other key may be absent or null (`in_domain_f1` and `ood_f1` then read as empty).
+/// A row with several in-domain datasets (MRQA's protocol) has them all in `in_domain_f1`. Scores are
+/// percentages, as the official scripts print them.
 /// Numbers may also be the strings "nan", "inf" and "-inf" (as `metrics.jsonl` writes them).
 public struct ReportRow: Codable, Sendable, Equatable {
     public enum Kind: String, Codable, Sendable {
@@ -23,11 +26,15 @@ public struct ReportRow: Codable, Sendable, Equatable {
     /// SQuAD dev exact match and F1 (percent).
     public var squadEM: Double
     public var squadF1: Double
+    /// In-domain F1 (percent) per dataset name (empty: the SQuAD dev F1 alone is the in-domain score).
+    public var inDomainF1: [String: Double]
     /// Out-of-domain F1 (percent) per dataset name.
     public var oodF1: [String: Double]
     public var parameters: Int?
     /// Inference speed, real tokens per second.
     public var tokensPerSecond: Double?
+    /// Inference cost: wall seconds per 1,000 questions, end to end (windows, forward, decoding).
+    public var secondsPer1kQuestions: Double?
     /// Wall time of scoring the training data with the teachers.
     public var teachSeconds: Double?
     /// Wall time of training the student.
@@ -39,12 +46,13 @@ public struct ReportRow: Codable, Sendable, Equatable {
     public var notes: String?
 
     public init(name: String, kind: Kind, command: String, squadEM: Double, squadF1: Double,
-                oodF1: [String: Double] = [:], parameters: Int? = nil, tokensPerSecond: Double? = nil,
+                inDomainF1: [String: Double] = [:], oodF1: [String: Double] = [:], parameters: Int? = nil,
+                tokensPerSecond: Double? = nil, secondsPer1kQuestions: Double? = nil,
                 teachSeconds: Double? = nil, distillSeconds: Double? = nil, model: String? = nil,
                 metrics: String? = nil, notes: String? = nil) {
         self.name = name; self.kind = kind; self.command = command
-        self.squadEM = squadEM; self.squadF1 = squadF1; self.oodF1 = oodF1
-        self.parameters = parameters; self.tokensPerSecond = tokensPerSecond
+        self.squadEM = squadEM; self.squadF1 = squadF1; self.inDomainF1 = inDomainF1; self.oodF1 = oodF1
+        self.parameters = parameters; self.tokensPerSecond = tokensPerSecond; self.secondsPer1kQuestions = secondsPer1kQuestions
         self.teachSeconds = teachSeconds; self.distillSeconds = distillSeconds
         self.model = model; self.metrics = metrics; self.notes = notes
     }
@@ -53,8 +61,10 @@ public struct ReportRow: Codable, Sendable, Equatable {
         case name, kind, command, parameters, model, metrics, notes
         case squadEM = "squad_em"
         case squadF1 = "squad_f1"
+        case inDomainF1 = "in_domain_f1"
         case oodF1 = "ood_f1"
         case tokensPerSecond = "tokens_per_second"
+        case secondsPer1kQuestions = "seconds_per_1k_questions"
         case teachSeconds = "teach_seconds"
         case distillSeconds = "distill_seconds"
     }
@@ -66,9 +76,11 @@ public struct ReportRow: Codable, Sendable, Equatable {
         command = try container.decode(String.self, forKey: .command)
         squadEM = try container.decode(Double.self, forKey: .squadEM)
         squadF1 = try container.decode(Double.self, forKey: .squadF1)
+        inDomainF1 = try container.decodeIfPresent([String: Double].self, forKey: .inDomainF1) ?? [:]
         oodF1 = try container.decodeIfPresent([String: Double].self, forKey: .oodF1) ?? [:]
         parameters = try container.decodeIfPresent(Int.self, forKey: .parameters)
         tokensPerSecond = try container.decodeIfPresent(Double.self, forKey: .tokensPerSecond)
+        secondsPer1kQuestions = try container.decodeIfPresent(Double.self, forKey: .secondsPer1kQuestions)
         teachSeconds = try container.decodeIfPresent(Double.self, forKey: .teachSeconds)
         distillSeconds = try container.decodeIfPresent(Double.self, forKey: .distillSeconds)
         model = try container.decodeIfPresent(String.self, forKey: .model)
@@ -80,8 +92,13 @@ public struct ReportRow: Codable, Sendable, Equatable {
     public var oodDatasets: [String] { oodF1.keys.sorted() }
 
     /// The unweighted mean of the finite out-of-domain F1 values (MRQA's macro-average); nil if none.
-    public var oodMacroF1: Double? {
-        let values = oodF1.values.filter(\.isFinite)
+    public var oodMacroF1: Double? { Self.macro(oodF1) }
+
+    /// The in-domain macro-F1: the mean over `in_domain_f1`, or the SQuAD dev F1 when that is empty.
+    public var inDomainMacroF1: Double { Self.macro(inDomainF1) ?? squadF1 }
+
+    static func macro(_ f1: [String: Double]) -> Double? {
+        let values = f1.values.filter(\.isFinite)
         guard !values.isEmpty else { return nil }
         return values.reduce(0, +) / Double(values.count)
     }

@@ -5,9 +5,15 @@ public struct ReportTable: Sendable, Equatable {
     /// Which columns hold numbers (right-aligned).
     public var numeric: [Bool]
 
-    /// The summary: one line per row.
+    /// Whether the rows follow MRQA's protocol (several in-domain datasets): D-NET's table shape.
+    public static func isMRQA(_ rows: [ReportRow]) -> Bool { rows.contains { $0.inDomainF1.count > 1 } }
+
+    /// The summary: one line per row. Under MRQA's protocol (`isMRQA`), D-NET's shape: the macro-F1 of each
+    /// group, the F1 of every dataset (in-domain first), then the costs: inference seconds per 1,000
+    /// questions, labelling and training seconds.
     public static func summary(_ rows: [ReportRow]) -> ReportTable {
-        ReportTable(
+        if isMRQA(rows) { return mrqaSummary(rows) }
+        return ReportTable(
             header: ["name", "kind", "SQuAD dev EM", "SQuAD dev F1", "out-of-domain macro-F1", "parameters",
                      "inference tokens/s", "teach s", "train s"],
             rows: rows.map { row in
@@ -19,16 +25,36 @@ public struct ReportTable: Sendable, Equatable {
             numeric: [false, false] + Array(repeating: true, count: 7))
     }
 
-    /// The out-of-domain F1 per dataset, one column per dataset any row has; nil when no row has one.
+    static func mrqaSummary(_ rows: [ReportRow]) -> ReportTable {
+        let inDomain = inDomainDatasets(rows), outOfDomain = outOfDomainDatasets(rows)
+        return ReportTable(
+            header: ["name", "kind", "in-domain macro-F1", "out-of-domain macro-F1"] + inDomain + outOfDomain
+                + ["parameters", "inference s / 1k questions", "teach s", "train s"],
+            rows: rows.map { row in
+                [row.name, row.kind.rawValue, ReportFormat.score(row.inDomainMacroF1), ReportFormat.score(row.oodMacroF1)]
+                    + inDomain.map { ReportFormat.score(row.inDomainF1[$0]) } + outOfDomain.map { ReportFormat.score(row.oodF1[$0]) }
+                    + [ReportFormat.parameters(row.parameters), ReportFormat.quantity(row.secondsPer1kQuestions),
+                       ReportFormat.quantity(row.teachSeconds), ReportFormat.quantity(row.distillSeconds)]
+            },
+            numeric: [false, false] + Array(repeating: true, count: 2 + inDomain.count + outOfDomain.count + 4))
+    }
+
+    /// The out-of-domain F1 per dataset, one column per dataset any row has; nil when no row has one, or
+    /// when the summary already has them (MRQA's protocol).
     public static func outOfDomain(_ rows: [ReportRow]) -> ReportTable? {
         let datasets = outOfDomainDatasets(rows)
-        guard !datasets.isEmpty else { return nil }
+        guard !datasets.isEmpty, !isMRQA(rows) else { return nil }
         return ReportTable(
             header: ["name"] + datasets + ["macro-F1"],
             rows: rows.map { row in
                 [row.name] + datasets.map { ReportFormat.score(row.oodF1[$0]) } + [ReportFormat.score(row.oodMacroF1)]
             },
             numeric: [false] + Array(repeating: true, count: datasets.count + 1))
+    }
+
+    /// Every in-domain dataset of the rows, sorted by name.
+    public static func inDomainDatasets(_ rows: [ReportRow]) -> [String] {
+        Set(rows.flatMap(\.inDomainF1.keys)).sorted()
     }
 
     /// Every out-of-domain dataset of the rows, sorted by name.
