@@ -37,8 +37,10 @@ public struct ServingSettings: Sendable, Equatable {
     }
 }
 
-/// Assembles the server: the routes behind `ServingResponder`, the answer service (batching
-/// thread, warm-up, drain on shutdown) as one of the application's services. Run it with
+/// Assembles the server: the routes behind `ServingResponder`, behind `LingeringCloseResponder`
+/// (a body the routes refused unread is read and dropped, within bounds, then the connection
+/// closed), and the answer service (batching thread, warm-up, drain on shutdown) as one of the
+/// application's services. Run it with
 /// `runService()` (SIGTERM/SIGINT shut it down gracefully: the listener closes, requests in flight
 /// finish, the queue drains, then the process exits 0) or inside a `ServiceGroup`.
 public enum ServingApplication {
@@ -47,7 +49,7 @@ public enum ServingApplication {
         -> some ApplicationProtocol
     {
         Application(
-            responder: responder(service: service, settings: settings, logger: logger),
+            responder: LingeringCloseResponder(inner: responder(service: service, settings: settings, logger: logger)),
             configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: "mrc-distill"),
             services: [service],
             onServerRunning: { channel in

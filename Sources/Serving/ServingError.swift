@@ -30,7 +30,7 @@ public struct ServingError: Error, Sendable, Equatable, CustomStringConvertible 
         ServingError(.badRequest, message, field: field)
     }
 
-    /// 413: the body is longer than `--max-body-bytes`.
+    /// 413: the body is longer than `--max-body-bytes` (the connection closes after it: `LingeringClose`).
     public static func bodyTooLarge(limit: Int) -> ServingError {
         ServingError(.contentTooLarge, "the request body is larger than \(limit) bytes (--max-body-bytes)")
     }

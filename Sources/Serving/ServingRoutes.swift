@@ -47,6 +47,8 @@ public enum ServingRoutes {
     }
 
     /// The request body, at most `limit` bytes (413 beyond, refused from Content-Length when it says so).
+    /// The rest of a refused body is left unread: `LingeringCloseResponder` drops it after the 413 and
+    /// closes the connection.
     static func body(of request: Request, limit: Int) async throws -> Data {
         if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit {
             throw ServingError.bodyTooLarge(limit: limit)
