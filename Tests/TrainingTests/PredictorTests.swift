@@ -99,4 +99,70 @@ final class PredictorTests: XCTestCase {
         XCTAssertEqual(try again.predict(file: data, into: target, showProgress: false).predictions, whole.predictions)
         XCTAssertEqual(anonymousMessages, [], "no run fingerprint: never resumed")
     }
+
+    /// On SQuAD 2.0 data the predictor abstains by default: threshold 0.0 on null score − best span score
+    /// (run_qa's version_2_with_negative), every question's null odds in null_odds.json, and the official
+    /// v2.0 best_exact/best_f1 with their thresholds in the score; an explicit threshold still rules.
+    func testSQuAD2DataAbstainsByDefaultAndWritesNullOdds() throws {
+        let directory = TestPaths.fixture("training/tiny_qa_parity")
+        let model = try BertSpanTrainable(directory: directory)
+        let tokenizer = try WordPieceTokenizer(vocabFile: directory.appendingPathComponent("vocab.txt"))
+        // The tiny SQuAD file as v2.0, every third question made unanswerable.
+        var json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: TestPaths.fixture("training/tiny_squad.json"))) as? [String: Any])
+        json["version"] = "v2.0"
+        var counter = 0
+        json["data"] = (json["data"] as! [[String: Any]]).map { article in
+            var article = article
+            article["paragraphs"] = (article["paragraphs"] as! [[String: Any]]).map { paragraph in
+                var paragraph = paragraph
+                paragraph["qas"] = (paragraph["qas"] as! [[String: Any]]).map { qa in
+                    var qa = qa
+                    counter += 1
+                    qa["is_impossible"] = counter % 3 == 0
+                    if counter % 3 == 0 { qa["plausible_answers"] = qa["answers"]; qa["answers"] = [] }
+                    return qa
+                }
+                return paragraph
+            }
+            return article
+        }
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("mrc-squad2-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let data = out.appendingPathComponent("tiny-v2.json")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        try JSONSerialization.data(withJSONObject: json).write(to: data)
+        func predictor(_ threshold: Double?) throws -> Predictor {
+            try Predictor(model: model.model, tokenizer: tokenizer, windowSettings: WindowSettings(maxSeqLen: 32, docStride: 8, maxQueryLen: 8),
+                          decoderSettings: SpanDecoderSettings(nullScoreThreshold: threshold), batchSize: 8)
+        }
+        let result = try predictor(nil).predict(file: data, into: out.appendingPathComponent("default"), showProgress: false)
+        XCTAssertEqual(result.dataset.format, .squad2)
+        let odds = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("default/null_odds.json"))) as? [String: Double])
+        XCTAssertEqual(odds.count, result.dataset.examples.count, "null odds for every question")
+        for prediction in result.predictions {
+            let difference = try XCTUnwrap(odds[prediction.key])
+            XCTAssertEqual(prediction.text.isEmpty, difference > 0, "\(prediction.key): abstains exactly when the null score wins")
+        }
+        XCTAssertNotNil(result.score.squad2?.best, "best_exact / best_f1 from the null odds")
+        // The default is the explicit threshold 0, file for file.
+        _ = try predictor(0).predict(file: data, into: out.appendingPathComponent("zero"), showProgress: false)
+        for name in ["predictions.json", "nbest_predictions.json", "null_odds.json"] {
+            XCTAssertEqual(try Data(contentsOf: out.appendingPathComponent("default/\(name)")),
+                           try Data(contentsOf: out.appendingPathComponent("zero/\(name)")), name)
+        }
+        // At the median null odds the predictor abstains on half the questions, exactly where the odds exceed it.
+        let differences = Dictionary(uniqueKeysWithValues: result.predictions.map { ($0.key, $0.nullScoreDifference!) })
+        let median = differences.values.sorted()[differences.count / 2]
+        let halved = try predictor(median).predict(file: data, into: out.appendingPathComponent("median"), showProgress: false)
+        for prediction in halved.predictions {
+            XCTAssertEqual(prediction.text.isEmpty, differences[prediction.key]! > median, prediction.key)
+        }
+        XCTAssertGreaterThan(halved.predictions.filter(\.text.isEmpty).count, 0)
+        let answered = try predictor(1e9).predict(file: data, into: out.appendingPathComponent("explicit"), showProgress: false)
+        XCTAssertTrue(answered.predictions.allSatisfy { !$0.text.isEmpty }, "an explicit threshold still rules")
+        let v1 = try predictor(nil).predict(file: TestPaths.fixture("training/tiny_squad.json"), into: out.appendingPathComponent("v1"),
+                                            showProgress: false)
+        XCTAssertTrue(v1.predictions.allSatisfy { !$0.text.isEmpty && $0.nullScoreDifference == nil }, "v1.1 data never abstains")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("v1/null_odds.json").path))
+    }
 }

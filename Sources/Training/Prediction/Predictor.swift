@@ -79,7 +79,7 @@ public final class Predictor {
             let part = Array(examples[chunk])
             let (windows, _) = builder.windows(for: part)
             windowCount += windows.count
-            let predictions = decoder.decode(examples: part, windows: windows, scores: try scores(windows))
+            let predictions = decoder(for: dataset).decode(examples: part, windows: windows, scores: try scores(windows))
             try journal.append(predictions)
             progress.update(chunk.upperBound)
             try afterChunk?(journal.finished.count)
@@ -90,9 +90,24 @@ public final class Predictor {
         journal.remove()
         var answers: [String: String] = [:]
         for prediction in predictions { answers[prediction.key] = prediction.text }
-        let score = DatasetEvaluation.evaluate(dataset, predictions: answers)
+        // SQuAD 2.0: the scores are the predictions' own (no threshold on top), and the null odds give the
+        // official best_exact / best_f1 and their thresholds.
+        let odds = predictions.compactMap { prediction in prediction.nullScoreDifference.map { (key: prediction.key, probability: $0) } }
+        let score = DatasetEvaluation.evaluate(dataset, predictions: answers, noAnswerProbabilities: odds.isEmpty ? nil : odds,
+                                               noAnswerThreshold: .infinity)
         return DatasetPrediction(dataset: dataset, predictions: predictions, score: score, files: files,
                                  windows: windowCount, seconds: Date().timeIntervalSince(started))
+    }
+
+    /// The decoder for `dataset`: on SQuAD 2.0 data a question may have no answer, and without an explicit
+    /// `--null-score-threshold` the predictor abstains when the null score beats the best span (threshold
+    /// 0.0, as Hugging Face's run_qa with version_2_with_negative), writing null_odds.json; elsewhere the
+    /// settings as given.
+    public func decoder(for dataset: MRCDataset) -> SpanDecoder {
+        guard dataset.format == .squad2, decoder.settings.nullScoreThreshold == nil else { return decoder }
+        var settings = decoder.settings
+        settings.nullScoreThreshold = 0
+        return SpanDecoder(settings: settings)
     }
 
     /// What the predictions of `file` depend on, for the journal: the caller's `runFingerprint` (model
