@@ -91,7 +91,11 @@ struct TeachCommand: AsyncParsableCommand {
             _ = try teaching.run(to: outURL, log: report, showProgress: noProgress ? false : nil)
         }
         report(String(format: "wrote %@ in %.1f s", outURL.path, Date().timeIntervalSince(started)))
-        print(try SoftLabelStore(url: outURL).summary())
+        let store = try SoftLabelStore(url: outURL)
+        print(try store.summary())
+        for teacher in store.provenance.teachers {
+            if let warning = teacher.statistics.collapseWarning(teacher: teacher.name) { report(warning) }
+        }
     }
 }
 

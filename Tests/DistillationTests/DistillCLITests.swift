@@ -172,4 +172,31 @@ final class DistillCLITests: XCTestCase {
         XCTAssertTrue(report.stdout.contains("| name | kind | in-domain macro-F1 | out-of-domain macro-F1 | news | wiki | bio |"),
                       report.stdout)
     }
+
+    /// `teach` warns loudly about a teacher that picks the gold start on under 20 % of the answerable windows
+    /// (one answering every question with its context's first word), and not about one that answers well.
+    func testTeachWarnsAboutACollapsedTeacher() throws {
+        let root = try CLIProcess.temporaryDirectory("collapsed")
+        defer { try? FileManager.default.removeItem(at: root) }
+        try writeBlackBoxTeacher(root.appendingPathComponent("oracle.json"))
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: data))) as! [String: Any]
+        var firstWords: [String: String] = [:]
+        for case let article as [String: Any] in json["data"] as! [Any] {
+            for case let paragraph as [String: Any] in article["paragraphs"] as! [Any] {
+                let context = paragraph["context"] as! String
+                for case let qa as [String: Any] in paragraph["qas"] as! [Any] {
+                    firstWords[qa["id"] as! String] = String(context.split(separator: " ")[0])
+                }
+            }
+        }
+        let collapsed = root.appendingPathComponent("collapsed.json")
+        try JSONSerialization.data(withJSONObject: firstWords, options: [.sortedKeys]).write(to: collapsed)
+        let taught = try CLIProcess.run(["teach", "--student", model, "--data", data, "--out", root.appendingPathComponent("labels.bin").path,
+                                         "--teacher", root.appendingPathComponent("oracle.json").path, "--teacher", collapsed.path,
+                                         "--no-progress"] + windowArguments, logDirectory: root, name: "teach")
+        XCTAssertEqual(taught.status, 0, taught.stderr)
+        XCTAssertTrue(taught.stderr.contains("WARNING: teacher collapsed picks the gold start on only"), taught.stderr)
+        XCTAssertFalse(taught.stderr.contains("WARNING: teacher oracle"), taught.stderr)
+        XCTAssertTrue(taught.stdout.contains("WARNING: teacher collapsed"), "inspect's summary carries it too: \(taught.stdout)")
+    }
 }

@@ -70,6 +70,7 @@ extension SoftLabelStore {
             lines.append(String(format: "    windows scored %d; gold start agreement %d/%d (%.1f%%); mean entropy start %.3f, end %.3f nats",
                                 s.windowsScored, s.goldAgreement, s.goldWindows, 100 * s.goldAgreementRate,
                                 s.meanStartEntropy, s.meanEndEntropy))
+            if let warning = s.collapseWarning(teacher: teacher.name) { lines.append("    " + warning) }
             if !teacher.counts.isEmpty {
                 lines.append("    " + teacher.counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
             }

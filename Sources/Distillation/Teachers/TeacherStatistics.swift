@@ -43,6 +43,21 @@ public struct TeacherStatistics: Codable, Equatable, Sendable {
     /// `goldAgreement / goldWindows`; 0 when there is no gold window.
     public var goldAgreementRate: Double { goldWindows > 0 ? Double(goldAgreement) / Double(goldWindows) : 0 }
 
+    /// Below this share of answerable windows whose gold start the teacher picks, it is taken for collapsed or
+    /// broken (a SQuAD 2.0 teacher that abstains everywhere, a wrong checkpoint, a misread prediction file).
+    public static let collapsedAgreement = 0.2
+    /// Fewer answerable windows than this say too little to call a teacher collapsed.
+    public static let collapseEvidence = 20
+
+    /// The loud warning for a teacher that agrees with gold on under `collapsedAgreement` of its answerable
+    /// windows; nil when it does not (or has too few answerable windows to tell).
+    public func collapseWarning(teacher name: String) -> String? {
+        guard goldWindows >= Self.collapseEvidence, goldAgreementRate < Self.collapsedAgreement else { return nil }
+        return String(format: "WARNING: teacher %@ picks the gold start on only %.1f%% of %d answerable windows (under %.0f%%): "
+                      + "a collapsed or broken teacher (e.g. a SQuAD 2.0 model that always abstains); a student distilled "
+                      + "from these labels learns the same", name, 100 * goldAgreementRate, goldWindows, 100 * Self.collapsedAgreement)
+    }
+
     /// Adds one window's scores.
     public mutating func add(_ scores: TeacherScores, window: Window) {
         windowsScored += 1
