@@ -31,7 +31,7 @@ func scoreModel(_ loaded: LoadedScorer, files: [URL], windows: WindowOptions, ou
     for file in files {
         let result = try predictor.predict(file: file, into: Predictor.directory(for: file, among: files, out: out))
         scores.append(result.score)
-        tokens += predictor.builder.windows(for: result.dataset.examples).windows.reduce(0) { $0 + $1.length }
+        tokens += result.tokens
         seconds += result.seconds
         questions += result.dataset.examples.count
     }

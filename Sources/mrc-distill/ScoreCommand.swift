@@ -50,7 +50,6 @@ struct ScoreCommand: AsyncParsableCommand {
         guard data.isEmpty != (inDomain.isEmpty && outOfDomain.isEmpty) else {
             throw ValidationError("give --data, or --in-domain and --out-of-domain")
         }
-        guard data.isEmpty || !data.isEmpty && inDomain.isEmpty else { throw ValidationError("give --data or --in-domain, not both") }
         guard !data.isEmpty || !inDomain.isEmpty else { throw ValidationError("--in-domain needs at least one file") }
         guard predictions.isEmpty || predictions.count == files.urls.count else {
             throw ValidationError("one --predictions file per data file")

@@ -12,6 +12,8 @@ public struct DatasetPrediction: Sendable {
     /// predictions.json, nbest_predictions.json (and null_odds.json for SQuAD 2.0).
     public var files: [URL]
     public var windows: Int
+    /// Real tokens of those windows (the inference throughput's numerator).
+    public var tokens: Int
     public var seconds: Double
 }
 
@@ -74,12 +76,14 @@ public final class Predictor {
                       + "(\(journal.finished.joined().count) of \(examples.count) questions done)")
         }
         let progress = ProgressCounter(label: "predict", total: examples.count, unit: "questions", enabled: showProgress)
-        var windowCount = 0
+        var windowCount = 0, tokenCount = 0
+        let decoder = decoder(for: dataset)
         for chunk in chunks.dropFirst(journal.finished.count) {
             let part = Array(examples[chunk])
             let (windows, _) = builder.windows(for: part)
             windowCount += windows.count
-            let predictions = decoder(for: dataset).decode(examples: part, windows: windows, scores: try scores(windows))
+            tokenCount += windows.reduce(0) { $0 + $1.length }
+            let predictions = decoder.decode(examples: part, windows: windows, scores: try scores(windows))
             try journal.append(predictions)
             progress.update(chunk.upperBound)
             try afterChunk?(journal.finished.count)
@@ -96,7 +100,7 @@ public final class Predictor {
         let score = DatasetEvaluation.evaluate(dataset, predictions: answers, noAnswerProbabilities: odds.isEmpty ? nil : odds,
                                                noAnswerThreshold: .infinity)
         return DatasetPrediction(dataset: dataset, predictions: predictions, score: score, files: files,
-                                 windows: windowCount, seconds: Date().timeIntervalSince(started))
+                                 windows: windowCount, tokens: tokenCount, seconds: Date().timeIntervalSince(started))
     }
 
     /// The decoder for `dataset`: on SQuAD 2.0 data a question may have no answer, and without an explicit
