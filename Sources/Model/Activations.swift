@@ -1,3 +1,4 @@
+import Checkpoint
 import Kernels
 
 /// Pointers to one encoder layer's saved activations (N = batch × seqLen tokens).
@@ -120,6 +121,15 @@ final class Activations {
 }
 
 /// The sizes the activations depend on.
-struct ModelDimensions {
+struct ModelDimensions: Equatable {
     let channels, intermediate, heads, layers: Int
+
+    init(channels: Int, intermediate: Int, heads: Int, layers: Int) {
+        (self.channels, self.intermediate, self.heads, self.layers) = (channels, intermediate, heads, layers)
+    }
+
+    init(config: BertConfig) {
+        self.init(channels: config.hiddenSize, intermediate: config.intermediateSize, heads: config.numAttentionHeads,
+                  layers: config.numHiddenLayers)
+    }
 }

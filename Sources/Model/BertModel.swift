@@ -17,8 +17,10 @@ public final class BertModel {
     /// Gradients in the same layout, allocated at the first backward.
     public private(set) lazy var gradients = ParameterBuffer(layout: layout)
 
-    private let activations: Activations
-    private let lowPrecisionScratch: LowPrecisionScratch
+    private var activations: Activations
+    private var lowPrecisionScratch: LowPrecisionScratch
+    /// Whether the activations are an `InferenceArena` other models use too (inference only).
+    public private(set) var sharesInferenceArena = false
     private var lowPrecisionWeights: LowPrecisionWeights?
     /// Whether the converted weights may differ from the masters (see `parametersDidChange`).
     private var lowPrecisionStale = true
@@ -51,8 +53,7 @@ public final class BertModel {
         self.parameters = parameters
         layout = parameters.layout
         config = layout.config
-        activations = Activations(config: ModelDimensions(channels: config.hiddenSize, intermediate: config.intermediateSize,
-                                                          heads: config.numAttentionHeads, layers: config.numHiddenLayers))
+        activations = Activations(config: ModelDimensions(config: config))
         lowPrecisionScratch = LowPrecisionScratch(channels: config.hiddenSize, intermediate: config.intermediateSize)
     }
 
@@ -62,6 +63,16 @@ public final class BertModel {
     }
 
     public var heads: ModelHeads { layout.heads }
+
+    /// Runs this model's inference forwards on `arena`, shared with other models of its shape, instead
+    /// of its own buffers (which are freed). From then on a training forward is refused.
+    public func useInferenceArena(_ arena: InferenceArena) {
+        precondition(arena.fits(config), "an inference arena serves models of one shape only")
+        saved = nil
+        activations = arena.activations
+        lowPrecisionScratch = arena.scratch
+        sharesInferenceArena = true
+    }
 
     /// Sets every gradient to zero.
     public func zeroGradients() { gradients.zero() }
@@ -79,6 +90,9 @@ public final class BertModel {
         try validate(batch)
         if !forTraining, dropoutSeed != nil {
             throw ModelError.invalidInput("an inference forward (forTraining: false) takes no dropout seed")
+        }
+        if forTraining, sharesInferenceArena {
+            throw ModelError.invalidInput("this model runs on a shared inference arena: a training forward needs its own buffers")
         }
         if forTraining, precision == .int8 {
             throw ModelError.invalidInput("int8 is an inference precision; train in fp32 or bf16")

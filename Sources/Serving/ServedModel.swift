@@ -57,6 +57,8 @@ public final class ServedModel: @unchecked Sendable {
             members.append(try ModelScorer(model: trainable.model, batchSize: Self.unboundedBatch))
             layers.append(trainable.model.config.numHiddenLayers)
         }
+        // The members run one after another on the batching thread: one activation arena serves them all.
+        ModelScorer.shareInferenceArena(members)
         self.name = name
         self.directories = directories
         let scorer: SpanScorer = members.count == 1 ? members[0] : try EnsembleScorer(members: members)

@@ -54,6 +54,7 @@ struct EnsembleOptions: ParsableArguments {
             scorers.append(try ModelScorer(model: trainable.model, batchSize: batchSize))
             identities.append(Predictor.identity(of: directory.appendingPathComponent(weightsFile)) + " w \(spec.weight)")
         }
+        ModelScorer.shareInferenceArena(scorers)
         let scorer: SpanScorer = scorers.count == 1 && specs[0].weight == 1 ? scorers[0]
             : try EnsembleScorer(members: scorers, weights: specs.map(\.weight),
                                  combination: EnsembleScorer.Combination(rawValue: combine)!)

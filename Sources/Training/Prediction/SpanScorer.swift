@@ -74,3 +74,13 @@ public final class ModelScorer: SpanScorer {
         return result.map { $0! }
     }
 }
+
+extension ModelScorer {
+    /// Puts inference-only scorers that run in turn (an ensemble's members) on one activation arena per
+    /// model shape (`InferenceArena`): an ensemble of k members holds k × the weights and one arena.
+    /// Their models refuse a training forward afterwards.
+    public static func shareInferenceArena(_ scorers: [ModelScorer]) {
+        guard scorers.count > 1 else { return }
+        InferenceArena.share(among: scorers.map(\.model))
+    }
+}
