@@ -55,7 +55,9 @@ public enum OpenAPIDocument {
         "/metrics": {"get": {"summary": "Prometheus metrics (text exposition format)", "operationId": "metrics",
           "responses": {"200": {"description": "Metrics", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
         "/openapi.json": {"get": {"summary": "This document", "operationId": "openapi",
-          "responses": {"200": {"description": "OpenAPI 3 document", "content": {"application/json": {"schema": {"type": "object"}}}}}}}
+          "responses": {"200": {"description": "OpenAPI 3 document", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+        "/": {"get": {"summary": "The question-answering playground: an HTML page that asks /v1/answer from the browser", "operationId": "playground",
+          "responses": {"200": {"description": "The page (inline CSS and JavaScript only)", "content": {"text/html": {"schema": {"type": "string"}}}}}}}
       },
       "components": {
         "schemas": {

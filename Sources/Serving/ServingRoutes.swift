@@ -9,11 +9,13 @@ public enum ServingRoutes {
     /// labels metrics by these paths (anything else is "other").
     public static let methods: [String: [HTTPRequest.Method]] = [
         "/health": [.get], "/ready": [.get], "/metrics": [.get], "/openapi.json": [.get], "/v1/models": [.get],
-        "/v1/answer": [.post], "/v1/answer:batch": [.post],
+        "/v1/answer": [.post], "/v1/answer:batch": [.post], "/": [.get],
     ]
 
     public static func router(service: AnswerService, maxBodyBytes: Int) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
+        let playground = PlaygroundPage(maxBodyBytes: maxBodyBytes)
+        router.get("/") { _, _ in playground.response }
         router.get("/health") { _, _ in
             JSONResponse.make(.object([("status", .string("ok"))]))
         }
