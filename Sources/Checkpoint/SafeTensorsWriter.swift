@@ -60,6 +60,13 @@ public struct SafeTensorsWriter: Sendable {
 
     /// The whole file.
     public func serialized() -> Data {
+        var file = header()
+        file.append(payload)
+        return file
+    }
+
+    /// The length prefix and the JSON header, padded to 8 bytes: everything before the payload.
+    func header() -> Data {
         var header = "{\"__metadata__\":{"
         header += metadata.keys.sorted().map { "\(jsonStringLiteral($0)):\(jsonStringLiteral(metadata[$0]!))" }.joined(separator: ",")
         header += "}"
@@ -72,18 +79,37 @@ public struct SafeTensorsWriter: Sendable {
         var headerBytes = Data(header.utf8)
         let padding = (8 - headerBytes.count % 8) % 8
         headerBytes.append(contentsOf: [UInt8](repeating: 0x20, count: padding))
-        var file = Data(capacity: 8 + headerBytes.count + payload.count)
+        var file = Data(capacity: 8 + headerBytes.count)
         withUnsafeBytes(of: UInt64(headerBytes.count).littleEndian) { file.append(contentsOf: $0) }
         file.append(headerBytes)
-        file.append(payload)
         return file
     }
 
-    /// Writes the file atomically.
+    /// Writes the file atomically (a temporary file beside it, renamed), header then payload: the
+    /// payload is not copied again (an optimizer state of 8 bytes per parameter would be held twice).
     public func write(to url: URL) throws {
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
         do {
-            try serialized().write(to: url, options: .atomic)
+            guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
+                throw CheckpointError.unwritable(file: url.path, reason: "cannot create \(temporary.path)")
+            }
+            let handle = try FileHandle(forWritingTo: temporary)
+            do {
+                try handle.write(contentsOf: header())
+                try handle.write(contentsOf: payload)
+                try handle.close()
+            } catch {
+                try? handle.close()
+                throw error
+            }
+            guard rename(temporary.path, url.path) == 0 else {
+                throw CheckpointError.unwritable(file: url.path, reason: String(cString: strerror(errno)))
+            }
+        } catch let error as CheckpointError {
+            try? FileManager.default.removeItem(at: temporary)
+            throw error
         } catch {
+            try? FileManager.default.removeItem(at: temporary)
             throw CheckpointError.unwritable(file: url.path, reason: error.localizedDescription)
         }
     }

@@ -78,14 +78,29 @@ final class Activations {
     /// The activations layer `l` writes: its own in a training arena, one of two used in turn otherwise.
     func slot(_ l: Int) -> LayerActivations { layers[l % layers.count] }
 
+    /// Floats of an arena for `N` tokens and `P` attention probabilities (`allocate` carves exactly these).
+    static func floats(_ d: ModelDimensions, tokens N: Int, probs P: Int, training: Bool) -> Int {
+        let C = d.channels, I = d.intermediate
+        let perLayer = 8 * N * C + P + 2 * N * I + 4 * N
+        let B = training ? N : 0  // tokens the gradient buffers hold
+        let slots = training ? d.layers : min(2, d.layers)
+        return 2 * N * C + 2 * N + slots * perLayer + 2 * N + 7 * B * C + 2 * B * I + 2 * B
+    }
+
+    /// Bytes the arena holds now (floats and position ids).
+    var bytes: Int {
+        4 * Self.floats(ModelDimensions(channels: channels, intermediate: intermediate, heads: heads, layers: layerCount),
+                        tokens: tokenCapacity, probs: probsCapacity, training: hasBackwardBuffers) + 4 * tokenCapacity
+    }
+
     private func allocate(tokens N: Int, probs P: Int, training: Bool) {
         arena?.deallocate()
         positionArena?.deallocate()
         let C = channels, I = intermediate
-        let perLayer = 8 * N * C + P + 2 * N * I + 4 * N
         let B = training ? N : 0  // tokens the gradient buffers hold
         let slots = training ? layerCount : min(2, layerCount)
-        let total = 2 * N * C + 2 * N + slots * perLayer + 2 * N + 7 * B * C + 2 * B * I + 2 * B
+        let total = Self.floats(ModelDimensions(channels: C, intermediate: I, heads: heads, layers: layerCount),
+                                tokens: N, probs: P, training: training)
         var carver = ArenaCarver(zeroedCapacity: total)
         embeddingSum = carver.take(N * C)
         embeddingOutput = carver.take(N * C)

@@ -17,11 +17,12 @@ public final class BertModel {
     /// Gradients in the same layout, allocated at the first backward.
     public private(set) lazy var gradients = ParameterBuffer(layout: layout)
 
-    private var activations: Activations
-    private var lowPrecisionScratch: LowPrecisionScratch
+    /// This model's buffers, or an `InferenceArena`'s shared with other models (`useInferenceArena`).
+    var activations: Activations
+    var lowPrecisionScratch: LowPrecisionScratch
     /// Whether the activations are an `InferenceArena` other models use too (inference only).
-    public private(set) var sharesInferenceArena = false
-    private var lowPrecisionWeights: LowPrecisionWeights?
+    public internal(set) var sharesInferenceArena = false
+    private(set) var lowPrecisionWeights: LowPrecisionWeights?
     /// Whether the converted weights may differ from the masters (see `parametersDidChange`).
     private var lowPrecisionStale = true
 
@@ -36,9 +37,9 @@ public final class BertModel {
     /// always converts (the optimizer changes the masters between steps).
     public func parametersDidChange() { lowPrecisionStale = true }
     private(set) var mlmActivations: MLMActivations?
-    private var saved: SavedForward?
+    var saved: SavedForward?
 
-    private struct SavedForward {
+    struct SavedForward {
         let batch: EncoderBatch
         let dropout: DropoutPlan
         let mlmPositions: [Int32]?
@@ -63,16 +64,6 @@ public final class BertModel {
     }
 
     public var heads: ModelHeads { layout.heads }
-
-    /// Runs this model's inference forwards on `arena`, shared with other models of its shape, instead
-    /// of its own buffers (which are freed). From then on a training forward is refused.
-    public func useInferenceArena(_ arena: InferenceArena) {
-        precondition(arena.fits(config), "an inference arena serves models of one shape only")
-        saved = nil
-        activations = arena.activations
-        lowPrecisionScratch = arena.scratch
-        sharesInferenceArena = true
-    }
 
     /// Sets every gradient to zero.
     public func zeroGradients() { gradients.zero() }

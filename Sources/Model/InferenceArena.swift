@@ -37,3 +37,15 @@ public final class InferenceArena {
         return arenas
     }
 }
+
+extension BertModel {
+    /// Runs this model's inference forwards on `arena`, shared with other models of its shape, instead
+    /// of its own buffers (which are freed). From then on a training forward is refused.
+    public func useInferenceArena(_ arena: InferenceArena) {
+        precondition(arena.fits(config), "an inference arena serves models of one shape only")
+        saved = nil
+        activations = arena.activations
+        lowPrecisionScratch = arena.scratch
+        sharesInferenceArena = true
+    }
+}

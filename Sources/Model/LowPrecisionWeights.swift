@@ -23,6 +23,22 @@ final class LowPrecisionWeights {
     private let shapes: [[(offset: Int, rows: Int, cols: Int)]]
     private let storage: UnsafeMutableRawPointer
     private let elements: Int
+    /// Bytes of the converted weights.
+    let bytes: Int
+
+    static func bytes(elements: Int, rows: Int, precision: Precision) -> Int {
+        precision == .bf16 ? 2 * elements : elements + 4 * rows
+    }
+
+    /// Bytes of the converted matmul weights of a model with `layout`.
+    static func bytes(layout: ParameterLayout, precision: Precision) -> Int {
+        guard precision != .fp32 else { return 0 }
+        let c = layout.config.hiddenSize, i = layout.config.intermediateSize
+        let perLayer = [(3 * c, c), (c, c), (i, c), (c, i)]
+        let elements = layout.layers.count * perLayer.reduce(0) { $0 + $1.0 * $1.1 }
+        let rows = layout.layers.count * perLayer.reduce(0) { $0 + $1.0 }
+        return bytes(elements: elements, rows: rows, precision: precision)
+    }
 
     init(layout: ParameterLayout, precision: Precision) {
         precondition(precision != .fp32, "fp32 reads the master weights directly")
@@ -34,8 +50,9 @@ final class LowPrecisionWeights {
         elements = shapes.joined().reduce(0) { $0 + $1.rows * $1.cols }
         let rows = shapes.joined().reduce(0) { $0 + $1.rows }
         // bf16: 2 bytes per element; int8: 1 byte per element plus a float scale per row.
-        let bytes = precision == .bf16 ? 2 * elements : elements + 4 * rows
+        let bytes = Self.bytes(elements: elements, rows: rows, precision: precision)
         storage = .allocate(byteCount: max(1, bytes), alignment: 64)
+        self.bytes = bytes
         var bf16 = storage.assumingMemoryBound(to: BF16.self)
         var int8 = storage.assumingMemoryBound(to: Int8.self)
         var scales = (storage + elements).assumingMemoryBound(to: Float.self)
@@ -87,14 +104,22 @@ final class LowPrecisionScratch {
 
     deinit { storage?.deallocate() }
 
+    /// Bytes of scratch for `tokens` tokens.
+    static func bytes(channels: Int, intermediate: Int, tokens: Int) -> Int {
+        let width = max(channels, intermediate), columns = max(3 * channels, intermediate)
+        return 2 * tokens * width + 2 * tokens * 3 * channels + 2 * tokens * columns + tokens * width + 4 * tokens + 256
+    }
+
+    var bytes: Int { capacity == 0 ? 0 : Self.bytes(channels: channels, intermediate: intermediate, tokens: capacity) }
+
     func reserve(tokens: Int) {
         guard tokens > capacity else { return }
         storage?.deallocate()
         let width = max(channels, intermediate), columns = max(3 * channels, intermediate)
         let inputBytes = 2 * tokens * width, qkvBytes = 2 * tokens * 3 * channels, quantizedBytes = tokens * width
         let gradientBytes = 2 * tokens * columns
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: inputBytes + qkvBytes + gradientBytes + quantizedBytes
-                                                              + 4 * tokens + 256, alignment: 64)
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: Self.bytes(channels: channels, intermediate: intermediate, tokens: tokens),
+                                                   alignment: 64)
         storage = raw
         input = raw.assumingMemoryBound(to: BF16.self)
         qkv = (raw + inputBytes).assumingMemoryBound(to: BF16.self)

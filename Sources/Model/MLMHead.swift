@@ -23,11 +23,16 @@ final class MLMActivations {
 
     deinit { arena?.deallocate() }
 
+    /// Floats of the buffers for M masked positions.
+    static func floats(channels C: Int, vocab V: Int, masked M: Int) -> Int { 6 * M * C + 2 * M + 2 * M * V }
+
+    var bytes: Int { 4 * Self.floats(channels: channels, vocab: vocab, masked: capacity) }
+
     func reserve(_ M: Int) {
         guard M > capacity else { return }
         arena?.deallocate()
         let C = channels, V = vocab
-        let total = 6 * M * C + 2 * M + 2 * M * V
+        let total = Self.floats(channels: C, vocab: V, masked: M)
         var carver = ArenaCarver(zeroedCapacity: total)
         gathered = carver.take(M * C); transformPre = carver.take(M * C); transformAct = carver.take(M * C); normed = carver.take(M * C)
         mean = carver.take(M); rstd = carver.take(M)

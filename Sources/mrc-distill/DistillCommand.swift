@@ -32,6 +32,7 @@ struct DistillCommand: AsyncParsableCommand {
     @OptionGroup var training: TrainerOptions
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var kd: DistillationOptions
+    @OptionGroup var estimate: EstimateOptions
 
     func validate() throws {
         try windows.validateWindows()
@@ -90,7 +91,14 @@ struct DistillCommand: AsyncParsableCommand {
             tasks.append((try MLMTask(student: student, corpus: corpus,
                                       masking: MLMMasking(vocabulary: tokenizer.vocabulary, probability: kd.mlmProbability)), mixRatio))
         }
+        let baseline = RunEstimate.residentBytes
         let trainer = try Trainer(model: student, tasks: tasks, settings: settings, outputDirectory: outURL)
+        if try estimate.tell(isRoot: communicator.isRoot, {
+            RunEstimate.training(command: "distill", trainer: trainer, config: student.model.config, precision: training.precision,
+                                 windows: data.trainingWindows.count, baselineBytes: baseline, mappedBytes: store.fileSize,
+                                 evaluationLengths: try windowLengths(dev, tokenizer: tokenizer, windows: windows, strict: dataOptions.strict),
+                                 ranks: communicator.size)
+        }) { return }
         trainer.log = report
         trainer.communicator = communicator
         trainer.insideStep = FaultInjection.pauseHook(outputDirectory: outURL, rank: communicator.rank)

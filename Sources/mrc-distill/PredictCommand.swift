@@ -26,6 +26,7 @@ struct PredictCommand: AsyncParsableCommand {
     @Option(name: .customLong("batch-size"), help: "Windows per forward pass.") var batchSize = 32
     @OptionGroup var precision: InferencePrecisionOptions
     @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var estimate: EstimateOptions
 
     func validate() throws {
         try windows.validateWindows()
@@ -43,8 +44,16 @@ struct PredictCommand: AsyncParsableCommand {
             report("warning: \(directory) has no span head; predicting with an untrained one (qa_outputs.weight, qa_outputs.bias)")
         }
         announce(precision.precision)
+        let baseline = RunEstimate.residentBytes
         let predictor = try loaded.predictor(windows: windows)
         predictor.strict = dataOptions.strict
+        if try estimate.tell({
+            let lengths = try predictor.builder.windowLengths(files: data.map(URL.init(fileURLWithPath:)), strict: dataOptions.strict)
+            let inference = RunEstimate.inference(models: loaded.scorer.models.map(\.config), lengths: lengths, batchSize: batchSize,
+                                                  maxSeqLen: windows.maxSeqLen, precision: precision.precision)
+            return RunEstimate(command: "predict", windows: lengths.count, phases: [.init(name: "scoring", seconds: inference.seconds)],
+                               peakBytes: baseline + inference.workingBytes, basis: inference.basis)
+        }) { return }
         // A stopped run resumes after its last finished chunk when the models, their weights and the settings are the same.
         predictor.runFingerprint = loaded.fingerprint
         predictor.resumeLog = report

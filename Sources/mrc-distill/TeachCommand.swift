@@ -1,6 +1,7 @@
 import ArgumentParser
 import Distillation
 import Foundation
+import Model
 import Text
 import Training
 
@@ -37,6 +38,7 @@ struct TeachCommand: AsyncParsableCommand {
     @Flag(name: .customLong("teacher-ema"), help: "Model teachers use ema.safetensors when they have one.")
     var teacherEMA = false
     @Option(name: .customLong("batch-size"), help: "Windows per teacher forward pass.") var batchSize = 32
+    @OptionGroup var estimate: EstimateOptions
     @Flag(name: .customLong("no-progress"), help: "No live progress bar even on a terminal.") var noProgress = false
     @Option(help: ArgumentHelp("Without --shard: windows per part; finished parts (in OUT.parts/) survive a stopped run, "
                                + "and the next run labels only the rest."))
@@ -75,6 +77,17 @@ struct TeachCommand: AsyncParsableCommand {
             teachers: try specs.map { try $0.load(student: tokenizer, useEMA: teacherEMA, batchSize: batchSize, precision: precision.precision) },
             weights: specs.map(\.weight), combination: SoftLabelProvenance.Combination(rawValue: combine)!,
             temperature: temperature)
+        // The model teachers score each chunk one after another: one activation arena per shape serves them.
+        let models = ensemble.teachers.compactMap { ($0 as? ModelTeacher)?.model }
+        InferenceArena.share(among: models)
+        if try estimate.tell({
+            let baseline = RunEstimate.residentBytes
+            let range = try shard.map(SoftLabelShard.parse)?.range(windows: survey.count) ?? 0..<survey.count
+            let inference = RunEstimate.inference(models: models.map(\.config), lengths: Array(survey.lengths[range]),
+                                                  batchSize: batchSize, maxSeqLen: windows.maxSeqLen, precision: precision.precision)
+            return RunEstimate(command: "teach", windows: range.count, phases: [.init(name: "teachers", seconds: inference.seconds)],
+                               peakBytes: baseline + inference.workingBytes, basis: inference.basis)
+        }) { return }
         let teaching = Teaching(source: source, survey: survey, ensemble: ensemble,
                                 vocabulary: tokenizer.vocabulary, lowercase: lowercase,
                                 precision: SoftLabelProvenance.Precision(rawValue: labelPrecision)!,

@@ -26,6 +26,7 @@ struct TrainCommand: AsyncParsableCommand {
 
     @OptionGroup var training: TrainerOptions
     @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var estimate: EstimateOptions
 
     var settings: TrainerSettings { training.settings(maxSeqLen: windows.maxSeqLen) }
 
@@ -65,8 +66,15 @@ struct TrainCommand: AsyncParsableCommand {
         data.summaries.forEach(report)
         report("\(data.windows.count) training windows from \(data.examples) questions"
                + (data.unlabelledWindows > 0 ? " (\(data.unlabelledWindows) unlabelled windows left out)" : ""))
+        let baseline = RunEstimate.residentBytes
         let trainer = try Trainer(model: trainable, windows: data.windows, settings: settings, outputDirectory: outURL,
                                   padId: tokenizer.vocabulary.padId)
+        if try estimate.tell(isRoot: communicator.isRoot, {
+            RunEstimate.training(command: "train", trainer: trainer, config: trainable.model.config, precision: training.precision,
+                                 windows: data.windows.count, baselineBytes: baseline,
+                                 evaluationLengths: try windowLengths(dev, tokenizer: tokenizer, windows: windows, strict: dataOptions.strict),
+                                 ranks: communicator.size)
+        }) { return }
         trainer.log = report
         trainer.communicator = communicator
         trainer.insideStep = FaultInjection.pauseHook(outputDirectory: outURL, rank: communicator.rank)

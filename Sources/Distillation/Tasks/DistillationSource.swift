@@ -72,10 +72,11 @@ public struct DistillationSource: Sendable {
     public func survey() throws -> WindowSurvey {
         var count = 0
         var hasher = Fingerprinter()
-        var chunkStarts: [Int] = []
+        var chunkStarts: [Int] = [], lengths: [Int] = []
         let features = try forEachWindowChunk { windows in
             chunkStarts.append(count)
             for window in windows {
+                lengths.append(window.length)
                 hasher.add((count == 0 ? "" : ",") + DistillationSource.fingerprintEntry(key: examples[window.exampleIndex].predictionKey, window: window))
                 count += 1
             }
@@ -84,7 +85,7 @@ public struct DistillationSource: Sendable {
             throw TrainingError.invalidArgument("\(files.map(\.url.path).joined(separator: " ")): no trainable windows")
         }
         return WindowSurvey(count: count, fingerprint: hasher.value, summaries: summaries(features: features),
-                            chunkStarts: chunkStarts)
+                            chunkStarts: chunkStarts, lengths: lengths)
     }
 
     /// Each file's reader line followed by its featurisation line (`features`, from `forEachWindowChunk`).
@@ -106,4 +107,6 @@ public struct WindowSurvey: Sendable {
     public var summaries: [String]
     /// The index of the first window of each chunk of questions (default chunk size), in order.
     public var chunkStarts: [Int]
+    /// Every window's real token count, in order (what the run estimate costs).
+    public var lengths: [Int]
 }

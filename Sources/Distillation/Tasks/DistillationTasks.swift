@@ -76,6 +76,8 @@ public final class MLMTask: TrainingTask {
 
     public var lengths: [Int] { corpus.sequences.map(\.count) }
 
+    public var maskedFraction: Double { masking.probability }
+
     public var dataFingerprint: String { fingerprint(corpus.sequences.map { "\($0.count):\($0.first ?? 0)" }.joined(separator: ",")) }
 
     public func accumulateGradients(items: [Int], paddedLength: Int, dropoutSeed: UInt64?, seed: UInt64,

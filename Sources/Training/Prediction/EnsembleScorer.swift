@@ -1,6 +1,7 @@
 import Foundation
 import Kernels
 import MRC
+import Model
 
 /// An ensemble of scorers decoded as one system: every member scores the same windows (so the members
 /// must share a tokenizer), and their logits are combined per token with normalised weights wᵢ:
@@ -41,6 +42,7 @@ public final class EnsembleScorer: SpanScorer {
 
     public var parameterCount: Int { members.reduce(0) { $0 + $1.parameterCount } }
     public var layerCount: Int { members.reduce(0) { $0 + $1.layerCount } }
+    public var models: [BertModel] { members.flatMap(\.models) }
     public var settingsDescription: String {
         "ensemble \(combination.rawValue) [" + zip(members, weights).map { "\($0.settingsDescription) w \($1)" }.joined(separator: ", ") + "]"
     }

@@ -17,6 +17,8 @@ public protocol SpanScorer: AnyObject {
     /// What the scores depend on besides the weights (batch size, members, combination): part of the
     /// prediction journal's fingerprint.
     var settingsDescription: String { get }
+    /// The models the scorer runs, members in order.
+    var models: [BertModel] { get }
 }
 
 extension SpanScorer {
@@ -41,6 +43,7 @@ public final class ModelScorer: SpanScorer {
     public var parameterCount: Int { model.parameters.count }
     public var layerCount: Int { model.config.numHiddenLayers }
     public var settingsDescription: String { "batch \(batchSize)" }
+    public var models: [BertModel] { [model] }
 
     public func scores(_ windows: [Window], block: Int?, progress: (Int) -> Void) throws -> [SpanScores] {
         var result = [SpanScores?](repeating: nil, count: windows.count)

@@ -32,10 +32,14 @@ public protocol TrainingTask: AnyObject {
     /// The names of the loss terms its passes report (`TaskLoss.terms`): a data-parallel run sums them
     /// over the ranks, including ranks with no pass in a step. Empty by default.
     var termNames: [String] { get }
+    /// The share of real tokens a pass runs an output head over besides the span head (MLM's masked
+    /// positions): the run estimate's cost model counts that head's FLOPs and buffers. 0 by default.
+    var maskedFraction: Double { get }
 }
 
 extension TrainingTask {
     public var termNames: [String] { [] }
+    public var maskedFraction: Double { 0 }
 }
 
 /// Plain fine-tuning: a span model on windows with gold labels.

@@ -1,0 +1,44 @@
+import Checkpoint
+import Kernels
+
+/// What a model's buffers beyond its weights take: the activation arena (a training forward keeps every
+/// layer's activations, the attention probabilities and the backward's gradient buffers; inference
+/// keeps two layers), the bf16/int8 copies of the matmul weights and their scratch, and the MLM head's
+/// buffers. The same formulas size the buffers, so the figures are what the engine allocates; run-time
+/// estimates (`RunEstimate`) add them up before a run, and tests hold them to the buffers a real
+/// forward allocated.
+public enum ModelMemory {
+    /// Bytes of the buffers a forward of `rows` × `seqLen` tokens allocates (`maskedPositions` > 0: an
+    /// MLM forward's too), for a model shaped as `layout` in `precision`.
+    public static func workingBytes(layout: ParameterLayout, rows: Int, seqLen: Int, training: Bool, precision: Precision,
+                                    maskedPositions: Int = 0) -> Int {
+        let config = layout.config
+        let tokens = rows * seqLen
+        let probs = training ? rows * config.numAttentionHeads * seqLen * seqLen : 0
+        var bytes = 4 * Activations.floats(ModelDimensions(config: config), tokens: tokens, probs: probs, training: training)
+            + 4 * tokens
+        if precision != .fp32 {
+            bytes += LowPrecisionWeights.bytes(layout: layout, precision: precision)
+                + LowPrecisionScratch.bytes(channels: config.hiddenSize, intermediate: config.intermediateSize, tokens: tokens)
+        }
+        if maskedPositions > 0 {
+            bytes += 4 * MLMActivations.floats(channels: config.hiddenSize, vocab: config.vocabSize, masked: maskedPositions)
+        }
+        return bytes
+    }
+}
+
+extension ModelMemory {
+    /// Bytes of the bf16/int8 copies of the matmul weights (0 in fp32): each model holds its own, even
+    /// on a shared arena.
+    public static func convertedWeightsBytes(layout: ParameterLayout, precision: Precision) -> Int {
+        LowPrecisionWeights.bytes(layout: layout, precision: precision)
+    }
+}
+
+extension BertModel {
+    /// Bytes the model's buffers beyond its weights and gradients hold now (see `ModelMemory`).
+    public var workingBytes: Int {
+        activations.bytes + (lowPrecisionWeights?.bytes ?? 0) + lowPrecisionScratch.bytes + (mlmActivations?.bytes ?? 0)
+    }
+}

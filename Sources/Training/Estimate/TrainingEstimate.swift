@@ -1,0 +1,71 @@
+import Checkpoint
+import Foundation
+import Kernels
+import MRC
+import Model
+
+extension RunEstimate {
+    /// A `train` or `distill` run as `trainer` plans it: every step's task (the mix's draw), its batch
+    /// (the planner's, epoch after epoch) and padded length, costed as a training pass at this machine's
+    /// rate for the run's micro-batch shape, plus one optimizer update per step; then the dev files'
+    /// inference (`evaluationLengths`, fp32 as `--dev` runs it). `baselineBytes`: the process's resident
+    /// memory before the trainer was made (model and data loaded); `mappedBytes`: files the run reads
+    /// through a memory map (the soft-label store).
+    public static func training(command: String, trainer: Trainer, config: BertConfig, precision: Precision,
+                                windows: Int, baselineBytes: Int, mappedBytes: Int = 0, evaluationLengths: [Int] = [],
+                                ranks: Int = 1) -> RunEstimate {
+        let settings = trainer.settings
+        let total = trainer.totalSteps
+        var stepsPerTask = [Int](repeating: 0, count: trainer.tasks.count)
+        for step in 0..<total { stepsPerTask[trainer.mix.task(atStep: step)] += 1 }
+        let cost = EncoderCost(config: config)
+        let microRows = (settings.batchSize + settings.gradientAccumulation - 1) / settings.gradientAccumulation
+        let rate = EngineCalibration.rate(config: config, precision: precision, rows: microRows,
+                                          seqLen: settings.maxSequenceLength, training: true)
+        var passSeconds = 0.0, maskedPeak = 0
+        for (index, task) in trainer.tasks.enumerated() where stepsPerTask[index] > 0 {
+            let lengths = task.lengths
+            var left = stepsPerTask[index], epoch = 0
+            while left > 0 {
+                for batch in trainer.planners[index].batches(epoch: epoch).prefix(left) {
+                    let real = batch.windows.reduce(0) { $0 + lengths[$1] }
+                    let masked = Int((task.maskedFraction * Double(real)).rounded(.up))
+                    let flops = cost.training(rows: batch.windows.count, seqLen: batch.paddedLength, maskedPositions: masked)
+                    passSeconds += rate.seconds(flops: flops, seqLen: batch.paddedLength, training: true)
+                    maskedPeak = max(maskedPeak, masked)
+                    left -= 1
+                }
+                epoch += 1
+            }
+        }
+        let parameters = trainer.model.parameterCount
+        var estimate = RunEstimate(command: command, windows: windows, steps: total, peakBytes: 0,
+                                   basis: "\(rate.measured) on \(EngineCalibration.processor), \(precision.rawValue)")
+        estimate.phases.append(Phase(name: "training", seconds: passSeconds / Double(max(1, ranks))
+                                     + Double(total) * Double(parameters) / 1e6 * ((rate.optimizerSecondsPerMillionParameters ?? 0)
+                                         + (trainer.ema == nil ? 0 : rate.emaSecondsPerMillionParameters ?? 0))))
+        // Gradients, AdamW's two moments, the EMA shadow; the arena for one micro-batch of the longest
+        // length; a checkpoint's optimizer payload (moments and shadow) while it is written.
+        let state = 4 * parameters * (1 + 2 + (trainer.ema == nil ? 0 : 1))
+        let layout = ParameterLayout(config: config, heads: .span)
+        let working = ModelMemory.workingBytes(layout: layout, rows: microRows, seqLen: settings.maxSequenceLength,
+                                               training: true, precision: precision, maskedPositions: maskedPeak / max(1, settings.gradientAccumulation))
+        let checkpoint = 4 * parameters * (2 + (trainer.ema == nil ? 0 : 1))
+        estimate.peakBytes = baselineBytes + state + working + checkpoint + mappedBytes
+        if !evaluationLengths.isEmpty {
+            let evaluation = inference(models: [config], lengths: evaluationLengths, batchSize: 32,
+                                       maxSeqLen: settings.maxSequenceLength, precision: .fp32)
+            estimate.phases.append(Phase(name: "dev evaluation", seconds: evaluation.seconds))
+            estimate.peakBytes = max(estimate.peakBytes, baselineBytes + 4 * parameters + evaluation.workingBytes)
+        }
+        return estimate
+    }
+}
+
+extension WindowBuilder {
+    /// The real token count of every window `files` make, as `predict` windows them (the files are read
+    /// and tokenised; nothing is scored).
+    public func windowLengths(files: [URL], strict: Bool = false) throws -> [Int] {
+        try files.flatMap { file in windows(for: try MRCReader.read(file, strict: strict).examples).windows.map(\.length) }
+    }
+}
