@@ -23,9 +23,12 @@ public struct Answer: Sendable, Equatable {
     static let none = Answer(text: "", start: 0, end: 0, score: 0)
 }
 
-/// The answers to one question: the best first, then up to `top_k − 1` alternatives.
+/// The answers to one question: the best first, then up to `top_k − 1` alternatives; for a model that may
+/// abstain, the null score minus the best span's score (`null_odds.json`'s number): the answer is "" when it
+/// exceeds the model's threshold.
 public struct ItemAnswers: Sendable, Equatable {
     public var answers: [Answer]
+    public var nullScore: Double?
     public var best: Answer { answers[0] }
 }
 
@@ -148,6 +151,6 @@ public final class AnswerService: Service, Sendable {
         let bestIndex = prediction.nBest.firstIndex { $0.text == prediction.text }
         let best = bestIndex.map { answer(prediction.nBest[$0]) } ?? .none
         let others = prediction.nBest.indices.filter { $0 != bestIndex }.prefix(topK - 1).map { answer(prediction.nBest[$0]) }
-        return ItemAnswers(answers: [best] + others)
+        return ItemAnswers(answers: [best] + others, nullScore: prediction.nullScoreDifference)
     }
 }

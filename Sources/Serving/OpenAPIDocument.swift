@@ -116,6 +116,7 @@ public enum OpenAPIDocument {
           },
           "AnswerResponse": {
             "allOf": [{"$ref": "#/components/schemas/Answer"}, {"type": "object", "properties": {
+              "null_score": {"type": "number", "description": "Models that may answer \"no answer\" (trained on SQuAD 2.0, or served with --null-score-threshold): the null score ([CLS] start + end logit) minus the best span's score, as predict's null_odds.json; where it exceeds the model's null_score_threshold (GET /v1/models; 0 by default) the answer is \"\" with start = end = 0 and the null answer's probability as score"},
               "alternatives": {"type": "array", "items": {"$ref": "#/components/schemas/Answer"}}}}]
           },
           "Error": {

@@ -2,8 +2,9 @@ import MRC
 
 /// The JSON of answers, shaped as the request was (see `ResponseShape`).
 ///
-/// - `/v1/answer`: `{"answer", "start", "end", "score"}`, with `"alternatives": [...]` (the same four
-///   fields) when `top_k` > 1;
+/// - `/v1/answer`: `{"answer", "start", "end", "score"}`, with `"null_score"` for a model that may abstain
+///   (its answer is `""`, start = end = 0, where the null score wins) and `"alternatives": [...]` (the same
+///   four fields) when `top_k` > 1;
 /// - Hugging Face shape: `{"score", "start", "end", "answer"}` — a list of `top_k` of them when
 ///   `top_k` > 1 — and a list of those for a list of inputs, as `pipeline("question-answering")`;
 /// - `/v1/answer:batch`: `{"results": [...]}` of `/v1/answer` objects, in item order.
@@ -22,6 +23,7 @@ public enum ResponseEncoding {
 
     static func native(_ item: ItemAnswers, topK: Int) -> JSONText {
         var fields = fields(item.best)
+        if let nullScore = item.nullScore { fields.append(("null_score", .number(nullScore))) }
         if topK > 1 { fields.append(("alternatives", .array(item.answers.dropFirst().map { .object(self.fields($0)) }))) }
         return .object(fields)
     }

@@ -15,6 +15,9 @@ public final class ServedModel: @unchecked Sendable {
     public let directories: [URL]
     /// The predictor: the members' scorer (an ensemble's combined), the shared tokenizer and settings.
     let predictor: Predictor
+    /// The decoder's settings; `nullScoreThreshold` is set (the model may answer "no answer") when `serve` was
+    /// given `--null-score-threshold`, or else at 0 when every member was trained on SQuAD 2.0 data
+    /// (`ModelAnswerability`): the decision `predict` makes on SQuAD 2.0 data.
     public let decoderSettings: SpanDecoderSettings
     public let windowSettings: WindowSettings
     /// Encoder layers per member (for /v1/models).
@@ -61,10 +64,14 @@ public final class ServedModel: @unchecked Sendable {
         ModelScorer.shareInferenceArena(members)
         self.name = name
         self.directories = directories
+        var settings = decoderSettings
+        if settings.nullScoreThreshold == nil, try directories.allSatisfy(ModelAnswerability.isMarked) {
+            settings.nullScoreThreshold = 0
+        }
         let scorer: SpanScorer = members.count == 1 ? members[0] : try EnsembleScorer(members: members)
         predictor = try Predictor(scorer: scorer, tokenizer: first!.tokenizer, windowSettings: windowSettings,
-                                  decoderSettings: decoderSettings)
-        self.decoderSettings = decoderSettings
+                                  decoderSettings: settings)
+        self.decoderSettings = settings
         self.windowSettings = windowSettings
         self.layers = layers
     }

@@ -67,8 +67,8 @@ public enum ServingRoutes {
     }
 
     static func models(_ service: AnswerService) -> Response {
-        let models = service.catalog.models.map { model in
-            JSONText.object([
+        let models = service.catalog.models.map { model -> JSONText in
+            var fields: [(String, JSONText)] = [
                 ("name", .string(model.name)),
                 ("members", .array(model.directories.map { .string($0.path) })),
                 ("layers", .array(model.layers.map { .integer($0) })),
@@ -77,7 +77,10 @@ public enum ServingRoutes {
                 ("max_query_len", .integer(model.windowSettings.maxQueryLen)),
                 ("n_best", .integer(model.decoderSettings.nBest)),
                 ("max_answer_length", .integer(model.decoderSettings.maxAnswerLength)),
-            ])
+            ]
+            // A model that may answer "no answer" says at which null-score threshold.
+            if let threshold = model.decoderSettings.nullScoreThreshold { fields.append(("null_score_threshold", .number(threshold))) }
+            return .object(fields)
         }
         return JSONResponse.make(.object([("default", .string(service.catalog.defaultModel.name)), ("models", .array(models))]))
     }

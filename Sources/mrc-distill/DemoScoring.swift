@@ -24,9 +24,13 @@ func scoreModel(_ directory: URL, ema: Bool, files: [URL], windows: WindowOption
                           files: files, windows: windows, out: out)
 }
 
-/// Predicts every file with a loaded model or ensemble, writing the prediction files under `out`.
-func scoreModel(_ loaded: LoadedScorer, files: [URL], windows: WindowOptions, out: URL) throws -> ModelScores {
+/// Predicts every file with a loaded model or ensemble, writing the prediction files under `out`; with
+/// `thresholdData` (`--null-score-threshold best`), at the threshold found on it (`Predictor.useBestThreshold`).
+func scoreModel(_ loaded: LoadedScorer, files: [URL], windows: WindowOptions, out: URL, thresholdData: URL? = nil) throws -> ModelScores {
     let predictor = try loaded.predictor(windows: windows)
+    if let thresholdData {
+        try predictor.useBestThreshold(from: thresholdData, scratch: out.appendingPathComponent("threshold-data"), log: report)
+    }
     var scores: [DatasetScore] = [], tokens = 0, seconds = 0.0, questions = 0
     for file in files {
         let result = try predictor.predict(file: file, into: Predictor.directory(for: file, among: files, out: out))
@@ -62,6 +66,7 @@ extension ReportRow {
                   inDomainF1: inDomainF1, oodF1: ood, parameters: parameters, tokensPerSecond: tokensPerSecond,
                   secondsPer1kQuestions: secondsPer1kQuestions, teachSeconds: teachSeconds,
                   distillSeconds: distillSeconds, model: model, metrics: metrics)
+        if let v2 = scores[0].squad2 { squad2 = ReportRow.SQuAD2Scores(scores[0], v2) }
     }
 }
 
@@ -72,4 +77,20 @@ func appendRows(_ rows: [ReportRow], to url: URL) throws {
     var text = FileManager.default.fileExists(atPath: url.path) ? try String(contentsOf: url, encoding: .utf8) : ""
     for row in rows { text += String(decoding: try encoder.encode(row), as: UTF8.self) + "\n" }
     try Data(text.utf8).write(to: url, options: .atomic)
+}
+
+extension ReportRow.SQuAD2Scores {
+    /// The no-answer columns of a SQuAD 2.0 dataset's score.
+    init(_ score: DatasetScore, _ v2: SQuAD2Breakdown) {
+        self.init(hasAnswerF1: v2.hasAnswer?.f1, noAnswerF1: v2.noAnswer?.f1, bestF1: v2.best?.f1,
+                  noAnswerShare: score.count > 0 ? 100 * Double(v2.abstained) / Double(score.count) : nil,
+                  nullScoreThreshold: score.nullScoreThreshold)
+    }
+
+    /// "HasAns F1 …, NoAns F1 …, best F1 …, NoAns share …% at threshold …" (what `score` prints).
+    var summary: String {
+        func number(_ value: Double?) -> String { value.map { String(format: "%.2f", $0) } ?? "—" }
+        return "HasAns F1 \(number(hasAnswerF1)), NoAns F1 \(number(noAnswerF1)), best F1 \(number(bestF1)), "
+            + "NoAns share \(number(noAnswerShare))%" + (nullScoreThreshold.map { String(format: " at null-score threshold %.6g", $0) } ?? "")
+    }
 }

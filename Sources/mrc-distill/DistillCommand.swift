@@ -94,9 +94,10 @@ struct DistillCommand: AsyncParsableCommand {
         let baseline = RunEstimate.residentBytes
         let trainer = try Trainer(model: student, tasks: tasks, settings: settings, outputDirectory: outURL)
         if try estimate.tell(isRoot: communicator.isRoot, {
-            RunEstimate.training(command: "distill", trainer: trainer, config: student.model.config, precision: training.precision,
+            let evaluation = try windowLengths(dev, tokenizer: tokenizer, windows: windows, strict: dataOptions.strict)
+            return RunEstimate.training(command: "distill", trainer: trainer, config: student.model.config, precision: training.precision,
                                  windows: data.trainingWindows.count, baselineBytes: baseline, mappedBytes: store.fileSize,
-                                 evaluationLengths: try windowLengths(dev, tokenizer: tokenizer, windows: windows, strict: dataOptions.strict),
+                                 evaluationLengths: evaluation.lengths, evaluationReadingSeconds: evaluation.seconds,
                                  ranks: communicator.size)
         }) { return }
         trainer.log = report
@@ -109,6 +110,7 @@ struct DistillCommand: AsyncParsableCommand {
         let summary = try trainer.run(resume: training.resume, showProgress: training.noProgress ? false : nil)
         guard communicator.isRoot else { return }
         try trainer.writeFinalModel()
+        if let line = try ModelAnswerability.record(in: outURL, unanswerableWindows: data.unanswerableWindows) { report(line) }
         report(String(format: "distilled %d steps in %.0f s (%.0f tokens/s); final loss %.4f; student in %@",
                       summary.steps, summary.seconds, summary.tokensPerSecond, summary.finalLoss, outURL.path))
         try evaluateDev(dev, modelDirectory: outURL, useEMA: ema, windows: windows)

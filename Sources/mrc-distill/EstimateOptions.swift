@@ -23,9 +23,14 @@ struct EstimateOptions: ParsableArguments {
     }
 }
 
-/// The real token count of the windows of `files` (`--dev` after training), as `predict` windows them.
-func windowLengths(_ files: [String], tokenizer: WordPieceTokenizer, windows: WindowOptions, strict: Bool) throws -> [Int] {
-    guard !files.isEmpty else { return [] }
-    return try WindowBuilder(tokenizer: tokenizer, settings: windows.windowSettings)
-        .windowLengths(files: files.map(URL.init(fileURLWithPath:)), strict: strict)
+/// The real token count of the windows of `files` (`--dev` after training), as `predict` windows them,
+/// and the seconds reading and windowing them took.
+func windowLengths(_ files: [String], tokenizer: WordPieceTokenizer, windows: WindowOptions, strict: Bool) throws
+    -> (lengths: [Int], seconds: Double)
+{
+    guard !files.isEmpty else { return ([], 0) }
+    return try RunEstimate.timed {
+        try WindowBuilder(tokenizer: tokenizer, settings: windows.windowSettings)
+            .windowLengths(files: files.map(URL.init(fileURLWithPath:)), strict: strict)
+    }
 }

@@ -14,7 +14,10 @@ struct PredictCommand: AsyncParsableCommand {
             EM/F1 against its gold answers (official SQuAD v1.1 / MRQA semantics) is printed and written \
             to OUT/eval.json. With --model repeated, the members score the same windows and their start/end \
             logits are combined (--combine, weights as DIR:WEIGHT) before the one span decoder: the files, \
-            scores and timing are those of one system.
+            scores and timing are those of one system. On SQuAD 2.0 data the model abstains where null score − best \
+            span score exceeds --null-score-threshold (default 0), null_odds.json is written and eval.json has the \
+            official HasAns/NoAns/best keys; --null-score-threshold best --threshold-data FILE predicts FILE first \
+            (into OUT/threshold-data) and applies its official best_f1_thresh.
             """)
 
     @OptionGroup var model: EnsembleOptions
@@ -23,13 +26,15 @@ struct PredictCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Output directory.")
     var out: String
     @OptionGroup var windows: WindowOptions
+    @OptionGroup var thresholdSearch: ThresholdSearchOptions
     @Option(name: .customLong("batch-size"), help: "Windows per forward pass.") var batchSize = 32
     @OptionGroup var precision: InferencePrecisionOptions
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var estimate: EstimateOptions
 
     func validate() throws {
-        try windows.validateWindows()
+        try windows.validateWindows(searchable: true)
+        try thresholdSearch.validate(with: windows.nullScoreThreshold)
         guard !model.models.isEmpty else { throw ValidationError("give --model DIR (repeat it for an ensemble)") }
         try model.validate(maxSequenceLength: windows.maxSeqLen)
         try refuse {
@@ -48,10 +53,14 @@ struct PredictCommand: AsyncParsableCommand {
         let predictor = try loaded.predictor(windows: windows)
         predictor.strict = dataOptions.strict
         if try estimate.tell({
-            let lengths = try predictor.builder.windowLengths(files: data.map(URL.init(fileURLWithPath:)), strict: dataOptions.strict)
+            let (lengths, reading) = try RunEstimate.timed {
+                try predictor.builder.windowLengths(files: data.map(URL.init(fileURLWithPath:)), strict: dataOptions.strict)
+            }
             let inference = RunEstimate.inference(models: loaded.scorer.models.map(\.config), lengths: lengths, batchSize: batchSize,
                                                   maxSeqLen: windows.maxSeqLen, precision: precision.precision)
-            return RunEstimate(command: "predict", windows: lengths.count, phases: [.init(name: "scoring", seconds: inference.seconds)],
+            return RunEstimate(command: "predict", windows: lengths.count,
+                               phases: [RunEstimate.loaded, .init(name: "reading and windowing", seconds: reading),
+                                        .init(name: "scoring", seconds: inference.seconds)],
                                peakBytes: baseline + inference.workingBytes, basis: inference.basis)
         }) { return }
         // A stopped run resumes after its last finished chunk when the models, their weights and the settings are the same.
@@ -59,6 +68,9 @@ struct PredictCommand: AsyncParsableCommand {
         predictor.resumeLog = report
         let outURL = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true)
+        if let file = thresholdSearch.url {
+            try predictor.useBestThreshold(from: file, scratch: outURL.appendingPathComponent("threshold-data"), log: report)
+        }
         let evaluation = try predictor.predictAll(files: data.map(URL.init(fileURLWithPath:)), out: outURL, log: report)
         print(evaluation.table)
     }

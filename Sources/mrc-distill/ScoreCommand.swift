@@ -16,7 +16,9 @@ struct ScoreCommand: AsyncParsableCommand {
             prediction files go to --out) and its inference tokens/s and seconds per 1,000 questions measured; \
             --model repeated scores the ensemble as one system (logits combined by --combine, weights as DIR:WEIGHT), \
             its cost the members' together. A prediction file (--predictions, one per data file) is scored as it \
-            is. `mrc-distill report --rows` renders the rows.
+            is. On SQuAD 2.0 data (the first file) the row also has HasAns F1, NoAns F1, best F1 and the NoAns \
+            share (questions answered "no answer") at the null-score threshold (0, a number, or best with \
+            --threshold-data FILE). `mrc-distill report --rows` renders the rows.
             """)
 
     @Option(help: "Row name.") var name: String
@@ -35,6 +37,7 @@ struct ScoreCommand: AsyncParsableCommand {
     @Option(name: .customLong("train-seconds")) var trainSeconds: Double?
     @Option(help: "The run's metrics.jsonl (loss curves).") var metrics: String?
     @OptionGroup var windows: WindowOptions
+    @OptionGroup var thresholdSearch: ThresholdSearchOptions
     @OptionGroup var precision: InferencePrecisionOptions
     @Option(name: .customLong("batch-size"), help: "Windows per forward pass.") var batchSize = 32
 
@@ -55,6 +58,11 @@ struct ScoreCommand: AsyncParsableCommand {
             throw ValidationError("one --predictions file per data file")
         }
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+        try windows.validateWindows(searchable: true)
+        try thresholdSearch.validate(with: windows.nullScoreThreshold)
+        if thresholdSearch.thresholdData != nil && model.models.isEmpty {
+            throw ValidationError("--null-score-threshold best needs a --model (a prediction file has no null scores)")
+        }
         if !model.models.isEmpty { try model.validate(maxSequenceLength: windows.maxSeqLen) }
     }
 
@@ -65,7 +73,7 @@ struct ScoreCommand: AsyncParsableCommand {
             let loaded = try model.load(precision: precision.precision, batchSize: batchSize)
             announce(precision.precision)
             let directory = URL(fileURLWithPath: out ?? URL(fileURLWithPath: model.models[0]).appendingPathComponent("eval").path)
-            let scores = try scoreModel(loaded, files: urls, windows: windows, out: directory)
+            let scores = try scoreModel(loaded, files: urls, windows: windows, out: directory, thresholdData: thresholdSearch.url)
             row = ReportRow(name: name, kind: ReportRow.Kind(rawValue: kind)!, command: command, scores: scores.datasets,
                             inDomain: inDomainCount, parameters: scores.parameters, tokensPerSecond: scores.tokensPerSecond,
                             secondsPer1kQuestions: scores.secondsPer1kQuestions, teachSeconds: teachSeconds,
@@ -80,5 +88,6 @@ struct ScoreCommand: AsyncParsableCommand {
         let groups = inDomainCount > 1 ? String(format: ", in-domain macro-F1 %.2f", row.inDomainMacroF1) : ""
         print(String(format: "%@: EM %.2f F1 %.2f%@%@", name, row.squadEM, row.squadF1, groups,
                      row.oodMacroF1.map { String(format: ", out-of-domain macro-F1 %.2f", $0) } ?? ""))
+        if let v2 = row.squad2 { print("\(name): \(v2.summary)") }
     }
 }

@@ -69,7 +69,7 @@ struct TeachCommand: AsyncParsableCommand {
         // The windows are surveyed (count, fingerprint), then produced again chunk by chunk while the teachers score them.
         let source = try DistillationSource.read(files: data.map(URL.init(fileURLWithPath:)), tokenizer: tokenizer,
                                                  settings: windows.windowSettings, strict: dataOptions.strict)
-        let survey = try source.survey()
+        let (survey, surveySeconds) = try RunEstimate.timed { try source.survey() }
         survey.summaries.forEach(report)
         let specs = try teachers.map { try MemberSpec($0) }
         announce(precision.precision)
@@ -85,7 +85,9 @@ struct TeachCommand: AsyncParsableCommand {
             let range = try shard.map(SoftLabelShard.parse)?.range(windows: survey.count) ?? 0..<survey.count
             let inference = RunEstimate.inference(models: models.map(\.config), lengths: Array(survey.lengths[range]),
                                                   batchSize: batchSize, maxSeqLen: windows.maxSeqLen, precision: precision.precision)
-            return RunEstimate(command: "teach", windows: range.count, phases: [.init(name: "teachers", seconds: inference.seconds)],
+            return RunEstimate(command: "teach", windows: range.count,
+                               phases: [RunEstimate.loaded, .init(name: "windowing again", seconds: surveySeconds),
+                                        .init(name: "teachers", seconds: inference.seconds)],
                                peakBytes: baseline + inference.workingBytes, basis: inference.basis)
         }) { return }
         let teaching = Teaching(source: source, survey: survey, ensemble: ensemble,

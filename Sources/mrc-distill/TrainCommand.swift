@@ -70,9 +70,10 @@ struct TrainCommand: AsyncParsableCommand {
         let trainer = try Trainer(model: trainable, windows: data.windows, settings: settings, outputDirectory: outURL,
                                   padId: tokenizer.vocabulary.padId)
         if try estimate.tell(isRoot: communicator.isRoot, {
-            RunEstimate.training(command: "train", trainer: trainer, config: trainable.model.config, precision: training.precision,
+            let evaluation = try windowLengths(dev, tokenizer: tokenizer, windows: windows, strict: dataOptions.strict)
+            return RunEstimate.training(command: "train", trainer: trainer, config: trainable.model.config, precision: training.precision,
                                  windows: data.windows.count, baselineBytes: baseline,
-                                 evaluationLengths: try windowLengths(dev, tokenizer: tokenizer, windows: windows, strict: dataOptions.strict),
+                                 evaluationLengths: evaluation.lengths, evaluationReadingSeconds: evaluation.seconds,
                                  ranks: communicator.size)
         }) { return }
         trainer.log = report
@@ -83,6 +84,7 @@ struct TrainCommand: AsyncParsableCommand {
         let summary = try trainer.run(resume: training.resume, showProgress: training.noProgress ? false : nil)
         guard communicator.isRoot else { return }
         try trainer.writeFinalModel()
+        if let line = try ModelAnswerability.record(in: outURL, unanswerableWindows: data.unanswerableWindows) { report(line) }
         report(String(format: "trained %d steps in %.0f s (%.0f tokens/s); final loss %.4f; model in %@",
                       summary.steps, summary.seconds, summary.tokensPerSecond, summary.finalLoss, outURL.path))
         try evaluateDev(dev, modelDirectory: outURL, useEMA: model.ema, windows: windows)

@@ -62,6 +62,51 @@ final class BlackBoxTeacherTests: XCTestCase {
         XCTAssertEqual(missing.counts["questions_missing"], 2)
     }
 
+    func testAnEmptyAnswerOnSQuAD2DataIsTheNoAnswerOnCLS() throws {
+        var impossible = Support.example(id: "q1", context: (0..<60).map { "w\($0)" }.joined(separator: " "))
+        impossible.allowsNoAnswer = true
+        var mixed = Support.example(id: "q2", context: "Paris is big. Rome is old.")
+        mixed.allowsNoAnswer = true
+        let examples = [impossible, mixed]
+        let windows = try Support.windows(examples, maxSeqLen: 40, docStride: 12, maxQueryLen: 8)
+        let impossibleWindows = windows.filter { $0.exampleIndex == 0 }
+        XCTAssertGreaterThan(impossibleWindows.count, 2)
+        // An empty answer is the teacher's "no answer": q1's whole mass on [CLS] in every window.
+        let teacher = try Support.teacher(#"{"q1": [{"text": "", "probability": 1}], "q2": [{"text": "", "probability": 0.3}, "#
+                                          + #"{"text": "Rome", "probability": 0.5}, {"text": " ", "probability": 0.2}]}"#)
+        let scores = try score(teacher, examples, windows)
+        for (window, score) in zip(windows, scores) where window.exampleIndex == 0 {
+            let score = try XCTUnwrap(score, "the no answer is an answer: the teacher does not abstain")
+            assertDistributions(score, length: window.length)
+            XCTAssertEqual(score.start[0], 1)
+            XCTAssertEqual(score.end[0], 1)
+        }
+        // nbest: the empty candidates' 0.3 + 0.2 go to [CLS], Rome keeps 0.5 (of a total of 1).
+        let window = try XCTUnwrap(windows.first { $0.exampleIndex == 1 })
+        let mixture = try XCTUnwrap(scores[windows.firstIndex { $0.exampleIndex == 1 }!])
+        assertDistributions(mixture, length: window.length)
+        let rome = try XCTUnwrap(Support.position(ofCharacter: 14, in: window))
+        XCTAssertEqual(mixture.start[0], 0.5, accuracy: 1e-6)
+        XCTAssertEqual(mixture.start[rome], 0.5, accuracy: 1e-6)
+        XCTAssertEqual(mixture.end[0], 0.5, accuracy: 1e-6)
+        XCTAssertEqual(teacher.counts["no_answer_candidates"], 3)
+        XCTAssertEqual(teacher.counts["empty_candidates"], 3)
+        XCTAssertEqual(teacher.counts["questions_scored"], 2)
+        XCTAssertEqual(teacher.counts["questions_not_found"], 0)
+        // predictions.json's "" on SQuAD 2.0 data: the same.
+        let answers = try Support.teacher(#"{"q1": ""}"#)
+        for score in try score(answers, examples, windows).prefix(impossibleWindows.count) {
+            XCTAssertEqual(score?.start[0], 1)
+            XCTAssertEqual(score?.end[0], 1)
+        }
+        // On SQuAD 1.1 data an empty answer is no answer to learn from: the teacher abstains on q1.
+        var v1 = examples
+        for index in v1.indices { v1[index].allowsNoAnswer = false }
+        let plain = try Support.teacher(#"{"q1": ""}"#)
+        XCTAssertTrue(try score(plain, v1, windows).prefix(impossibleWindows.count).allSatisfy { $0 == nil })
+        XCTAssertEqual(plain.counts["no_answer_candidates"], 0)
+    }
+
     func testWhitespaceCaseAndUnicodeAnswersMapToTheirTokens() throws {
         let context = "Le café 東京 est à New\u{A0}York\nCity 👍🏽 naïve."
         let example = Support.example(id: "q1", context: context)

@@ -26,6 +26,33 @@ final class ReportRowsTests: XCTestCase {
         XCTAssertTrue(rows[1].squadF1.isNaN)
     }
 
+    func testSQuAD2RowsKeepTheirNoAnswerColumnsAndGetTheirOwnSummary() throws {
+        let text = """
+            {"name": "teacher", "kind": "teacher", "command": "c", "squad_em": 60.5, "squad_f1": 63.25, "has_ans_f1": 70.126, \
+            "no_ans_f1": 56.5, "best_f1": 64, "no_ans_share": 48.75, "null_score_threshold": -1.2345}
+            {"name": "student", "kind": "student", "command": "c", "squad_em": 50, "squad_f1": 51}
+            """
+        let rows = try ReportRows.parse(text, file: "rows.jsonl")
+        XCTAssertEqual(rows[0].squad2, ReportRow.SQuAD2Scores(hasAnswerF1: 70.126, noAnswerF1: 56.5, bestF1: 64, noAnswerShare: 48.75,
+                                                              nullScoreThreshold: -1.2345))
+        XCTAssertNil(rows[1].squad2)
+        // Written back (as `score` appends rows) and read again: the same rows.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let written = try rows.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+        XCTAssertTrue(written[0].contains(#""no_ans_share":48.75"#), written[0])
+        XCTAssertFalse(written[1].contains("no_ans"), written[1])
+        XCTAssertEqual(try ReportRows.parse(written.joined(separator: "\n"), file: "again.jsonl"), rows)
+        let summary = ReportTable.summary(rows)
+        XCTAssertEqual(summary.header, ["name", "kind", "dev EM", "dev F1", "HasAns F1", "NoAns F1", "NoAns share %",
+                                        "null-score threshold", "best F1", "parameters", "inference tokens/s", "teach s", "train s"])
+        XCTAssertEqual(summary.rows[0], ["teacher", "teacher", "60.50", "63.25", "70.13", "56.50", "48.75", "-1.23", "64.00", "—", "—", "—", "—"])
+        XCTAssertEqual(Array(summary.rows[1][4...8]), ["—", "—", "—", "—", "—"])
+        // Rows without SQuAD 2.0 columns keep the v1.1 summary.
+        XCTAssertEqual(ReportTable.summary([rows[1]]).header[2], "SQuAD dev EM")
+        XCTAssertTrue(DistillationReport(title: "t", entries: rows.map { .init(row: $0) }).markdown.contains(ReportTable.squad2Note))
+    }
+
     func testBadLineNamesFileAndLine() {
         let text = """
             {"name": "a", "kind": "teacher", "command": "c", "squad_em": 1, "squad_f1": 2}

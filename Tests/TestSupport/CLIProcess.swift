@@ -29,6 +29,8 @@ public enum CLIProcess {
             process.arguments = arguments
         }
         var env = ProcessInfo.processInfo.environment
+        // The engine rates the tests' runs measure (tiny models, a busy machine) stay out of the user's cache.
+        env["MRC_ENGINE_RATES"] = FileManager.default.temporaryDirectory.appendingPathComponent("mrc-tests-engine-rates-\(getpid()).json").path
         for (key, value) in environment { env[key] = value }
         if ranks != nil { env["MRC_DISTILL_BIN"] = binary.path }
         process.environment = env

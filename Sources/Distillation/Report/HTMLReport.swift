@@ -11,7 +11,8 @@ enum HTMLReport {
         body += ["<h2>Summary</h2>", table(ReportTable.summary(rows)),
                  "<p class=\"note\">Scores are percentages. Out-of-domain macro-F1 is the unweighted mean of a row's "
                     + "per-dataset F1 (in-domain macro-F1 likewise, under MRQA's protocol); teach s (labelling) and train s "
-                    + "(fine-tuning or distillation) are wall times; inference s / 1k questions is predict's end-to-end wall time.</p>"]
+                    + "(fine-tuning or distillation) are wall times; inference s / 1k questions is predict's end-to-end wall time."
+                    + (ReportTable.isSQuAD2(rows) ? " " + escape(ReportTable.squad2Note) : "") + "</p>"]
         if let outOfDomain = ReportTable.outOfDomain(rows) {
             body += ["<h2>Out-of-domain F1 per dataset</h2>", table(outOfDomain)]
         }

@@ -8,7 +8,8 @@ enum MarkdownReport {
         }
         lines += ["## Summary", ""] + table(ReportTable.summary(rows))
         lines += ["", "Scores are percentages. Out-of-domain macro-F1 is the unweighted mean of a row's per-dataset F1"
-                  + (ReportTable.isMRQA(rows) ? " (in-domain macro-F1 likewise); inference s / 1k questions is predict's end-to-end wall time." : ".")]
+                  + (ReportTable.isMRQA(rows) ? " (in-domain macro-F1 likewise); inference s / 1k questions is predict's end-to-end wall time." : ".")
+                  + (ReportTable.isSQuAD2(rows) ? " " + ReportTable.squad2Note : "")]
         if let outOfDomain = ReportTable.outOfDomain(rows) {
             lines += ["", "## Out-of-domain F1 per dataset", ""] + table(outOfDomain)
         }

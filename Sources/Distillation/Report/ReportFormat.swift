@@ -30,6 +30,12 @@ public enum ReportFormat {
         return String(format: abs(value) >= 100 ? "%.0f" : "%.1f", value)
     }
 
+    /// A null-score threshold (a difference of logits): 3 significant digits; "—" when absent.
+    public static func threshold(_ value: Double?) -> String {
+        guard let value else { return missing }
+        return finite(value) ?? String(format: "%.3g", value)
+    }
+
     /// A plot tick label: as few decimals as the tick step needs.
     static func tick(_ value: Double, step: Double) -> String {
         let decimals = step >= 1 ? 0 : min(6, Int((-log10(step)).rounded(.up)))

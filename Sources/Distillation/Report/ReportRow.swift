@@ -6,14 +6,34 @@ import Foundation
 ///
 /// `{"name", "kind": "teacher"|"student", "command", "squad_em", "squad_f1", "in_domain_f1": {dataset: f1},
 ///   "ood_f1": {dataset: f1}, "parameters", "tokens_per_second", "seconds_per_1k_questions", "teach_seconds",
-///   "distill_seconds", "model", "metrics", "notes"}`
+///   "distill_seconds", "model", "metrics", "notes", "has_ans_f1", "no_ans_f1", "best_f1", "no_ans_share",
+///   "null_score_threshold"}`
 ///
 /// `name`, `kind`, `command`, `squad_em` and `squad_f1` (the first in-domain dataset's scores) are
 /// required; every other key may be absent or null (`in_domain_f1` and `ood_f1` then read as empty).
 /// A row with several in-domain datasets (MRQA's protocol) has them all in `in_domain_f1`. Scores are
 /// percentages, as the official scripts print them.
+/// The last five keys are a SQuAD 2.0 row's (the first in-domain dataset has unanswerable questions): HasAns and
+/// NoAns F1 and the share of questions answered "no answer" (percent) at the null-score threshold the answers
+/// were decided at, and the official best F1 over thresholds.
 /// Numbers may also be the strings "nan", "inf" and "-inf" (as `metrics.jsonl` writes them).
 public struct ReportRow: Codable, Sendable, Equatable {
+    /// The no-answer columns of a SQuAD 2.0 row.
+    public struct SQuAD2Scores: Sendable, Equatable {
+        public var hasAnswerF1: Double?
+        public var noAnswerF1: Double?
+        public var bestF1: Double?
+        /// Percent of the questions answered "no answer" at `nullScoreThreshold`.
+        public var noAnswerShare: Double?
+        public var nullScoreThreshold: Double?
+
+        public init(hasAnswerF1: Double?, noAnswerF1: Double?, bestF1: Double?, noAnswerShare: Double?,
+                    nullScoreThreshold: Double?) {
+            self.hasAnswerF1 = hasAnswerF1; self.noAnswerF1 = noAnswerF1; self.bestF1 = bestF1
+            self.noAnswerShare = noAnswerShare; self.nullScoreThreshold = nullScoreThreshold
+        }
+    }
+
     public enum Kind: String, Codable, Sendable {
         case teacher
         case student
@@ -44,6 +64,8 @@ public struct ReportRow: Codable, Sendable, Equatable {
     /// The run's `metrics.jsonl`; a relative path is taken relative to the rows file's folder.
     public var metrics: String?
     public var notes: String?
+    /// SQuAD 2.0 rows only.
+    public var squad2: SQuAD2Scores?
 
     public init(name: String, kind: Kind, command: String, squadEM: Double, squadF1: Double,
                 inDomainF1: [String: Double] = [:], oodF1: [String: Double] = [:], parameters: Int? = nil,
@@ -67,6 +89,11 @@ public struct ReportRow: Codable, Sendable, Equatable {
         case secondsPer1kQuestions = "seconds_per_1k_questions"
         case teachSeconds = "teach_seconds"
         case distillSeconds = "distill_seconds"
+        case hasAnswerF1 = "has_ans_f1"
+        case noAnswerF1 = "no_ans_f1"
+        case bestF1 = "best_f1"
+        case noAnswerShare = "no_ans_share"
+        case nullScoreThreshold = "null_score_threshold"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -86,6 +113,37 @@ public struct ReportRow: Codable, Sendable, Equatable {
         model = try container.decodeIfPresent(String.self, forKey: .model)
         metrics = try container.decodeIfPresent(String.self, forKey: .metrics)
         notes = try container.decodeIfPresent(String.self, forKey: .notes)
+        let v2 = SQuAD2Scores(hasAnswerF1: try container.decodeIfPresent(Double.self, forKey: .hasAnswerF1),
+                              noAnswerF1: try container.decodeIfPresent(Double.self, forKey: .noAnswerF1),
+                              bestF1: try container.decodeIfPresent(Double.self, forKey: .bestF1),
+                              noAnswerShare: try container.decodeIfPresent(Double.self, forKey: .noAnswerShare),
+                              nullScoreThreshold: try container.decodeIfPresent(Double.self, forKey: .nullScoreThreshold))
+        let values = [v2.hasAnswerF1, v2.noAnswerF1, v2.bestF1, v2.noAnswerShare, v2.nullScoreThreshold]
+        squad2 = values.contains { $0 != nil } ? v2 : nil
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(command, forKey: .command)
+        try container.encode(squadEM, forKey: .squadEM)
+        try container.encode(squadF1, forKey: .squadF1)
+        try container.encode(inDomainF1, forKey: .inDomainF1)
+        try container.encode(oodF1, forKey: .oodF1)
+        try container.encodeIfPresent(parameters, forKey: .parameters)
+        try container.encodeIfPresent(tokensPerSecond, forKey: .tokensPerSecond)
+        try container.encodeIfPresent(secondsPer1kQuestions, forKey: .secondsPer1kQuestions)
+        try container.encodeIfPresent(teachSeconds, forKey: .teachSeconds)
+        try container.encodeIfPresent(distillSeconds, forKey: .distillSeconds)
+        try container.encodeIfPresent(model, forKey: .model)
+        try container.encodeIfPresent(metrics, forKey: .metrics)
+        try container.encodeIfPresent(notes, forKey: .notes)
+        try container.encodeIfPresent(squad2?.hasAnswerF1, forKey: .hasAnswerF1)
+        try container.encodeIfPresent(squad2?.noAnswerF1, forKey: .noAnswerF1)
+        try container.encodeIfPresent(squad2?.bestF1, forKey: .bestF1)
+        try container.encodeIfPresent(squad2?.noAnswerShare, forKey: .noAnswerShare)
+        try container.encodeIfPresent(squad2?.nullScoreThreshold, forKey: .nullScoreThreshold)
     }
 
     /// The out-of-domain datasets in a stable order (sorted by name).

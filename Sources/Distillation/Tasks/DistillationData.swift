@@ -29,6 +29,10 @@ public struct DistillationData: Sendable {
                                 summaries: source.summaries(features: features), settings: settings)
     }
 
+    /// Windows of unanswerable questions (SQuAD 2.0): gold span `[CLS]`, as the soft labels' mass
+    /// (`ModelAnswerability` records that the student learnt to abstain).
+    public var unanswerableWindows: Int { windows.filter { $0.label == .impossible }.count }
+
     /// The key of window `index` in the store: its question's prediction key.
     public func key(_ index: Int) -> String { examples[windows[index].exampleIndex].predictionKey }
 

@@ -29,7 +29,8 @@ public struct BlackBoxCandidate: Sendable, Equatable {
 ///
 /// Every value must be of the format's type; errors are `DataReadError`s naming the file and the key
 /// (and the field), never crashes. Candidates whose text is empty or only whitespace are left out of
-/// `candidates` and counted per question in `emptyCandidates`.
+/// `candidates`, counted per question in `emptyCandidates` and their probabilities summed in `emptyMass`: on
+/// SQuAD 2.0 data they are the teacher's "no answer" (see `BlackBoxTeacher`).
 public struct BlackBoxPredictions: Sendable {
     public enum Format: String, Sendable {
         case answers = "predictions"
@@ -42,6 +43,8 @@ public struct BlackBoxPredictions: Sendable {
     public var candidates: [String: [BlackBoxCandidate]]
     /// Question key → number of candidates left out for an empty text (only keys with some).
     public var emptyCandidates: [String: Int]
+    /// Question key → the summed probability of its empty candidates (1 for a `predictions.json` answer "").
+    public var emptyMass: [String: Double] = [:]
     /// `fingerprint()` (FNV-1a 64) of the file's text.
     public var contentFingerprint: String
 
@@ -70,13 +73,14 @@ public struct BlackBoxPredictions: Sendable {
             let location = "key \"\(key)\""
             var kept: [BlackBoxCandidate] = []
             var empty = 0
+            var emptyMass = 0.0
             switch format {
             case .answers:
                 guard let text = value as? String else {
                     throw DataReadError(file: file, location: location,
                                         message: "expected an answer string (predictions format, as the first key), found \(describe(value))")
                 }
-                if isBlank(text) { empty += 1 } else { kept.append(BlackBoxCandidate(text: text, probability: 1)) }
+                if isBlank(text) { empty += 1; emptyMass += 1 } else { kept.append(BlackBoxCandidate(text: text, probability: 1)) }
             case .nBest:
                 guard let entries = value as? [Any] else {
                     throw DataReadError(file: file, location: location,
@@ -84,11 +88,11 @@ public struct BlackBoxPredictions: Sendable {
                 }
                 for (index, entry) in entries.enumerated() {
                     let candidate = try parseCandidate(entry, file: file, location: location, index: index)
-                    if isBlank(candidate.text) { empty += 1 } else { kept.append(candidate) }
+                    if isBlank(candidate.text) { empty += 1; emptyMass += candidate.probability } else { kept.append(candidate) }
                 }
             }
             result.candidates[key] = kept
-            if empty > 0 { result.emptyCandidates[key] = empty }
+            if empty > 0 { result.emptyCandidates[key] = empty; result.emptyMass[key] = emptyMass }
         }
         return result
     }

@@ -10,13 +10,16 @@ import Training
 /// - each candidate is located with `AnswerLocator`; a candidate with a character offset puts its mass on
 ///   the occurrence nearest to that offset (the earlier on a tie), one without splits its mass equally
 ///   over all occurrences; a candidate not found is counted and its mass dropped;
-/// - the masses of the candidates found are renormalised to sum to 1 (split equally when they all have
-///   probability 0);
+/// - on SQuAD 2.0 data (`MRCExample.allowsNoAnswer`) an empty candidate is the teacher's "no answer": its
+///   mass goes to `[CLS]` in every window of the question, as BERT labels an unanswerable question (on
+///   SQuAD 1.1 and MRQA data empty candidates are ignored);
+/// - the masses of the candidates found (and of the no answer) are renormalised to sum to 1 (split equally
+///   when they all have probability 0);
 /// - in each window, a span whose whole character range lies inside the window's context tokens
 ///   (first token's start ≤ span start, span end ≤ last token's end) and maps to tokens
 ///   (`AnswerAlignment.tokenSpan`) puts its mass on start position `contextStart + startToken` and end
-///   position `contextStart + endToken`; the mass of every other span goes to position 0 (`[CLS]`), as
-///   BERT labels an answer outside the window. Start and end each sum to 1.
+///   position `contextStart + endToken`; the mass of every other span, and of the no answer, goes to
+///   position 0 (`[CLS]`), as BERT labels an answer outside the window. Start and end each sum to 1.
 ///
 /// The teacher abstains (nil) for every window of a question absent from the file, or none of whose
 /// candidates is found. Nothing is dropped silently: see `counts`.
@@ -33,18 +36,19 @@ public final class BlackBoxTeacher: Teacher {
     /// - `questions_scored`: questions the teacher gave scores for;
     /// - `questions_missing`: questions absent from the file (abstained);
     /// - `questions_not_found`: questions in the file none of whose candidates was found, or that had
-    ///   only empty candidates (abstained);
+    ///   only empty candidates on SQuAD 1.1 / MRQA data (abstained);
     /// - `answers_found_exact`, `answers_found_whitespace`, `answers_found_case`: candidates located by
     ///   each `AnswerMatchKind`;
     /// - `answers_not_found`: candidates found nowhere in the context (mass dropped);
     /// - `answers_offset_used`: candidates placed by their character offset;
-    /// - `empty_candidates`: candidates ignored for an empty (or whitespace-only) text.
+    /// - `empty_candidates`: candidates with an empty (or whitespace-only) text;
+    /// - `no_answer_candidates`: of those, the ones taken as "no answer" (SQuAD 2.0 data), mass on `[CLS]`.
     public private(set) var counts: [String: Int]
 
     public static let countNames = [
         "questions_scored", "questions_missing", "questions_not_found", "answers_found_exact",
         "answers_found_whitespace", "answers_found_case", "answers_not_found", "answers_offset_used",
-        "empty_candidates",
+        "empty_candidates", "no_answer_candidates",
     ]
 
     public init(name: String, predictions: BlackBoxPredictions) {
@@ -59,9 +63,10 @@ public final class BlackBoxTeacher: Teacher {
         self.init(name: name, predictions: try BlackBoxPredictions.read(url))
     }
 
-    /// A located answer span of a question and the probability mass it carries.
+    /// A located answer span of a question and the probability mass it carries; `characters` nil is the
+    /// no answer (SQuAD 2.0), whose mass goes to `[CLS]`.
     public struct WeightedSpan: Sendable, Equatable {
-        public var characters: Range<Int>
+        public var characters: Range<Int>?
         public var mass: Double
     }
 
@@ -98,6 +103,9 @@ public final class BlackBoxTeacher: Teacher {
         }
         let usedKey = predictions.candidates[key] != nil ? key : example.id
         counts["empty_candidates", default: 0] += predictions.emptyCandidates[usedKey] ?? 0
+        // SQuAD 2.0 data: the empty candidates are the teacher's "no answer".
+        let noAnswerMass = example.allowsNoAnswer ? predictions.emptyMass[usedKey] : nil
+        if noAnswerMass != nil { counts["no_answer_candidates", default: 0] += predictions.emptyCandidates[usedKey] ?? 0 }
         var located: [(candidate: BlackBoxCandidate, spans: [Range<Int>])] = []
         for candidate in candidates {
             guard let location = AnswerLocator.locate(candidate.text, in: example.context) else {
@@ -117,18 +125,20 @@ public final class BlackBoxTeacher: Teacher {
             }
             located.append((candidate, spans))
         }
-        guard !located.isEmpty else {
+        guard !located.isEmpty || noAnswerMass != nil else {
             counts["questions_not_found", default: 0] += 1
             return nil
         }
         counts["questions_scored", default: 0] += 1
-        let total = located.reduce(0.0) { $0 + $1.candidate.probability }
+        let total = located.reduce(0.0) { $0 + $1.candidate.probability } + (noAnswerMass ?? 0)
+        let parts = Double(located.count + (noAnswerMass == nil ? 0 : 1))
         var spans: [WeightedSpan] = []
         for (candidate, occurrences) in located {
-            let mass = total > 0 ? candidate.probability / total : 1.0 / Double(located.count)
+            let mass = total > 0 ? candidate.probability / total : 1.0 / parts
             let share = mass / Double(occurrences.count)
             for occurrence in occurrences { spans.append(WeightedSpan(characters: occurrence, mass: share)) }
         }
+        if let noAnswerMass { spans.append(WeightedSpan(characters: nil, mass: total > 0 ? noAnswerMass / total : 1.0 / parts)) }
         return spans
     }
 
@@ -138,9 +148,9 @@ public final class BlackBoxTeacher: Teacher {
         var end = [Double](repeating: 0, count: window.length)
         let offsets = window.contextOffsets
         for span in spans {
-            if let first = offsets.first, let last = offsets.last,
-               first.lowerBound <= span.characters.lowerBound, span.characters.upperBound <= last.upperBound,
-               let tokens = AnswerAlignment.tokenSpan(of: span.characters, in: offsets) {
+            if let characters = span.characters, let first = offsets.first, let last = offsets.last,
+               first.lowerBound <= characters.lowerBound, characters.upperBound <= last.upperBound,
+               let tokens = AnswerAlignment.tokenSpan(of: characters, in: offsets) {
                 start[window.contextStart + tokens.start] += span.mass
                 end[window.contextStart + tokens.end] += span.mass
             } else {

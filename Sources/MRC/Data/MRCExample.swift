@@ -17,6 +17,9 @@ public struct MRCExample: Sendable {
     public var answerSpans: [AnswerSpan]
     /// SQuAD 2.0 `is_impossible` (MRQA files may carry it too).
     public var isImpossible: Bool
+    /// Whether "no answer" is a possible answer to this question: it comes from SQuAD 2.0 data (set by the
+    /// reader for every question of such a file, answerable or not; says nothing about this question's gold).
+    public var allowsNoAnswer = false
     /// Dataset name: the MRQA header's `dataset`, else the file name without extensions.
     public var dataset: String
 

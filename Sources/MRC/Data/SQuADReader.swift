@@ -43,6 +43,7 @@ public enum SQuADReader {
             }
         }
         let format: MRCDataset.Format = version.hasPrefix("v2") || sawImpossible ? .squad2 : .squad1
+        if format == .squad2 { for index in examples.indices { examples[index].allowsNoAnswer = true } }
         return MRCDataset(name: dataset, file: file, format: format, examples: examples, report: report)
     }
 

@@ -12,6 +12,10 @@ public struct DatasetScore: Sendable {
     public var missing: Int
     /// SQuAD v2.0 only.
     public var squad2: SQuAD2Breakdown?
+    /// SQuAD v2.0 predictions by a model: the null-score threshold its answers were decided at (`predict`
+    /// abstains where null score − best span score exceeds it), and the file it was searched on, if it was.
+    public var nullScoreThreshold: Double?
+    public var thresholdSource: String?
 }
 
 /// The extra numbers of the SQuAD v2.0 script.
@@ -20,6 +24,9 @@ public struct SQuAD2Breakdown: Sendable {
     public var noAnswer: (exactMatch: Double, f1: Double, count: Int)?
     /// Present when no-answer probabilities were given.
     public var best: (exactMatch: Double, exactThreshold: Double, f1: Double, f1Threshold: Double)?
+    /// Questions answered "no answer": an empty (or missing) prediction, or a no-answer probability above the
+    /// threshold — the "NoAns share" of a model is `abstained / count`.
+    public var abstained = 0
 }
 
 /// Scores predictions against a dataset with the official semantics of its format.

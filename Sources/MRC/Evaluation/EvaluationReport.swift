@@ -64,6 +64,8 @@ public struct EvaluationReport: Sendable {
                     rows.append(["  best (thresholds \(best.exactThreshold), \(best.f1Threshold))", "",
                                  Self.percent(best.exactMatch), Self.percent(best.f1), "", ""])
                 }
+                let threshold = score.nullScoreThreshold.map { " at null-score threshold \($0)" } ?? ""
+                rows.append(["  abstained\(threshold)", "", "", "", "\(v2.abstained)", ""])
             }
         }
         for group in groups {
@@ -93,7 +95,9 @@ public struct EvaluationReport: Sendable {
     static func percent(_ value: Double) -> String { String(format: "%.2f", value) }
 
     /// One JSON object: `datasets` maps each dataset name to `{"exact_match", "f1", "count", ...}`
-    /// (SQuAD v2.0 adds the official script's HasAns/NoAns/best keys), then one entry per group
+    /// (SQuAD v2.0 adds the official script's HasAns/NoAns/best keys, `abstained` and `abstained_share` — the
+    /// questions answered "no answer", a count and a percentage — and for a model's predictions the
+    /// `null_score_threshold` they were decided at, with `threshold_from`, the file it was searched on), then one entry per group
     /// (`in_domain`, `out_of_domain`) with its macro-averaged `exact_match` and `f1`. Numbers are
     /// printed with full round-trip precision.
     public var json: String {
@@ -117,6 +121,12 @@ public struct EvaluationReport: Sendable {
                     fields += [("best_exact", .number(best.exactMatch)), ("best_exact_thresh", .number(best.exactThreshold)),
                                ("best_f1", .number(best.f1)), ("best_f1_thresh", .number(best.f1Threshold))]
                 }
+                fields += [("abstained", .integer(v2.abstained)),
+                           ("abstained_share", .number(score.count > 0 ? 100.0 * Double(v2.abstained) / Double(score.count) : 0))]
+            }
+            if let threshold = score.nullScoreThreshold {
+                fields.append(("null_score_threshold", .number(threshold)))
+                if let source = score.thresholdSource { fields.append(("threshold_from", .string(source))) }
             }
             datasetEntries.append((score.name, .object(fields)))
         }

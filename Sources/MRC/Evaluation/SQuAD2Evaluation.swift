@@ -46,6 +46,7 @@ enum SQuAD2Evaluation {
         let hasAnswerIds = order.filter { hasAnswer[$0]! }
         let noAnswerIds = order.filter { !hasAnswer[$0]! }
         var breakdown = SQuAD2Breakdown()
+        breakdown.abstained = order.filter { (probabilities[$0] ?? 0) > noAnswerThreshold || (predictions[$0] ?? "").isEmpty }.count
         if !hasAnswerIds.isEmpty { breakdown.hasAnswer = summary(hasAnswerIds) }
         if !noAnswerIds.isEmpty { breakdown.noAnswer = summary(noAnswerIds) }
         if let noAnswerProbabilities {

@@ -10,6 +10,9 @@ public struct TrainingData: Sendable {
     /// `[CLS]` would teach "no answer" for an answerable question.
     public var unlabelledWindows: Int
     public var examples: Int
+    /// Of `windows`, those of unanswerable questions (SQuAD 2.0), labelled `[CLS]`: the model learns to abstain
+    /// (`ModelAnswerability`).
+    public var unanswerableWindows = 0
     /// One line per file and for the featurisation (skipped records, truncated questions, …).
     public var summaries: [String]
 
@@ -30,6 +33,7 @@ public struct TrainingData: Sendable {
                     data.unlabelledWindows += 1
                     continue
                 }
+                if window.label == .impossible { data.unanswerableWindows += 1 }
                 data.windows.append(SpanTrainingWindow(window))
             }
         }

@@ -48,6 +48,28 @@ public struct RunEstimate: Sendable {
         return "\(s) s"
     }
 
+    /// Seconds since this process started (/proc/self/stat's start time against /proc/uptime): the
+    /// reading, tokenising and loading a run has done when it tells its estimate.
+    public static var processSeconds: Double {
+        guard let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
+              let uptime = (try? String(contentsOfFile: "/proc/uptime", encoding: .utf8))?.split(separator: " ").first.flatMap({ Double($0) }),
+              let close = stat.lastIndex(of: ")") else { return 0 }
+        // Fields after the command name: state is field 3, start time field 22.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 19, let ticks = Double(fields[19]) else { return 0 }
+        return max(0, uptime - ticks / Double(sysconf(Int32(_SC_CLK_TCK))))
+    }
+
+    /// The phase of what is done when the estimate is told (reading data, loading models).
+    public static var loaded: Phase { Phase(name: "loaded (done)", seconds: processSeconds) }
+
+    /// Runs `body` and returns its result with the seconds it took.
+    public static func timed<T>(_ body: () throws -> T) rethrows -> (T, Double) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let result = try body()
+        return (result, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+
     /// This process's resident memory now (VmRSS), in bytes.
     public static var residentBytes: Int {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),

@@ -8,12 +8,14 @@ extension RunEstimate {
     /// A `train` or `distill` run as `trainer` plans it: every step's task (the mix's draw), its batch
     /// (the planner's, epoch after epoch) and padded length, costed as a training pass at this machine's
     /// rate for the run's micro-batch shape, plus one optimizer update per step; then the dev files'
-    /// inference (`evaluationLengths`, fp32 as `--dev` runs it). `baselineBytes`: the process's resident
+    /// inference (`evaluationLengths`, fp32 as `--dev` runs it; `evaluationReadingSeconds`: what reading and
+    /// windowing them took for the estimate, as it will again). The reading and loading done so far is the
+    /// first phase. `baselineBytes`: the process's resident
     /// memory before the trainer was made (model and data loaded); `mappedBytes`: files the run reads
     /// through a memory map (the soft-label store).
     public static func training(command: String, trainer: Trainer, config: BertConfig, precision: Precision,
                                 windows: Int, baselineBytes: Int, mappedBytes: Int = 0, evaluationLengths: [Int] = [],
-                                ranks: Int = 1) -> RunEstimate {
+                                evaluationReadingSeconds: Double = 0, ranks: Int = 1) -> RunEstimate {
         let settings = trainer.settings
         let total = trainer.totalSteps
         var stepsPerTask = [Int](repeating: 0, count: trainer.tasks.count)
@@ -39,7 +41,7 @@ extension RunEstimate {
             }
         }
         let parameters = trainer.model.parameterCount
-        var estimate = RunEstimate(command: command, windows: windows, steps: total, peakBytes: 0,
+        var estimate = RunEstimate(command: command, windows: windows, steps: total, phases: [loaded], peakBytes: 0,
                                    basis: "\(rate.measured) on \(EngineCalibration.processor), \(precision.rawValue)")
         estimate.phases.append(Phase(name: "training", seconds: passSeconds / Double(max(1, ranks))
                                      + Double(total) * Double(parameters) / 1e6 * ((rate.optimizerSecondsPerMillionParameters ?? 0)
@@ -55,7 +57,7 @@ extension RunEstimate {
         if !evaluationLengths.isEmpty {
             let evaluation = inference(models: [config], lengths: evaluationLengths, batchSize: 32,
                                        maxSeqLen: settings.maxSequenceLength, precision: .fp32)
-            estimate.phases.append(Phase(name: "dev evaluation", seconds: evaluation.seconds))
+            estimate.phases.append(Phase(name: "dev evaluation", seconds: evaluationReadingSeconds + evaluation.seconds))
             estimate.peakBytes = max(estimate.peakBytes, baselineBytes + 4 * parameters + evaluation.workingBytes)
         }
         return estimate

@@ -22,7 +22,11 @@ public struct DatasetPrediction: Sendable {
 public final class Predictor {
     public let scorer: SpanScorer
     public let builder: WindowBuilder
-    public let decoder: SpanDecoder
+    /// The decoder's settings as given (`decoder(for:)` picks SQuAD 2.0's default threshold per file);
+    /// `useBestThreshold(from:scratch:)` sets the threshold it finds.
+    public var decoder: SpanDecoder
+    /// The file the null-score threshold was searched on (`useBestThreshold`), recorded in eval.json.
+    public var thresholdSource: String?
     /// Refuse a data file whose reader would skip a record (`--strict`).
     public var strict = false
     /// Questions per chunk: windows and scores are held for one chunk at a time (see `predict`).
@@ -94,11 +98,14 @@ public final class Predictor {
         journal.remove()
         var answers: [String: String] = [:]
         for prediction in predictions { answers[prediction.key] = prediction.text }
-        // SQuAD 2.0: the scores are the predictions' own (no threshold on top), and the null odds give the
-        // official best_exact / best_f1 and their thresholds.
-        let odds = predictions.compactMap { prediction in prediction.nullScoreDifference.map { (key: prediction.key, probability: $0) } }
-        let score = DatasetEvaluation.evaluate(dataset, predictions: answers, noAnswerProbabilities: odds.isEmpty ? nil : odds,
-                                               noAnswerThreshold: .infinity)
+        // SQuAD 2.0: the scores are the predictions' own (no threshold on top); the null odds give the official
+        // best_exact / best_f1 and their thresholds (`bestThresholds`).
+        var score = DatasetEvaluation.evaluate(dataset, predictions: answers)
+        if dataset.format == .squad2 {
+            score.squad2?.best = Self.bestThresholds(dataset, predictions: predictions)
+            score.nullScoreThreshold = decoder.settings.nullScoreThreshold
+            score.thresholdSource = thresholdSource
+        }
         return DatasetPrediction(dataset: dataset, predictions: predictions, score: score, files: files,
                                  windows: windowCount, tokens: tokenCount, seconds: Date().timeIntervalSince(started))
     }
