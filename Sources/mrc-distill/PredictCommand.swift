@@ -53,13 +53,14 @@ struct PredictCommand: AsyncParsableCommand {
         let predictor = try loaded.predictor(windows: windows)
         predictor.strict = dataOptions.strict
         if try estimate.tell({
+            let done = RunEstimate.loaded
             let (lengths, reading) = try RunEstimate.timed {
                 try predictor.builder.windowLengths(files: data.map(URL.init(fileURLWithPath:)), strict: dataOptions.strict)
             }
             let inference = RunEstimate.inference(models: loaded.scorer.models.map(\.config), lengths: lengths, batchSize: batchSize,
                                                   maxSeqLen: windows.maxSeqLen, precision: precision.precision)
             return RunEstimate(command: "predict", windows: lengths.count,
-                               phases: [RunEstimate.loaded, .init(name: "reading and windowing", seconds: reading),
+                               phases: [done, .init(name: "reading and windowing", seconds: reading),
                                         .init(name: "scoring", seconds: inference.seconds)],
                                peakBytes: baseline + inference.workingBytes, basis: inference.basis)
         }) { return }

@@ -81,12 +81,12 @@ struct TeachCommand: AsyncParsableCommand {
         let models = ensemble.teachers.compactMap { ($0 as? ModelTeacher)?.model }
         InferenceArena.share(among: models)
         if try estimate.tell({
-            let baseline = RunEstimate.residentBytes
+            let baseline = RunEstimate.residentBytes, loaded = RunEstimate.loaded
             let range = try shard.map(SoftLabelShard.parse)?.range(windows: survey.count) ?? 0..<survey.count
             let inference = RunEstimate.inference(models: models.map(\.config), lengths: Array(survey.lengths[range]),
                                                   batchSize: batchSize, maxSeqLen: windows.maxSeqLen, precision: precision.precision)
             return RunEstimate(command: "teach", windows: range.count,
-                               phases: [RunEstimate.loaded, .init(name: "windowing again", seconds: surveySeconds),
+                               phases: [loaded, .init(name: "windowing again", seconds: surveySeconds),
                                         .init(name: "teachers", seconds: inference.seconds)],
                                peakBytes: baseline + inference.workingBytes, basis: inference.basis)
         }) { return }

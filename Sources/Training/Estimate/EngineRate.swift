@@ -135,6 +135,24 @@ public enum EngineCalibration {
         return rate
     }
 
+    /// Seconds per GB of writing a file to `directory`'s file system and syncing it (64 MB written now and
+    /// removed): what checkpoints and models cost on that disk.
+    public static func diskSecondsPerGB(directory: URL) -> Double {
+        let manager = FileManager.default
+        var folder = directory
+        while !manager.fileExists(atPath: folder.path), folder.pathComponents.count > 1 { folder.deleteLastPathComponent() }
+        let file = folder.appendingPathComponent(".mrc-disk-rate-\(getpid())")
+        defer { try? manager.removeItem(at: file) }
+        let bytes = 64 << 20
+        let block = Data(count: bytes)
+        let start = DispatchTime.now().uptimeNanoseconds
+        guard manager.createFile(atPath: file.path, contents: nil), let handle = try? FileHandle(forWritingTo: file) else { return 0 }
+        try? handle.write(contentsOf: block)
+        try? handle.synchronize()
+        try? handle.close()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / (Double(bytes) / 1e9)
+    }
+
     /// A batch of `rows` full rows of `seqLen` tokens (question and context segments, no padding).
     static func sampleBatch(config: BertConfig, rows: Int, seqLen: Int) -> EncoderBatch {
         let tokens = rows * seqLen

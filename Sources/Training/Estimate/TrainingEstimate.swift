@@ -16,6 +16,7 @@ extension RunEstimate {
     public static func training(command: String, trainer: Trainer, config: BertConfig, precision: Precision,
                                 windows: Int, baselineBytes: Int, mappedBytes: Int = 0, evaluationLengths: [Int] = [],
                                 evaluationReadingSeconds: Double = 0, ranks: Int = 1) -> RunEstimate {
+        let loadedPhase = loaded
         let settings = trainer.settings
         let total = trainer.totalSteps
         var stepsPerTask = [Int](repeating: 0, count: trainer.tasks.count)
@@ -41,11 +42,18 @@ extension RunEstimate {
             }
         }
         let parameters = trainer.model.parameterCount
-        var estimate = RunEstimate(command: command, windows: windows, steps: total, phases: [loaded], peakBytes: 0,
+        var estimate = RunEstimate(command: command, windows: windows, steps: total, phases: [loadedPhase], peakBytes: 0,
                                    basis: "\(rate.measured) on \(EngineCalibration.processor), \(precision.rawValue)")
         estimate.phases.append(Phase(name: "training", seconds: passSeconds / Double(max(1, ranks))
                                      + Double(total) * Double(parameters) / 1e6 * ((rate.optimizerSecondsPerMillionParameters ?? 0)
                                          + (trainer.ema == nil ? 0 : rate.emaSecondsPerMillionParameters ?? 0))))
+        // Checkpoints (every --checkpoint-every steps and the last: weights, AdamW moments, EMA shadow and
+        // EMA weights) and the final model, at this disk's measured rate.
+        let ema = trainer.ema == nil ? 0 : 1
+        let checkpoints = total / settings.checkpointEvery + (total % settings.checkpointEvery == 0 ? 0 : 1)
+        let written = Double(4 * parameters * (checkpoints * (3 + 2 * ema) + 1 + ema))
+        estimate.phases.append(Phase(name: "checkpoints and model", seconds: written / 1e9 * EngineCalibration.diskSecondsPerGB(
+            directory: trainer.store.outputDirectory)))
         // Gradients, AdamW's two moments, the EMA shadow; the arena for one micro-batch of the longest
         // length; a checkpoint's optimizer payload (moments and shadow) while it is written.
         let state = 4 * parameters * (1 + 2 + (trainer.ema == nil ? 0 : 1))
