@@ -94,9 +94,12 @@ enum PlaygroundResultsScript {
         section.dataset.end = String(reply.end);
         section.dataset.score = String(reply.score);
         const line = element("p");
-        line.append(element("span", "answer-text", reply.answer === "" ? "(empty answer)" : reply.answer));
-        const meta = element("p", "meta",
-          `Probability ${percent(reply.score)} · characters ${reply.start}–${reply.end} · answered in ${Math.round(latency)} ms`);
+        const abstains = reply.answer === "" && typeof reply.null_score === "number";
+        line.append(element("span", "answer-text", abstains ? "No answer: the model abstains"
+                                                            : reply.answer === "" ? "(empty answer)" : reply.answer));
+        const meta = element("p", "meta", abstains
+          ? `The null score beats the best span by ${reply.null_score.toFixed(2)} · answered in ${Math.round(latency)} ms`
+          : `Probability ${percent(reply.score)} · characters ${reply.start}–${reply.end} · answered in ${Math.round(latency)} ms`);
         pane.summary.replaceChildren(line, meta);
         pane.nbest.replaceChildren();
         candidates.forEach((candidate, rank) => {
