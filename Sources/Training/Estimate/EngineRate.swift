@@ -166,10 +166,6 @@ public enum EngineCalibration {
     /// what the machine does when nothing else runs (another process's burst only slows a run down).
     static func fastest(_ body: () -> Void) -> Double {
         body()
-        return (0..<3).map { _ -> Double in
-            let start = DispatchTime.now().uptimeNanoseconds
-            body()
-            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        }.min()!
+        return (0..<3).map { _ in RunEstimate.timed(body).1 }.min()!
     }
 }

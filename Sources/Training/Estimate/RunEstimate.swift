@@ -80,9 +80,10 @@ public struct RunEstimate: Sendable {
 
     /// Inference over windows of `lengths` tokens by each model (`predict`, `score`, `teach`, a dev
     /// evaluation), `batchSize` windows per forward: the phase's seconds and the bytes of the buffers
-    /// the models allocate (one arena per shape when `sharedArena`, as an ensemble's members share it).
-    public static func inference(models: [BertConfig], lengths: [Int], batchSize: Int, maxSeqLen: Int, precision: Precision,
-                                 sharedArena: Bool = true) -> (seconds: Double, workingBytes: Int, basis: String) {
+    /// the models allocate (each its converted weights; one arena per shape, shared as `InferenceArena` shares it).
+    public static func inference(models: [BertConfig], lengths: [Int], batchSize: Int, maxSeqLen: Int, precision: Precision)
+        -> (seconds: Double, workingBytes: Int, basis: String)
+    {
         var seconds = 0.0, bytes = 0, basis = ""
         let rows = max(1, min(batchSize, lengths.count))
         var shapes: [BertConfig] = []
@@ -99,7 +100,7 @@ public struct RunEstimate: Sendable {
             let converted = ModelMemory.convertedWeightsBytes(layout: layout, precision: precision)
             let arena = ModelMemory.workingBytes(layout: layout, rows: rows, seqLen: maxSeqLen, training: false,
                                                  precision: precision) - converted
-            bytes += count * converted + (sharedArena ? 1 : count) * arena
+            bytes += count * converted + arena
             basis = rate.measured
         }
         return (seconds, bytes, "\(basis) on \(EngineCalibration.processor), \(precision.rawValue)")
