@@ -70,6 +70,17 @@ public func attentionForward(out: FloatBuffer, probs: FloatBuffer?, qkv: ConstFl
     }
 }
 
+/// `row[j] += extra[j]` for j < count (the extra score gradient of `attentionBackward`).
+@inline(__always)
+func addRow(_ row: FloatBuffer, _ extra: ConstFloatBuffer, count: Int) {
+    var j = 0
+    while j + 16 <= count {
+        store16(row + j, load16(row + j) + load16(extra + j))
+        j += 16
+    }
+    while j < count { row[j] += extra[j]; j += 1 }
+}
+
 /// Row stride of the score blocks in scratch memory: the sequence length plus 16 floats (see
 /// `attentionForward`).
 @inline(__always)
@@ -77,10 +88,16 @@ func scoreStride(_ seqLen: Int) -> Int { seqLen + 16 }
 
 /// Attention backward; accumulates into `dqkv` [batch, seqLen, 3·channels] (q | k | v per token).
 /// Needs the forward's `probs` and the same `dropout` (its mask is recomputed).
-/// - Parameters: dout [batch, seqLen, channels]; the rest as in `attentionForward`.
+/// - Parameters:
+///   - dout: [batch, seqLen, channels].
+///   - dScores: an extra gradient of the loss with respect to the scores (the softmax input, after the
+///     1/√d scaling) [batch, heads, seqLen, seqLen], added to what flows back through the softmax: how a
+///     loss on the attention distribution itself (intermediate-layer distillation) enters. It must be 0 at
+///     padding keys (they have probability 0; the kernel may skip them); nil = none.
+///   - the rest as in `attentionForward`.
 public func attentionBackward(dqkv: FloatBuffer, dout: ConstFloatBuffer, qkv: ConstFloatBuffer, probs: ConstFloatBuffer,
                               keyMask: UnsafePointer<Int32>, batch: Int, seqLen: Int, channels: Int, heads: Int,
-                              dropout: Dropout?) {
+                              dropout: Dropout?, dScores: ConstFloatBuffer? = nil) {
     let profileStart = KernelProfile.start()
     defer {
         KernelProfile.stop(profileStart, "attentionBackward" + (dropout == nil ? "" : " (dropout)"),
@@ -119,6 +136,7 @@ public func attentionBackward(dqkv: FloatBuffer, dout: ConstFloatBuffer, qkv: Co
                                        dropout: dropout, startIndex: pair * T * T + i * T)
                     }
                     softmaxBackwardRow(dinp: row, dout: row, probs: p + i * T, cols: L, accumulate: false)
+                    if let dScores { addRow(row, dScores + pair * T * T + i * T, count: L) }
                 }
                 // dv += weightsᵀ · dout (only the L attended keys get gradient)
                 if dropout == nil {

@@ -3,9 +3,11 @@
 /// `qkvScratch` and `doutScratch` [batch, seqLen, channels]); per (batch, head) the products
 /// `dP = dout · vᵀ`, `dv += Pᵀ · dout`, `dq += scale · dS · k`, `dk += scale · dSᵀ · q` take bf16
 /// inputs with fp32 accumulation, the dropout and softmax backward run in fp32 on the saved softmax.
+/// `dScores` as in `attentionBackward` (added in fp32 before the score gradient is rounded to bf16).
 public func attentionBackwardBF16(dqkv: FloatBuffer, dout: ConstFloatBuffer, qkv: ConstFloatBuffer, probs: ConstFloatBuffer,
                                   keyMask: UnsafePointer<Int32>, batch: Int, seqLen: Int, channels: Int, heads: Int,
-                                  dropout: Dropout?, qkvScratch: BF16Buffer, doutScratch: BF16Buffer) {
+                                  dropout: Dropout?, qkvScratch: BF16Buffer, doutScratch: BF16Buffer,
+                                  dScores: ConstFloatBuffer? = nil) {
     let plan = AttentionPlan(keyMask: keyMask, batch: batch, seqLen: seqLen, channels: channels, heads: heads, dropout: dropout)
     defer { plan.deallocate() }
     convertToBF16(out: qkvScratch, inp: qkv, count: batch * seqLen * 3 * channels)
@@ -47,6 +49,7 @@ public func attentionBackwardBF16(dqkv: FloatBuffer, dout: ConstFloatBuffer, qkv
                 }
                 convertRowToBF16(out: lowProbs + i * S, inp: dropout == nil ? p + i * T : UnsafePointer(dropped + i * S), count: L)
                 softmaxBackwardRow(dinp: row, dout: row, probs: p + i * T, cols: L, accumulate: false)
+                if let dScores { addRow(row, dScores + pair * T * T + i * T, count: L) }
                 convertRowToBF16(out: lowScores + i * S, inp: row, count: L)
             }
             gemmBF16(transA: true, transB: false, m: L, n: D, k: T, a: lowProbs, lda: S, b: g, ldb: C,

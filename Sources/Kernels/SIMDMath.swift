@@ -120,3 +120,34 @@ func vmax<V: SIMD>(_ a: V, _ b: V) -> V where V.Scalar == Float {
     r.replace(with: b, where: b .> a)
     return r
 }
+
+/// ln(x) per lane for positive normal x (smaller inputs are read as the smallest normal float): the
+/// exponent split off, the mantissa moved to [√½, √2), and ln(1 + f) as f − f²/2 + f³·P(f) (the classic
+/// single-precision minimax polynomial); max relative error ≈ 2e-7 against libm log.
+@_transparent @usableFromInline
+func vlog(_ input: Vec16) -> Vec16 {
+    var x = input
+    x.replace(with: Float.leastNormalMagnitude, where: x .< Float.leastNormalMagnitude)
+    let bits = unsafeBitCast(x, to: SIMD16<Int32>.self)
+    // x = m · 2^e with m in [0.5, 1).
+    var e = Vec16((bits &>> 23) &- 126)
+    var m = unsafeBitCast((bits & 0x007F_FFFF) | 0x3F00_0000, to: Vec16.self)
+    let small = m .< 0.707_106_781
+    e.replace(with: e - 1, where: small)
+    m.replace(with: m + m, where: small)
+    let f = m - 1
+    let z = f * f
+    var p = Vec16(repeating: 7.037_683_629_2e-2)
+    p = p * f - 1.151_461_031_0e-1
+    p = p * f + 1.167_699_874_0e-1
+    p = p * f - 1.242_014_084_6e-1
+    p = p * f + 1.424_932_278_7e-1
+    p = p * f - 1.666_805_766_5e-1
+    p = p * f + 2.000_071_476_5e-1
+    p = p * f - 2.499_999_399_3e-1
+    p = p * f + 3.333_333_117_4e-1
+    var y = p * f * z
+    y = y + e * -2.121_944_40e-4
+    y = y - 0.5 * z
+    return f + y + e * 0.693_359_375
+}

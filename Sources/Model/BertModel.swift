@@ -78,6 +78,12 @@ public final class BertModel {
     /// (same outputs, less memory traffic), takes no dropout seed, and a backward after it is a
     /// precondition failure.
     public func encode(_ batch: EncoderBatch, dropoutSeed: UInt64? = nil, forTraining: Bool = true) throws {
+        try encode(batch, dropoutSeed: dropoutSeed, forTraining: forTraining, capture: nil)
+    }
+
+    /// `encode`, optionally copying hidden states and attention probabilities into `capture` (an inference
+    /// forward, which then stops after the deepest captured layer and leaves no result for a backward).
+    func encode(_ batch: EncoderBatch, dropoutSeed: UInt64?, forTraining: Bool, capture: LayerCapture?) throws {
         try validate(batch)
         if !forTraining, dropoutSeed != nil {
             throw ModelError.invalidInput("an inference forward (forTraining: false) takes no dropout seed")
@@ -105,19 +111,23 @@ public final class BertModel {
                                   eps: eps, dropout: plan.embeddings)
             }
         }
+        capture?.reserve(batch: batch.batch, seqLen: batch.seqLen)
+        capture?.copyHidden(0, from: a.embeddingOutput)
         batch.attentionMask.withUnsafeBufferPointer { mask in
             var input = UnsafePointer(a.embeddingOutput!)
-            for (l, offsets) in layout.layers.enumerated() {
+            for (l, offsets) in layout.layers.enumerated() where l < capture?.deepestLayer ?? layout.layers.count {
                 encoderLayerForward(input: input, acts: a.slot(l), weights: LayerWeights(w, offsets), keyMask: mask.baseAddress!,
-                                    shape: shape(batch), savesAttentionProbabilities: forTraining,
+                                    shape: shape(batch), probs: forTraining ? a.slot(l).probs : capture?.attention(l + 1),
                                     attentionDropout: plan.attentionProbs(layer: l),
                                     hiddenDropout: (plan.attentionOutput(layer: l), plan.feedForwardOutput(layer: l)),
                                     lowPrecision: lowPrecision.map {
                                         LayerLowPrecision(weights: $0.layers[l], scratch: lowPrecisionScratch)
                                     })
                 input = UnsafePointer(a.slot(l).output)
+                capture?.copyHidden(l + 1, from: a.slot(l).output)
             }
         }
+        guard capture == nil else { return }
         saved = SavedForward(batch: batch, dropout: plan, mlmPositions: nil, forTraining: forTraining,
                              lowPrecision: lowPrecision)
     }
@@ -160,85 +170,6 @@ public final class BertModel {
         return Array(UnsafeBufferPointer(start: activations.lastHidden, count: saved.batch.tokenCount * config.hiddenSize))
     }
 
-    // MARK: backward
-
-    /// Backward of the last `forward`, from the gradients of the loss with respect to the start and end
-    /// logits ([batch, seqLen] each); accumulates into `gradients`.
-    public func backward(dStartLogits: [Float], dEndLogits: [Float]) {
-        guard let saved, saved.mlmPositions == nil, let head = layout.spanHead else {
-            preconditionFailure("backward(dStartLogits:dEndLogits:) needs a span forward just before it")
-        }
-        requireTrainingForward(saved)
-        let N = saved.batch.tokenCount, C = config.hiddenSize
-        precondition(dStartLogits.count == N && dEndLogits.count == N, "span logit gradients must have batch × seqLen values")
-        let a = activations, w = parameters.pointer, g = gradients.pointer
-        a.dHidden.update(repeating: 0, count: N * C)
-        dStartLogits.withUnsafeBufferPointer { dStart in
-            dEndLogits.withUnsafeBufferPointer { dEnd in
-                spanHeadBackward(dHidden: a.dHidden, dweight: g + head.weight, dbias: g + head.bias, dlogits: a.dSpanLogits,
-                                 dStart: dStart.baseAddress!, dEnd: dEnd.baseAddress!, hidden: a.lastHidden,
-                                 weight: w + head.weight, tokens: N, channels: C)
-            }
-        }
-        encoderBackward(saved)
-    }
-
-    /// Backward of the last `forwardMLM` from the gradient of the loss with respect to its logits [M, V];
-    /// accumulates into `gradients` (the decoder's share into the word embeddings).
-    public func backwardMLM(dLogits: UnsafeBufferPointer<Float>) {
-        guard let saved, let positions = saved.mlmPositions, let head = layout.mlmHead, let mlm = mlmActivations else {
-            preconditionFailure("backwardMLM needs a forwardMLM just before it")
-        }
-        requireTrainingForward(saved)
-        precondition(dLogits.count == positions.count * config.vocabSize, "MLM logit gradients must have M × V values")
-        if dLogits.baseAddress != UnsafePointer(mlm.dLogits) {
-            mlm.dLogits.update(from: dLogits.baseAddress!, count: dLogits.count)
-        }
-        let N = saved.batch.tokenCount
-        activations.dHidden.update(repeating: 0, count: N * config.hiddenSize)
-        mlmHeadBackward(dHidden: activations.dHidden, acts: mlm, positions: positions,
-                        weights: MLMWeights(parameters.pointer, head, wordEmbeddings: layout.embeddings.word),
-                        grads: MLMWeights(gradients.pointer, head, wordEmbeddings: layout.embeddings.word))
-        encoderBackward(saved)
-    }
-
-    /// Stops a backward that follows an inference forward, whose attention probabilities are stale.
-    private func requireTrainingForward(_ saved: SavedForward) {
-        precondition(saved.forTraining, "backward after an inference forward (forTraining: false), which did not save "
-                     + "the attention probabilities; run the forward with forTraining: true")
-    }
-
-    /// Encoder backward from `activations.dHidden` (gradient of the last hidden state).
-    private func encoderBackward(_ saved: SavedForward) {
-        let batch = saved.batch, plan = saved.dropout
-        let a = activations, w = parameters.pointer, g = gradients.pointer
-        let N = batch.tokenCount, C = config.hiddenSize
-        let scratch = LayerScratch(dResidual: a.dResidual, dDropped: a.dDropped, dContext: a.dContext, dQKV: a.dQKV,
-                                   dFFNAct: a.dFFNAct, dFFNPre: a.dFFNPre)
-        batch.attentionMask.withUnsafeBufferPointer { mask in
-            for l in layout.layers.indices.reversed() {
-                let input = l == 0 ? a.embeddingOutput! : a.layers[l - 1].output
-                encoderLayerBackward(dHidden: a.dHidden, input: input, acts: a.layers[l],
-                                     weights: LayerWeights(w, layout.layers[l]), grads: LayerWeights(g, layout.layers[l]),
-                                     scratch: scratch, keyMask: mask.baseAddress!, shape: shape(batch),
-                                     attentionDropout: plan.attentionProbs(layer: l),
-                                     hiddenDropout: (plan.attentionOutput(layer: l), plan.feedForwardOutput(layer: l)),
-                                     lowPrecision: saved.lowPrecision.map {
-                                         LayerLowPrecision(weights: $0.layers[l], scratch: lowPrecisionScratch)
-                                     })
-            }
-        }
-        batch.inputIds.withUnsafeBufferPointer { ids in
-            batch.tokenTypeIds.withUnsafeBufferPointer { types in
-                embeddingsBackward(grads: EmbeddingWeights(g, layout.embeddings), dout: a.dHidden, dsum: a.dResidual,
-                                   sum: a.embeddingSum, mean: a.embeddingMean, rstd: a.embeddingRstd,
-                                   normWeight: w + layout.embeddings.normWeight, ids: ids.baseAddress!,
-                                   types: types.baseAddress!, positions: a.positionIds, tokens: N, channels: C,
-                                   dropout: plan.embeddings, scratch: a.dDropped)
-            }
-        }
-    }
-
     // MARK: helpers
 
     /// The converted weights for this forward (nil in fp32), converted again when stale; a training
@@ -255,9 +186,9 @@ public final class BertModel {
         return weights
     }
 
-    private var eps: Float { Float(config.layerNormEps) }
+    var eps: Float { Float(config.layerNormEps) }
 
-    private func shape(_ batch: EncoderBatch) -> LayerShape {
+    func shape(_ batch: EncoderBatch) -> LayerShape {
         LayerShape(batch: batch.batch, seqLen: batch.seqLen, channels: config.hiddenSize,
                    intermediate: config.intermediateSize, heads: config.numAttentionHeads, eps: eps)
     }

@@ -64,21 +64,22 @@ private func linearBackward(dinp: FloatBuffer?, dweight: FloatBuffer, dbias: Flo
 
 /// One post-LN BERT layer:
 /// `h = LN1(x + drop(Wo · attention(Wqkv · x)))`, `y = LN2(h + drop(W2 · gelu(W1 · h)))`.
-/// `savesAttentionProbabilities: false` (inference) leaves `a.probs` unwritten, so no backward may follow.
+/// The attention probabilities go to `probs` ([B, NH, T, T], before dropout): `a.probs` in training; nil in
+/// inference (no backward may follow), or a capture buffer (`LayerCapture`).
 /// With `lowPrecision`, the four linear layers run in its precision and the attention products in bf16.
 func encoderLayerForward(input x: ConstFloatBuffer, acts a: LayerActivations, weights w: LayerWeights,
-                         keyMask: UnsafePointer<Int32>, shape s: LayerShape, savesAttentionProbabilities: Bool,
+                         keyMask: UnsafePointer<Int32>, shape s: LayerShape, probs: FloatBuffer?,
                          attentionDropout: Dropout?, hiddenDropout: (attention: Dropout?, feedForward: Dropout?),
                          lowPrecision p: LayerLowPrecision? = nil) {
     let N = s.tokens, C = s.channels, I = s.intermediate
     linearForward(out: a.qkv, inp: x, weight: w.qkvWeight, lowPrecision: p?.weights.qkv, scratch: p?.scratch,
                   bias: w.qkvBias, rows: N, inFeatures: C, outFeatures: 3 * C)
     if let p {
-        attentionForwardBF16(out: a.context, probs: savesAttentionProbabilities ? a.probs : nil, qkv: a.qkv,
+        attentionForwardBF16(out: a.context, probs: probs, qkv: a.qkv,
                              qkvScratch: p.scratch.qkv, keyMask: keyMask, batch: s.batch, seqLen: s.seqLen, channels: C,
                              heads: s.heads, dropout: attentionDropout)
     } else {
-        attentionForward(out: a.context, probs: savesAttentionProbabilities ? a.probs : nil, qkv: a.qkv, keyMask: keyMask,
+        attentionForward(out: a.context, probs: probs, qkv: a.qkv, keyMask: keyMask,
                          batch: s.batch, seqLen: s.seqLen, channels: C, heads: s.heads, dropout: attentionDropout)
     }
     // residual1 holds dense(context), then its dropout, then the residual sum (the LayerNorm input).
@@ -111,11 +112,12 @@ struct LayerScratch {
 
 /// Backward of `encoderLayerForward`. On entry `dHidden` [N, C] holds the gradient of the layer output; on
 /// return it holds the gradient of the layer input. Parameter gradients accumulate into `grads`.
+/// `dScores` is an extra gradient of the attention scores (see `attentionBackward`), or nil.
 func encoderLayerBackward(dHidden: FloatBuffer, input x: ConstFloatBuffer, acts a: LayerActivations,
                           weights w: LayerWeights, grads g: LayerWeights, scratch t: LayerScratch,
                           keyMask: UnsafePointer<Int32>, shape s: LayerShape,
                           attentionDropout: Dropout?, hiddenDropout: (attention: Dropout?, feedForward: Dropout?),
-                          lowPrecision p: LayerLowPrecision? = nil) {
+                          lowPrecision p: LayerLowPrecision? = nil, dScores: ConstFloatBuffer? = nil) {
     let N = s.tokens, C = s.channels, I = s.intermediate
     // LayerNorm 2: dResidual = d(residual2) = d(norm1 via the residual) = d(dropped feed-forward output).
     t.dResidual.update(repeating: 0, count: N * C)
@@ -155,10 +157,11 @@ func encoderLayerBackward(dHidden: FloatBuffer, input x: ConstFloatBuffer, acts 
     if let p {
         attentionBackwardBF16(dqkv: t.dQKV, dout: t.dContext, qkv: a.qkv, probs: a.probs, keyMask: keyMask, batch: s.batch,
                               seqLen: s.seqLen, channels: C, heads: s.heads, dropout: attentionDropout,
-                              qkvScratch: p.scratch.qkv, doutScratch: p.scratch.gradient)
+                              qkvScratch: p.scratch.qkv, doutScratch: p.scratch.gradient, dScores: dScores)
     } else {
         attentionBackward(dqkv: t.dQKV, dout: t.dContext, qkv: a.qkv, probs: a.probs, keyMask: keyMask,
-                          batch: s.batch, seqLen: s.seqLen, channels: C, heads: s.heads, dropout: attentionDropout)
+                          batch: s.batch, seqLen: s.seqLen, channels: C, heads: s.heads, dropout: attentionDropout,
+                          dScores: dScores)
     }
     // dHidden (= d(input) through the residual) += d(input) through q, k, v.
     linearBackward(dinp: dHidden, dweight: g.qkvWeight, dbias: g.qkvBias, dout: t.dQKV,

@@ -56,9 +56,10 @@ public enum ModelDirectory {
         return name
     }
 
-    /// Fills a parameter buffer for `config` from `file`, applying the head policies.
+    /// Fills a parameter buffer for `config` from `file`, applying the head policies; `auxiliary` tensors
+    /// (a training checkpoint's) must be in the file.
     public static func loadParameters(from file: SafeTensorsFile, config: BertConfig, spanHead: HeadPolicy,
-                                      mlmHead: HeadPolicy) throws -> (ParameterBuffer, initialised: [String]) {
+                                      mlmHead: HeadPolicy, auxiliary: [AuxiliaryTensor] = []) throws -> (ParameterBuffer, initialised: [String]) {
         var byName: [String: String] = [:]  // canonical → file key
         for key in file.tensors.keys.sorted() {
             guard let name = canonicalName(key) else { continue }
@@ -78,7 +79,7 @@ public enum ModelDirectory {
             case .initialiseIfMissing: heads.insert(head)
             }
         }
-        let layout = ParameterLayout(config: config, heads: heads)
+        let layout = ParameterLayout(config: config, heads: heads, auxiliary: auxiliary)
         let parameters = ParameterBuffer(layout: layout)
         var initialised: [String] = []
         for entry in layout.entries {
@@ -166,7 +167,7 @@ public enum ModelDirectory {
 }
 
 /// FNV-1a of a string's UTF-8 bytes: a hash that, unlike `Hasher`, is the same in every process.
-func stableHash(_ text: String) -> UInt64 {
+public func stableHash(_ text: String) -> UInt64 {
     var hash: UInt64 = 0xCBF2_9CE4_8422_2325
     for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
     return hash

@@ -10,6 +10,16 @@ public struct ModelHeads: OptionSet, Sendable, Hashable {
     public static let mlm = ModelHeads(rawValue: 2)
 }
 
+/// A training-only tensor appended after a model's own (a distillation projection): it shares the flat
+/// buffer, so the optimizer, the EMA, checkpoints and the data-parallel allreduce treat it like any
+/// weight, and it never reaches an exported model (`keepingHeads`).
+public struct AuxiliaryTensor: Sendable, Hashable {
+    public let name: String
+    public let shape: [Int]
+    public let decays: Bool
+    public init(name: String, shape: [Int], decays: Bool) { self.name = name; self.shape = shape; self.decays = decays }
+}
+
 /// One named tensor inside the flat parameter buffer.
 public struct ParameterEntry: Sendable, Equatable {
     /// Hugging Face name as in `BertForQuestionAnswering` / `BertForMaskedLM` (`bert.` prefix on the encoder).
@@ -66,9 +76,11 @@ public struct ParameterLayout: Sendable {
     public let layers: [LayerOffsets]
     public let spanHead: SpanHeadOffsets?
     public let mlmHead: MLMHeadOffsets?
+    /// Training-only tensors after the heads, in buffer order.
+    public let auxiliary: [AuxiliaryTensor]
     private let indexByName: [String: Int]
 
-    public init(config: BertConfig, heads: ModelHeads) {
+    public init(config: BertConfig, heads: ModelHeads, auxiliary: [AuxiliaryTensor] = []) {
         let C = config.hiddenSize, I = config.intermediateSize
         var entries: [ParameterEntry] = []
         var offset = 0
@@ -123,11 +135,15 @@ public struct ParameterLayout: Sendable {
         } else {
             mlmHead = nil
         }
+        for tensor in auxiliary { add(tensor.name, tensor.shape, decays: tensor.decays) }
+        self.auxiliary = auxiliary
         self.config = config
         self.heads = heads
         self.entries = entries
         self.count = offset
-        indexByName = Dictionary(uniqueKeysWithValues: entries.enumerated().map { ($1.name, $0) })
+        indexByName = Dictionary(entries.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in
+            preconditionFailure("two parameters named \(entries[first].name)")
+        })
     }
 
     /// The entry named `name` (Hugging Face name with the `bert.` prefix on encoder tensors).

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Checkpoint
 import Distillation
 import Foundation
 import Text
@@ -32,12 +33,14 @@ struct DistillCommand: AsyncParsableCommand {
     @OptionGroup var training: TrainerOptions
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var kd: DistillationOptions
+    @OptionGroup var intermediate: IntermediateOptions
     @OptionGroup var estimate: EstimateOptions
 
     func validate() throws {
         try windows.validateWindows()
         try training.validatePrecision()
         try kd.validate()
+        try intermediate.validate()
         try refuse {
             try training.settings(maxSeqLen: windows.maxSeqLen).validate()
             _ = try Preflight.checkModel(URL(fileURLWithPath: student), maxSequenceLength: windows.maxSeqLen,
@@ -63,10 +66,25 @@ struct DistillCommand: AsyncParsableCommand {
         let mixRatio = kd.mixRatio
         let settings = training.settings(maxSeqLen: windows.maxSeqLen, defaultLearningRate: kd.defaultLearningRate,
                                          defaultEMADecay: kd.defaultEMADecay)
-        let student = try BertSpanTrainable(directory: URL(fileURLWithPath: student), layers: try layers.map(Preflight.parseLayers),
-                                            dropout: settings.dropout, seed: settings.seed, mlmHead: mixRatio > 0)
+        let studentURL = URL(fileURLWithPath: student), selection = try layers.map(Preflight.parseLayers)
+        var studentConfig = try BertConfig.load(from: studentURL.appendingPathComponent("config.json"))
+        studentConfig.numHiddenLayers = selection?.count ?? studentConfig.numHiddenLayers
+        let layerKD = try intermediate.settings(studentConfig: studentConfig)
+        let student = try BertSpanTrainable(directory: studentURL, layers: selection, dropout: settings.dropout, seed: settings.seed,
+                                            mlmHead: mixRatio > 0,
+                                            auxiliary: layerKD.map { $0.settings.projections(studentWidth: studentConfig.hiddenSize,
+                                                                                             teacherWidth: $0.teacherConfig.hiddenSize) } ?? [])
         student.model.precision = training.precision
         announce(training.precision)
+        let layerDistillation = try layerKD.map { try intermediate.load($0.settings, student: student) }
+        if let layerDistillation {
+            let s = layerDistillation.settings
+            report("intermediate layers from \(intermediate.teacher!): map \(s.layerMap), hidden MSE \(s.hiddenWeight), "
+                   + "attention KL \(s.attentionWeight), embedding MSE \(s.embeddingWeight)"
+                   + (student.model.layout.auxiliary.isEmpty ? "" : "; \(student.model.layout.auxiliary.count / 2) projection(s) to width \(layerDistillation.teacher.config.hiddenSize)"))
+        } else if intermediate.teacher != nil {
+            report("--intermediate-teacher is unused: every intermediate weight is 0 (plain distillation)")
+        }
         if !student.initialised.isEmpty { report("initialised (absent from \(self.student)): \(student.initialised.joined(separator: ", "))") }
         let tokenizer = WordPieceTokenizer(vocabulary: student.vocabulary, lowercase: student.doLowerCase)
         let data = try DistillationData.load(files: train.map(URL.init(fileURLWithPath:)), tokenizer: tokenizer,
@@ -80,7 +98,7 @@ struct DistillCommand: AsyncParsableCommand {
         let loss = kd.loss
         var tasks: [(task: TrainingTask, weight: Double)] = [
             (SoftLabelSpanTask(student: student, windows: data.trainingWindows, labels: labels, loss: loss,
-                               padId: tokenizer.vocabulary.padId), 1),
+                               padId: tokenizer.vocabulary.padId, intermediate: layerDistillation), 1),
         ]
         if mixRatio > 0 {
             let corpus = kd.mlmText.isEmpty

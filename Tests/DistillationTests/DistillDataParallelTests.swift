@@ -22,15 +22,19 @@ final class DistillDataParallelTests: XCTestCase {
                                          "--teacher", "tiny=\(model)", "--no-progress"] + windowArguments,
                                         logDirectory: root, name: "teach")
         XCTAssertEqual(taught.status, 0, taught.stderr)
-        // Seed 7 starts with an MRC (KD) step, seed 8 with an MLM step.
-        for (seed, task) in [(7, "mrc"), (8, "mlm")] {
+        // Seed 7 starts with an MRC (KD) step, seed 8 with an MLM step; the third run adds intermediate-layer
+        // KD from a wider teacher (its projections are parameters like any other, summed over the ranks).
+        let intermediate = ["--intermediate-teacher", TestPaths.fixture("distillation/intermediate/teacher_wide").path,
+                            "--hidden-mse", "1", "--attention-kl", "1", "--embedding-mse", "1"]
+        for (seed, task, extra) in [(7, "mrc", [String]()), (8, "mlm", []), (7, "mrc", intermediate)] {
             func first(_ name: String, ranks: Int?, accumulation: Int) throws -> StepMetrics? {
-                let out = root.appendingPathComponent("\(name)-\(seed)")
+                let tag = "\(name)-\(seed)\(extra.isEmpty ? "" : "-intermediate")"
+                let out = root.appendingPathComponent(tag)
                 let arguments = ["distill", "--student", model, "--soft-labels", labels.path, "--train", data, "--out", out.path,
                                  "--batch-size", "8", "--gradient-accumulation", "\(accumulation)", "--max-steps", "1",
                                  "--learning-rate", "1e-3", "--dropout", "0.1", "--seed", "\(seed)", "--mlm-mix-ratio", "2",
-                                 "--temperature", "2", "--threads", "1", "--no-progress"] + windowArguments
-                let result = try CLIProcess.run(arguments, logDirectory: root, name: "\(name)-\(seed)", ranks: ranks)
+                                 "--temperature", "2", "--threads", "1", "--no-progress"] + windowArguments + extra
+                let result = try CLIProcess.run(arguments, logDirectory: root, name: tag, ranks: ranks)
                 XCTAssertEqual(result.status, 0, result.stderr)
                 return try MetricsLog.read(out.appendingPathComponent("metrics.jsonl")).first
             }
@@ -41,6 +45,7 @@ final class DistillDataParallelTests: XCTestCase {
             XCTAssertEqual(two?.loss.bitPattern, one?.loss.bitPattern, "seed \(seed): loss \(String(describing: two?.loss)) vs \(String(describing: one?.loss))")
             XCTAssertEqual(two?.terms?.mapValues(\.bitPattern), one?.terms?.mapValues(\.bitPattern), "seed \(seed): loss terms")
             XCTAssertNotNil(two?.terms, "seed \(seed): the terms must be summed over the ranks")
+            if !extra.isEmpty { XCTAssertNotNil(two?.terms?["attention"], "the intermediate terms are logged") }
         }
     }
 }

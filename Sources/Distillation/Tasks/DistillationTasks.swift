@@ -9,24 +9,33 @@ public protocol SoftLabelSource: AnyObject {
 }
 
 /// The MRC half of distillation: span windows trained on the gold span and the teachers' soft labels
-/// together (`DistillationLoss`).
+/// together (`DistillationLoss`), and with `intermediate`, on an intermediate teacher's hidden states and
+/// attention too (its forward runs inside each pass).
 public final class SoftLabelSpanTask: TrainingTask {
     public let name = "mrc"
-    public let termNames = ["hard", "soft"]
     public let student: BertSpanTrainable
     public let windows: [SpanTrainingWindow]
     public let labels: SoftLabelSource
     public let loss: DistillationLoss
     public let padId: Int32
+    public let intermediate: IntermediateDistillation?
 
     public init(student: BertSpanTrainable, windows: [SpanTrainingWindow], labels: SoftLabelSource, loss: DistillationLoss,
-                padId: Int32) {
+                padId: Int32, intermediate: IntermediateDistillation? = nil) {
         self.student = student; self.windows = windows; self.labels = labels; self.loss = loss; self.padId = padId
+        self.intermediate = intermediate
     }
+
+    public var termNames: [String] { ["hard", "soft"] + (intermediate?.settings.termNames ?? []) }
 
     public var lengths: [Int] { windows.map(\.length) }
 
-    public var dataFingerprint: String { SpanTask.fingerprint(windows) }
+    /// The windows' fingerprint, and the intermediate settings when there are any (a resume must keep them).
+    public var dataFingerprint: String {
+        let windows = SpanTask.fingerprint(self.windows)
+        guard let intermediate else { return windows }
+        return Training.fingerprint(windows + ";intermediate " + intermediate.settings.fingerprint)
+    }
 
     public func accumulateGradients(items: [Int], paddedLength: Int, dropoutSeed: UInt64?, seed: UInt64,
                                     lossScale: Float) throws -> TaskLoss {
@@ -53,9 +62,18 @@ public final class SoftLabelSpanTask: TrainingTask {
         let result = try loss.compute(logits, attentionMask: batch.attentionMask, startPositions: batch.startPositions,
                                       endPositions: batch.endPositions, teacherStart: teacherStart, teacherEnd: teacherEnd,
                                       hasSoftLabel: hasSoftLabel)
-        model.backward(dStartLogits: result.dStartLogits.map { $0 * lossScale }, dEndLogits: result.dEndLogits.map { $0 * lossScale })
-        return TaskLoss(total: Double(result.total), terms: ["hard": Double(result.hard), "soft": Double(result.soft)],
-                        realTokens: batch.realTokens)
+        var total = Double(result.total)
+        var terms = ["hard": Double(result.hard), "soft": Double(result.soft)]
+        var extra: IntermediateGradients? = nil
+        if let intermediate {
+            let layers = try intermediate.compute(student: model, batch: encoderBatch, lossScale: lossScale)
+            total += layers.total
+            terms.merge(layers.terms) { $1 }
+            extra = layers.gradients
+        }
+        model.backward(dStartLogits: result.dStartLogits.map { $0 * lossScale }, dEndLogits: result.dEndLogits.map { $0 * lossScale },
+                       intermediate: extra)
+        return TaskLoss(total: total, terms: terms, realTokens: batch.realTokens)
     }
 }
 

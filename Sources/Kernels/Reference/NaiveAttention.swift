@@ -50,7 +50,7 @@ public func naiveAttentionForward(out: FloatBuffer, probs savedProbs: FloatBuffe
 /// Reference twin of `attentionBackward`.
 public func naiveAttentionBackward(dqkv: FloatBuffer, dout: ConstFloatBuffer, qkv: ConstFloatBuffer, probs: ConstFloatBuffer,
                                    keyMask: UnsafePointer<Int32>, batch: Int, seqLen: Int, channels: Int, heads: Int,
-                                   dropout: Dropout?) {
+                                   dropout: Dropout?, dScores extra: ConstFloatBuffer? = nil) {
     let T = seqLen, C = channels, D = channels / heads
     let scale = 1 / Double(D).squareRoot()
     let q = { (b: Int, t: Int, h: Int, d: Int) in (b * T + t) * 3 * C + h * D + d }
@@ -75,7 +75,8 @@ public func naiveAttentionBackward(dqkv: FloatBuffer, dout: ConstFloatBuffer, qk
                     dot += dScores[j] * p
                 }
                 for j in 0..<T {
-                    let ds = Double(probs[pair * T * T + i * T + j]) * (dScores[j] - dot) * scale
+                    let added = keyMask[b * T + j] == 0 ? 0 : extra.map { Double($0[pair * T * T + i * T + j]) } ?? 0
+                    let ds = (Double(probs[pair * T * T + i * T + j]) * (dScores[j] - dot) + added) * scale
                     for d in 0..<D {
                         dqkv[q(b, i, h, d)] += Float(ds * Double(qkv[q(b, j, h, d) + C]))
                         dqkv[q(b, j, h, d) + C] += Float(ds * Double(qkv[q(b, i, h, d)]))

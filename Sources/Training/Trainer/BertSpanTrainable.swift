@@ -6,8 +6,10 @@ import Model
 /// The Model target's BERT as a `SpanTrainable`: a span-QA model loaded from a Hugging Face
 /// directory (span head initialised N(0, initializer_range²) when absent), optionally cut down to
 /// some of its layers, with the training dropout set; optionally with an MLM head too (tied to the
-/// word embeddings; initialised when absent) for distillation's auxiliary task. Checkpoints keep every
-/// head; the exported model and every `ema.safetensors` hold the span-QA model alone.
+/// word embeddings; initialised when absent) for distillation's auxiliary task, and training-only
+/// `auxiliary` tensors (intermediate distillation's projections, initialised N(0, initializer_range²)
+/// with zero biases from `seed`). Checkpoints keep every head and auxiliary tensor; the exported model
+/// and every `ema.safetensors` hold the span-QA model alone.
 public final class BertSpanTrainable: SpanTrainable {
     public let model: BertModel
     public let vocabulary: Vocabulary
@@ -18,7 +20,7 @@ public final class BertSpanTrainable: SpanTrainable {
     /// Loads `directory`; `layers` selects encoder layers for a student; `dropout` overrides the
     /// config's hidden and attention dropout; `seed` seeds the initialisation of a missing span head.
     public init(directory: URL, layers: [Int]? = nil, dropout: Double? = nil, seed: UInt64 = 42,
-                weightsFile: String? = nil, mlmHead: Bool = false) throws {
+                weightsFile: String? = nil, mlmHead: Bool = false, auxiliary: [AuxiliaryTensor] = []) throws {
         let loaded = try ModelDirectory.load(directory, spanHead: .initialiseIfMissing(seed: seed),
                                              mlmHead: mlmHead ? .initialiseIfMissing(seed: seed) : .omit)
         guard let vocabulary = loaded.vocabulary else {
@@ -26,12 +28,18 @@ public final class BertSpanTrainable: SpanTrainable {
         }
         var model = loaded.model
         if let layers { model = try model.selectingLayers(layers) }
-        if let dropout {
+        if dropout != nil || !auxiliary.isEmpty {
             var config = model.config
-            config.hiddenDropoutProb = dropout
-            config.attentionProbsDropoutProb = dropout
-            let parameters = ParameterBuffer(layout: ParameterLayout(config: config, heads: model.heads))
-            parameters.copy(from: model.parameters)
+            if let dropout {
+                config.hiddenDropoutProb = dropout
+                config.attentionProbsDropoutProb = dropout
+            }
+            let parameters = ParameterBuffer(layout: ParameterLayout(config: config, heads: model.heads, auxiliary: auxiliary))
+            parameters.pointer.update(from: model.parameters.pointer, count: model.parameters.count)
+            for tensor in auxiliary {
+                var generator = SeededGenerator(seed: seed ^ stableHash(tensor.name))
+                parameters.initialise(tensor.name, std: Float(config.initializerRange), generator: &generator)
+            }
             model = BertModel(parameters: parameters)
         }
         self.model = model
@@ -70,14 +78,15 @@ public final class BertSpanTrainable: SpanTrainable {
 
     /// The span-QA model alone (what users load): config.json says BertForQuestionAnswering.
     public func export(to directory: URL) throws {
-        guard model.heads.contains(.mlm) else { return try save(to: directory, weights: nil) }
+        guard model.heads.contains(.mlm) || !model.layout.auxiliary.isEmpty else { return try save(to: directory, weights: nil) }
         try ModelDirectory.save(try model.keepingHeads(.span), vocabulary: vocabulary, doLowerCase: doLowerCase, to: directory)
     }
 
-    /// Writes the span-QA model's tensors of `weights` (an MLM head is left out).
+    /// Writes the span-QA model's tensors of `weights` (an MLM head and auxiliary tensors are left out).
     public func saveWeights(_ weights: UnsafePointer<Float>, to file: URL) throws {
         var writer = SafeTensorsWriter()
-        for entry in model.layout.entries where !entry.name.hasPrefix("cls.") {
+        let auxiliary = Set(model.layout.auxiliary.map(\.name))
+        for entry in model.layout.entries where !entry.name.hasPrefix("cls.") && !auxiliary.contains(entry.name) {
             try writer.add(entry.name, shape: entry.shape, floats: UnsafeBufferPointer(start: weights + entry.offset, count: entry.count))
         }
         try writer.write(to: file)
@@ -87,15 +96,20 @@ public final class BertSpanTrainable: SpanTrainable {
         try loadWeightsFile(directory.appendingPathComponent("model.safetensors"))
     }
 
-    /// Replaces the parameters with a safetensors file of the same model (HF names, e.g. ema.safetensors).
+    /// Replaces the parameters with a safetensors file of the same model (HF names, e.g. ema.safetensors);
+    /// a checkpoint's file also holds the auxiliary tensors, which are loaded too (a file without them, such
+    /// as an ema.safetensors, leaves them as they are).
     public func loadWeightsFile(_ file: URL) throws {
         let tensors = try SafeTensorsFile(contentsOf: file)
+        let auxiliary = model.layout.auxiliary.first.map { tensors.tensors[$0.name] != nil } ?? false ? model.layout.auxiliary : []
         let (loaded, _) = try ModelDirectory.loadParameters(from: tensors, config: model.config, spanHead: .require,
-                                                            mlmHead: model.heads.contains(.mlm) ? .require : .omit)
-        guard loaded.count == parameterCount else {
-            throw TrainingError.invalidState("\(file.path) holds \(loaded.count) parameters, the model has \(parameterCount)")
+                                                            mlmHead: model.heads.contains(.mlm) ? .require : .omit,
+                                                            auxiliary: auxiliary)
+        let expected = auxiliary.isEmpty ? ParameterLayout(config: model.config, heads: model.heads).count : parameterCount
+        guard loaded.count == expected else {
+            throw TrainingError.invalidState("\(file.path) holds \(loaded.count) parameters, the model has \(expected)")
         }
-        model.parameters.copy(from: loaded)
+        model.parameters.pointer.update(from: loaded.pointer, count: loaded.count)
         model.parametersDidChange()
     }
 
