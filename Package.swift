@@ -85,7 +85,7 @@ let package = Package(
         .executableTarget(name: "mrc-fuzz", dependencies: ["FuzzTargets", "CFuzzDriver"]),
         .executableTarget(
             name: "mrc-bench",
-            dependencies: ["Kernels", "Model", "Checkpoint", "Training", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Kernels", "Model", "Checkpoint", "Training", "Distillation", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"]),

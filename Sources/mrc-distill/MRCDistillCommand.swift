@@ -17,6 +17,7 @@ struct MRCDistillCommand: AsyncParsableCommand {
             MergeCommand.self,
             InspectCommand.self,
             DistillCommand.self,
+            InitCommand.self,
             ScoreCommand.self,
             ReportCommand.self,
             DemoCommand.self,

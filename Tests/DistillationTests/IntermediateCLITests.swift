@@ -103,6 +103,41 @@ final class IntermediateCLITests: XCTestCase {
         XCTAssertNotEqual(refused.status, 0)
     }
 
+    /// A student narrower than its teacher, which cannot copy the teacher's layers: `init` makes it (Hugging
+    /// Face's initialisation, the teacher's vocabulary), and `distill` learns the teacher's hidden states
+    /// through projections 16 → 32.
+    func testInitMakesANarrowStudentThatDistillsThroughProjections() throws {
+        let root = try CLIProcess.temporaryDirectory("intermediate-narrow")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let narrow = root.appendingPathComponent("narrow")
+        let made = try CLIProcess.run(["init", "--from", model, "--hidden-size", "16", "--layers", "2", "--heads", "4",
+                                       "--intermediate-size", "32", "--out", narrow.path], logDirectory: root, name: "init")
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let config = try BertConfig.load(from: narrow.appendingPathComponent("config.json"))
+        XCTAssertEqual([config.hiddenSize, config.numHiddenLayers, config.numAttentionHeads, config.intermediateSize], [16, 2, 4, 32])
+        let weights = try SafeTensorsFile(contentsOf: narrow.appendingPathComponent("model.safetensors"))
+        let query = try weights.floats("bert.encoder.layer.1.attention.self.query.weight")
+        let std = (query.map { Double($0 * $0) }.reduce(0, +) / Double(query.count)).squareRoot()
+        XCTAssertEqual(std, 0.02, accuracy: 0.003, "N(0, initializer_range²)")
+        XCTAssertEqual(try weights.floats("bert.encoder.layer.0.output.LayerNorm.weight"), [Float](repeating: 1, count: 16))
+        XCTAssertEqual(try Data(contentsOf: narrow.appendingPathComponent("vocab.txt")),
+                       try Data(contentsOf: URL(fileURLWithPath: model).appendingPathComponent("vocab.txt")))
+        let refused = try CLIProcess.run(["init", "--from", model, "--hidden-size", "18", "--heads", "4", "--out", root.path + "/bad"],
+                                         logDirectory: root, name: "init-bad")
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("does not divide the width 18"), refused.stderr)
+
+        let labels = try labels(root)
+        let out = root.appendingPathComponent("student")
+        var arguments = distill(out, labels: labels, ["--intermediate-teacher", model, "--hidden-mse", "1", "--attention-kl", "1"])
+        arguments[arguments.firstIndex(of: "--student")! + 1] = narrow.path
+        let result = try CLIProcess.run(arguments, logDirectory: root, name: "distill")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("2 projection(s) to width 32"), result.stderr)
+        let last = try MetricsLog.read(out.appendingPathComponent("metrics.jsonl")).last { $0.task == "mrc" }
+        XCTAssertNotNil(last?.terms?["hidden"])
+    }
+
     func testBadOptionsAreRefusedBeforeAnyWork() throws {
         let root = try CLIProcess.temporaryDirectory("intermediate-refused")
         defer { try? FileManager.default.removeItem(at: root) }
