@@ -116,7 +116,9 @@ struct DistillCommand: AsyncParsableCommand {
             return RunEstimate.training(command: "distill", trainer: trainer, config: student.model.config, precision: training.precision,
                                  windows: data.trainingWindows.count, baselineBytes: baseline, mappedBytes: store.fileSize,
                                  evaluationLengths: evaluation.lengths, evaluationReadingSeconds: evaluation.seconds,
-                                 ranks: communicator.size)
+                                 ranks: communicator.size, passTeacher: layerDistillation.map { $0.passTeacher(
+                                     rows: (settings.batchSize + settings.gradientAccumulation - 1) / settings.gradientAccumulation,
+                                     seqLen: settings.maxSequenceLength, studentWidth: student.model.config.hiddenSize) })
         }) { return }
         trainer.log = report
         trainer.communicator = communicator

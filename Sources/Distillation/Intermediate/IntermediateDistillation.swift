@@ -2,6 +2,7 @@ import Checkpoint
 import Foundation
 import Kernels
 import Model
+import Training
 
 /// The weights and layer map of intermediate-layer distillation (TinyBERT, MiniLM): the student's hidden
 /// states and attention distributions learn the intermediate teacher's, online, beside the span loss.
@@ -165,6 +166,13 @@ public final class IntermediateDistillation {
             studentGradients = Dictionary(uniqueKeysWithValues: projectedStates.map { ($0, FloatBuffer.allocate(capacity: N * Cs)) })
             gradientCapacity = N * Cs
         }
+    }
+
+    /// What the run estimate counts for the teacher: its shape up to the deepest mapped layer, and the buffers.
+    public func passTeacher(rows: Int, seqLen: Int, studentWidth: Int) -> PassTeacher {
+        var config = teacher.config
+        config.numHiddenLayers = capture.deepestLayer
+        return PassTeacher(config: config, bufferBytes: bufferBytes(rows: rows, seqLen: seqLen, studentWidth: studentWidth))
     }
 
     /// Bytes of the teacher's capture and this object's buffers for a pass of `rows` × `seqLen` tokens (the

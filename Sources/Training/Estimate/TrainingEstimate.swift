@@ -15,7 +15,8 @@ extension RunEstimate {
     /// through a memory map (the soft-label store).
     public static func training(command: String, trainer: Trainer, config: BertConfig, precision: Precision,
                                 windows: Int, baselineBytes: Int, mappedBytes: Int = 0, evaluationLengths: [Int] = [],
-                                evaluationReadingSeconds: Double = 0, ranks: Int = 1) -> RunEstimate {
+                                evaluationReadingSeconds: Double = 0, ranks: Int = 1,
+                                passTeacher: PassTeacher? = nil) -> RunEstimate {
         let loadedPhase = loaded
         let settings = trainer.settings
         let total = trainer.totalSteps
@@ -26,6 +27,10 @@ extension RunEstimate {
         let rate = EngineCalibration.rate(config: config, precision: precision, rows: microRows,
                                           seqLen: settings.maxSequenceLength, training: true)
         var passSeconds = 0.0, maskedPeak = 0
+        let teacherCost = passTeacher.map { EncoderCost(config: $0.config) }
+        let teacherRate = passTeacher.map {
+            EngineCalibration.rate(config: $0.config, precision: precision, rows: microRows, seqLen: settings.maxSequenceLength, training: false)
+        }
         for (index, task) in trainer.tasks.enumerated() where stepsPerTask[index] > 0 {
             let lengths = task.lengths
             var left = stepsPerTask[index], epoch = 0
@@ -35,6 +40,10 @@ extension RunEstimate {
                     let masked = Int((task.maskedFraction * Double(real)).rounded(.up))
                     let flops = cost.training(rows: batch.windows.count, seqLen: batch.paddedLength, maskedPositions: masked)
                     passSeconds += rate.seconds(flops: flops, seqLen: batch.paddedLength, training: true)
+                    if index == 0, let teacherCost, let teacherRate {
+                        passSeconds += teacherRate.seconds(flops: teacherCost.forward(rows: batch.windows.count, seqLen: batch.paddedLength),
+                                                           seqLen: batch.paddedLength, training: false)
+                    }
                     maskedPeak = max(maskedPeak, masked)
                     left -= 1
                 }
@@ -62,6 +71,12 @@ extension RunEstimate {
                                                training: true, precision: precision, maskedPositions: maskedPeak / max(1, settings.gradientAccumulation))
         let checkpoint = 4 * parameters * (2 + (trainer.ema == nil ? 0 : 1))
         estimate.peakBytes = baselineBytes + state + working + checkpoint + mappedBytes
+        if let passTeacher {
+            let teacherLayout = ParameterLayout(config: passTeacher.config, heads: [])
+            estimate.peakBytes += 4 * teacherLayout.count + passTeacher.bufferBytes
+                + ModelMemory.workingBytes(layout: teacherLayout, rows: microRows, seqLen: settings.maxSequenceLength, training: false,
+                                           precision: precision)
+        }
         if !evaluationLengths.isEmpty {
             let evaluation = inference(models: [config], lengths: evaluationLengths, batchSize: 32,
                                        maxSeqLen: settings.maxSequenceLength, precision: .fp32)
@@ -70,6 +85,15 @@ extension RunEstimate {
         }
         return estimate
     }
+}
+
+/// A model whose inference forward runs inside every pass of the main task (intermediate-layer
+/// distillation's teacher): its shape, cut to the layers the forward runs, and the bytes of the buffers the
+/// pass keeps beside it (captured states, projections' scratch).
+public struct PassTeacher: Sendable {
+    public var config: BertConfig
+    public var bufferBytes: Int
+    public init(config: BertConfig, bufferBytes: Int) { self.config = config; self.bufferBytes = bufferBytes }
 }
 
 extension WindowBuilder {
