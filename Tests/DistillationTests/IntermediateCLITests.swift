@@ -101,6 +101,7 @@ final class IntermediateCLITests: XCTestCase {
         other[other.firstIndex(of: "--hidden-mse")! + 1] = "2"
         let refused = try CLIProcess.run(distill(killed, labels: labels, other, resume: true), logDirectory: root, name: "other")
         XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("intermediate-layer distillation"), refused.stderr)
     }
 
     /// A student narrower than its teacher, which cannot copy the teacher's layers: `init` makes it (Hugging

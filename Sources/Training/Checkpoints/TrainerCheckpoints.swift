@@ -61,7 +61,7 @@ extension Trainer {
             throw TrainingError.invalidState("\(stateURL.path) was written with other training settings; resume with the same arguments")
         }
         guard state.dataFingerprint == expected.dataFingerprint else {
-            throw TrainingError.invalidState("\(stateURL.path) was written for other training data or window settings")
+            throw TrainingError.invalidState("\(stateURL.path) was written for other training data, window settings or task settings (such as intermediate-layer distillation's); resume with the same arguments")
         }
         guard (state.auxiliaryCursors?.count ?? 0) == (expected.auxiliaryCursors?.count ?? 0) else {
             throw TrainingError.invalidState("\(stateURL.path) was written for \(1 + (state.auxiliaryCursors?.count ?? 0)) tasks, this run has \(tasks.count)")
