@@ -31,7 +31,7 @@ public final class LayerCapture {
         if let bad = hiddenLayers.first(where: { !(0...L).contains($0) }) {
             throw ModelError.invalidInput("hidden state \(bad) does not exist: the model has 0 (embeddings) … \(L)")
         }
-        if let bad = attentionLayers.first(where: { !(1...max(1, L)).contains($0) || L == 0 }) {
+        if let bad = attentionLayers.first(where: { $0 < 1 || $0 > L }) {
             throw ModelError.invalidInput("attention of layer \(bad) does not exist: the model has layers 1 … \(L)")
         }
         self.hiddenLayers = Array(Set(hiddenLayers)).sorted()
@@ -72,10 +72,10 @@ public final class LayerCapture {
 
     /// Hidden state `index` of the last capture [batch × seqLen, channels] (writable: a loss may turn it into
     /// its gradient in place).
-    public func hidden(_ index: Int) -> FloatBuffer? { hiddenLayers.contains(index) ? hiddenBuffers[index] : nil }
+    public func hidden(_ index: Int) -> FloatBuffer? { hiddenBuffers[index] }
 
     /// The attention probabilities of encoder layer `layer` in the last capture [batch, heads, seqLen, seqLen].
-    public func attention(_ layer: Int) -> FloatBuffer? { attentionLayers.contains(layer) ? attentionBuffers[layer] : nil }
+    public func attention(_ layer: Int) -> FloatBuffer? { attentionBuffers[layer] }
 }
 
 /// Gradients of an intermediate-layer loss for `BertModel.backward(dStartLogits:dEndLogits:intermediate:)`.

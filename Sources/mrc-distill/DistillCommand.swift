@@ -116,9 +116,8 @@ struct DistillCommand: AsyncParsableCommand {
             return RunEstimate.training(command: "distill", trainer: trainer, config: student.model.config, precision: training.precision,
                                  windows: data.trainingWindows.count, baselineBytes: baseline, mappedBytes: store.fileSize,
                                  evaluationLengths: evaluation.lengths, evaluationReadingSeconds: evaluation.seconds,
-                                 ranks: communicator.size, passTeacher: layerDistillation.map { $0.passTeacher(
-                                     rows: (settings.batchSize + settings.gradientAccumulation - 1) / settings.gradientAccumulation,
-                                     seqLen: settings.maxSequenceLength, studentWidth: student.model.config.hiddenSize) })
+                                 ranks: communicator.size,
+                                 passTeacher: layerDistillation?.passTeacher(rows: settings.microBatchRows, seqLen: settings.maxSequenceLength))
         }) { return }
         trainer.log = report
         trainer.communicator = communicator

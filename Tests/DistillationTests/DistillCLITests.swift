@@ -40,13 +40,6 @@ final class DistillCLITests: XCTestCase {
          "--no-progress"] + windowArguments + (resume ? ["--resume"] : [])
     }
 
-    func trajectory(_ url: URL) throws -> [String] {
-        try MetricsLog.read(url).map {
-            "\($0.step) \($0.task ?? "-") \($0.loss.bitPattern) \($0.learningRate.bitPattern) \($0.gradientNorm.bitPattern) "
-                + ($0.terms ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.bitPattern)" }.joined(separator: ",")
-        }
-    }
-
     func testTeachShardMergeDistillAndExactResume() throws {
         let root = try CLIProcess.temporaryDirectory("distill")
         defer { try? FileManager.default.removeItem(at: root) }
@@ -77,7 +70,7 @@ final class DistillCLITests: XCTestCase {
         let straight = root.appendingPathComponent("straight"), killed = root.appendingPathComponent("killed")
         let reference = try CLIProcess.run(distillArguments(out: straight, labels: labels, resume: false), logDirectory: root, name: "straight")
         XCTAssertEqual(reference.status, 0, reference.stderr)
-        let expected = try trajectory(straight.appendingPathComponent("metrics.jsonl"))
+        let expected = try DistillationTestSupport.trajectory(straight.appendingPathComponent("metrics.jsonl"))
         XCTAssertEqual(expected.count, 12)
         let tasks = Set(try MetricsLog.read(straight.appendingPathComponent("metrics.jsonl")).compactMap(\.task))
         XCTAssertEqual(tasks, ["mrc", "mlm"], "12 steps at mix ratio 2 draw both tasks")
@@ -93,7 +86,7 @@ final class DistillCLITests: XCTestCase {
         XCTAssertEqual(CheckpointStore(outputDirectory: killed).latest?.step, 4)
         let resumed = try CLIProcess.run(distillArguments(out: killed, labels: labels, resume: true), logDirectory: root, name: "resumed")
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
-        XCTAssertEqual(try trajectory(killed.appendingPathComponent("metrics.jsonl")), expected,
+        XCTAssertEqual(try DistillationTestSupport.trajectory(killed.appendingPathComponent("metrics.jsonl")), expected,
                        "the resumed distillation (tasks, losses, terms, learning rates, norms) must equal the uninterrupted one")
         for file in ["model.safetensors", "ema.safetensors"] {
             XCTAssertEqual(try Data(contentsOf: straight.appendingPathComponent(file)),

@@ -1,8 +1,18 @@
 import Foundation
 import Distillation
+import Training
 
 /// Shared helpers of the distillation tests.
 enum DistillationTestSupport {
+    /// A run's metrics.jsonl as one line per step with every number's bits (task, loss, learning rate,
+    /// gradient norm, each loss term): two runs are the same run when these are equal.
+    static func trajectory(_ url: URL) throws -> [String] {
+        try MetricsLog.read(url).map {
+            "\($0.step) \($0.task ?? "-") \($0.loss.bitPattern) \($0.learningRate.bitPattern) \($0.gradientNorm.bitPattern) "
+                + ($0.terms ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.bitPattern)" }.joined(separator: ",")
+        }
+    }
+
     /// A fresh empty directory under the system's temporary directory.
     static func temporaryDirectory(_ name: String) throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("mrc-distill-\(name)-\(UUID().uuidString)")

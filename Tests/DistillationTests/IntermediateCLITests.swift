@@ -30,13 +30,6 @@ final class IntermediateCLITests: XCTestCase {
             + windowArguments + extra + (resume ? ["--resume"] : [])
     }
 
-    func trajectory(_ url: URL) throws -> [String] {
-        try MetricsLog.read(url).map {
-            "\($0.step) \($0.task ?? "-") \($0.loss.bitPattern) \($0.gradientNorm.bitPattern) "
-                + ($0.terms ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.bitPattern)" }.joined(separator: ",")
-        }
-    }
-
     func testZeroWeightsArePlainDistillBitForBit() throws {
         let root = try CLIProcess.temporaryDirectory("intermediate-zero")
         defer { try? FileManager.default.removeItem(at: root) }
@@ -49,7 +42,7 @@ final class IntermediateCLITests: XCTestCase {
                                    logDirectory: root, name: "zero")
         XCTAssertEqual(b.status, 0, b.stderr)
         XCTAssertTrue(b.stderr.contains("--intermediate-teacher is unused"), b.stderr)
-        XCTAssertEqual(try trajectory(zero.appendingPathComponent("metrics.jsonl")), try trajectory(plain.appendingPathComponent("metrics.jsonl")))
+        XCTAssertEqual(try DistillationTestSupport.trajectory(zero.appendingPathComponent("metrics.jsonl")), try DistillationTestSupport.trajectory(plain.appendingPathComponent("metrics.jsonl")))
         XCTAssertEqual(try Data(contentsOf: zero.appendingPathComponent("model.safetensors")),
                        try Data(contentsOf: plain.appendingPathComponent("model.safetensors")))
     }
@@ -90,8 +83,8 @@ final class IntermediateCLITests: XCTestCase {
         XCTAssertEqual(CheckpointStore(outputDirectory: killed).latest?.step, 4)
         let resumed = try CLIProcess.run(distill(killed, labels: labels, options, resume: true), logDirectory: root, name: "resumed")
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
-        XCTAssertEqual(try trajectory(killed.appendingPathComponent("metrics.jsonl")),
-                       try trajectory(straight.appendingPathComponent("metrics.jsonl")))
+        XCTAssertEqual(try DistillationTestSupport.trajectory(killed.appendingPathComponent("metrics.jsonl")),
+                       try DistillationTestSupport.trajectory(straight.appendingPathComponent("metrics.jsonl")))
         for file in ["model.safetensors", "ema.safetensors", "checkpoint-12/model.safetensors"] {
             XCTAssertEqual(try Data(contentsOf: straight.appendingPathComponent(file)), try Data(contentsOf: killed.appendingPathComponent(file)),
                            "\(file) differs after resume")

@@ -64,6 +64,9 @@ public final class IntermediateDistillation {
     /// the student's buffers (nil when the widths are equal).
     private let hiddenPairs: [(student: Int, teacher: Int, projection: (weight: Int, bias: Int)?)]
     private let attentionPairs: [(student: Int, teacher: Int)]
+    /// The student's hidden states compared through a projection (none when the widths are equal).
+    private let projectedStates: [Int]
+    private let studentWidth: Int
     private var projected: FloatBuffer?, projectedCapacity = 0
     private var studentGradients: [Int: FloatBuffer] = [:], gradientCapacity = 0
 
@@ -87,15 +90,17 @@ public final class IntermediateDistillation {
             }
             return (pair.0, pair.1, (weight.offset, bias.offset))
         }
+        projectedStates = hiddenPairs.filter { $0.projection != nil }.map(\.student)
         attentionPairs = settings.attentionWeight > 0 ? settings.layerMap.pairs : []
         capture = try LayerCapture(config: t, hiddenLayers: hiddenPairs.map(\.teacher), attentionLayers: attentionPairs.map(\.teacher))
         self.teacher = teacher
         self.settings = settings
+        studentWidth = s.hiddenSize
     }
 
     deinit {
         projected?.deallocate()
-        for buffer in Set(studentGradients.values) { buffer.deallocate() }
+        for buffer in studentGradients.values { buffer.deallocate() }
     }
 
     /// The losses of one pass whose student training forward just ran on `batch`: the named terms
@@ -106,7 +111,7 @@ public final class IntermediateDistillation {
         try teacher.encode(batch, capturing: capture)
         let N = batch.tokenCount, Cs = student.config.hiddenSize, Ct = teacher.config.hiddenSize
         let realTokens = max(1, batch.attentionMask.reduce(0) { $0 + ($1 != 0 ? 1 : 0) })
-        reserve(tokens: N, studentWidth: Cs, teacherWidth: Ct)
+        reserve(tokens: N)
         var gradients = IntermediateGradients()
         var terms: [String: Double] = [:]
         let layerCount = Float(settings.layerMap.pairs.count)
@@ -153,8 +158,8 @@ public final class IntermediateDistillation {
     }
 
     /// The projection's output [N, Ct] and one gradient buffer [N, Cs] per projected hidden state.
-    private func reserve(tokens N: Int, studentWidth Cs: Int, teacherWidth Ct: Int) {
-        let projectedStates = hiddenPairs.filter { $0.projection != nil }.map(\.student)
+    private func reserve(tokens N: Int) {
+        let Cs = studentWidth, Ct = teacher.config.hiddenSize
         guard !projectedStates.isEmpty else { return }
         if N * Ct > projectedCapacity {
             projected?.deallocate()
@@ -169,18 +174,17 @@ public final class IntermediateDistillation {
     }
 
     /// What the run estimate counts for the teacher: its shape up to the deepest mapped layer, and the buffers.
-    public func passTeacher(rows: Int, seqLen: Int, studentWidth: Int) -> PassTeacher {
+    public func passTeacher(rows: Int, seqLen: Int) -> PassTeacher {
         var config = teacher.config
         config.numHiddenLayers = capture.deepestLayer
-        return PassTeacher(config: config, bufferBytes: bufferBytes(rows: rows, seqLen: seqLen, studentWidth: studentWidth))
+        return PassTeacher(config: config, bufferBytes: bufferBytes(rows: rows, seqLen: seqLen))
     }
 
     /// Bytes of the teacher's capture and this object's buffers for a pass of `rows` × `seqLen` tokens (the
     /// teacher's own inference arena comes on top; see `ModelMemory`).
-    public func bufferBytes(rows: Int, seqLen: Int, studentWidth: Int) -> Int {
-        let projectedStates = hiddenPairs.filter { $0.projection != nil }.count
+    public func bufferBytes(rows: Int, seqLen: Int) -> Int {
         let N = rows * seqLen
         return capture.bytes(batch: rows, seqLen: seqLen)
-            + (projectedStates > 0 ? 4 * N * (teacher.config.hiddenSize + projectedStates * studentWidth) : 0)
+            + (projectedStates.isEmpty ? 0 : 4 * N * (teacher.config.hiddenSize + projectedStates.count * studentWidth))
     }
 }

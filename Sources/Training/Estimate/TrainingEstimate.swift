@@ -23,7 +23,7 @@ extension RunEstimate {
         var stepsPerTask = [Int](repeating: 0, count: trainer.tasks.count)
         for step in 0..<total { stepsPerTask[trainer.mix.task(atStep: step)] += 1 }
         let cost = EncoderCost(config: config)
-        let microRows = (settings.batchSize + settings.gradientAccumulation - 1) / settings.gradientAccumulation
+        let microRows = settings.microBatchRows
         let rate = EngineCalibration.rate(config: config, precision: precision, rows: microRows,
                                           seqLen: settings.maxSequenceLength, training: true)
         var passSeconds = 0.0, maskedPeak = 0

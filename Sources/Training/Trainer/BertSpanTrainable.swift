@@ -101,11 +101,13 @@ public final class BertSpanTrainable: SpanTrainable {
     /// as an ema.safetensors, leaves them as they are).
     public func loadWeightsFile(_ file: URL) throws {
         let tensors = try SafeTensorsFile(contentsOf: file)
-        let auxiliary = model.layout.auxiliary.first.map { tensors.tensors[$0.name] != nil } ?? false ? model.layout.auxiliary : []
+        let layout = model.layout
+        let hasAuxiliary = layout.auxiliary.first.map { tensors.tensors[$0.name] != nil } ?? false
         let (loaded, _) = try ModelDirectory.loadParameters(from: tensors, config: model.config, spanHead: .require,
                                                             mlmHead: model.heads.contains(.mlm) ? .require : .omit,
-                                                            auxiliary: auxiliary)
-        let expected = auxiliary.isEmpty ? ParameterLayout(config: model.config, heads: model.heads).count : parameterCount
+                                                            auxiliary: hasAuxiliary ? layout.auxiliary : [])
+        // The auxiliary tensors come last: without them the file fills the buffer up to the first one.
+        let expected = hasAuxiliary ? parameterCount : layout.auxiliary.first.flatMap { layout.entry($0.name)?.offset } ?? parameterCount
         guard loaded.count == expected else {
             throw TrainingError.invalidState("\(file.path) holds \(loaded.count) parameters, the model has \(expected)")
         }

@@ -6,6 +6,8 @@ public struct TrainerSettings: Codable, Sendable, Equatable {
     /// Windows per optimizer step (split over `gradientAccumulation` forward/backward passes).
     public var batchSize: Int = 16
     public var gradientAccumulation: Int = 1
+    /// Windows per forward/backward pass of a full batch (the largest micro-batch).
+    public var microBatchRows: Int { (batchSize + gradientAccumulation - 1) / gradientAccumulation }
     public var learningRate: Double = 1e-4
     public var warmupRatio: Double = 0.1
     public var weightDecay: Double = 0.01
