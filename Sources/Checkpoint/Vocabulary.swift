@@ -1,13 +1,26 @@
 import Foundation
 
-/// A BERT WordPiece vocabulary: `vocab.txt` with one token per line, the line index (from 0) being
-/// the token id. The one reader of vocab.txt, for the tokenizer and for model directories alike.
+/// The spellings of the special tokens a model's inputs need, by their role.
+public struct SpecialTokens: Sendable, Equatable, Hashable {
+    public var pad, unk, cls, sep, mask: String
+    public init(pad: String, unk: String, cls: String, sep: String, mask: String) {
+        self.pad = pad; self.unk = unk; self.cls = cls; self.sep = sep; self.mask = mask
+    }
+    /// BERT, DistilBERT and ELECTRA (WordPiece): `[PAD] [UNK] [CLS] [SEP] [MASK]`.
+    public static let bert = SpecialTokens(pad: "[PAD]", unk: "[UNK]", cls: "[CLS]", sep: "[SEP]", mask: "[MASK]")
+    /// RoBERTa (byte-level BPE): `<pad> <unk> <s> </s> <mask>`; `<s>` plays `[CLS]`, `</s>` plays `[SEP]`.
+    public static let roberta = SpecialTokens(pad: "<pad>", unk: "<unk>", cls: "<s>", sep: "</s>", mask: "<mask>")
+}
+
+/// A vocabulary: tokens by id and the ids of the special tokens. For WordPiece it is `vocab.txt` with one
+/// token per line, the line index (from 0) being the token id: this is the one reader of vocab.txt, for the
+/// tokenizer and for model directories alike. A byte-level BPE's vocab.json builds one with `init(tokens:specials:)`.
 ///
 /// Reading follows Hugging Face `tokenizers` (`WordPiece::read_file`): the file is split into
 /// lines at `\n`, and trailing Unicode `White_Space` (the `\r` of CRLF included) is not part of a
 /// token. Where `tokenizers` lets a token that appears twice silently take the later id (leaving
 /// the earlier id without a token), this reader rejects the file with an error naming both lines.
-/// The special tokens `[PAD]`, `[UNK]`, `[CLS]`, `[SEP]` and `[MASK]` must be present.
+/// The special tokens (`[PAD]`, `[UNK]`, `[CLS]`, `[SEP]` and `[MASK]` for BERT) must be present.
 public struct Vocabulary: Equatable, Sendable {
     /// Tokens by id.
     public let tokens: [String]
@@ -19,16 +32,12 @@ public struct Vocabulary: Equatable, Sendable {
     public let clsId: Int32
     public let sepId: Int32
     public let maskId: Int32
-
-    public static let padToken = "[PAD]"
-    public static let unkToken = "[UNK]"
-    public static let clsToken = "[CLS]"
-    public static let sepToken = "[SEP]"
-    public static let maskToken = "[MASK]"
+    /// How the special tokens are spelt.
+    public let specials: SpecialTokens
 
     /// Builds a vocabulary from tokens in id order. `source` names where they came from in errors,
     /// which give 1-based line numbers (token id + 1).
-    public init(tokens: [String], source: String = "<vocabulary>") throws {
+    public init(tokens: [String], specials: SpecialTokens = .bert, source: String = "<vocabulary>") throws {
         guard !tokens.isEmpty else {
             throw CheckpointError.invalidVocabulary(file: source, line: 1, reason: "no tokens")
         }
@@ -50,11 +59,12 @@ public struct Vocabulary: Equatable, Sendable {
         }
         self.tokens = tokens
         self.ids = ids
-        self.padId = try special(Self.padToken)
-        self.unkId = try special(Self.unkToken)
-        self.clsId = try special(Self.clsToken)
-        self.sepId = try special(Self.sepToken)
-        self.maskId = try special(Self.maskToken)
+        self.padId = try special(specials.pad)
+        self.unkId = try special(specials.unk)
+        self.clsId = try special(specials.cls)
+        self.sepId = try special(specials.sep)
+        self.maskId = try special(specials.mask)
+        self.specials = specials
     }
 
     /// Reads `vocab.txt` (UTF-8; LF or CRLF line ends; a final line end is optional).
@@ -84,11 +94,21 @@ public struct Vocabulary: Equatable, Sendable {
         }
         // The line end after the last token does not start another token.
         if lines.last == "", data.last == UInt8(ascii: "\n") || data.isEmpty { lines.removeLast() }
-        try self.init(tokens: lines, source: source)
+        try self.init(tokens: lines, specials: .bert, source: source)
     }
 
     /// Number of tokens.
     public var count: Int { tokens.count }
+
+    /// FNV-1a (64 bits, hex) of the tokens in id order and the special tokens' spellings.
+    public var contentHash: String {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for text in tokens + [specials.pad, specials.unk, specials.cls, specials.sep, specials.mask] {
+            for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+            hash = (hash ^ 0x0A) &* 0x100_0000_01B3
+        }
+        return String(hash, radix: 16)
+    }
 
     /// The id of `token`, or nil when it is not in the vocabulary.
     public func id(for token: String) -> Int32? { ids[token] }
@@ -108,5 +128,5 @@ public struct Vocabulary: Equatable, Sendable {
         }
     }
 
-    public static func == (lhs: Vocabulary, rhs: Vocabulary) -> Bool { lhs.tokens == rhs.tokens }
+    public static func == (lhs: Vocabulary, rhs: Vocabulary) -> Bool { lhs.tokens == rhs.tokens && lhs.specials == rhs.specials }
 }

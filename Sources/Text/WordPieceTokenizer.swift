@@ -7,7 +7,7 @@ import Foundation
 /// Matches Hugging Face `BertTokenizerFast` (BertNormalizer + BertPreTokenizer + WordPiece) in
 /// ids, tokens and offsets. Works on Unicode scalars, the unit of Python strings and of the
 /// offsets it returns.
-public final class WordPieceTokenizer: Sendable {
+public final class WordPieceTokenizer: Tokenizer {
     /// The vocabulary ids and tokens come from.
     public let vocabulary: Vocabulary
     /// Lowercase with the full Unicode lowercase mapping (no locale).
@@ -24,6 +24,9 @@ public final class WordPieceTokenizer: Sendable {
     private let table: TokenTable
     /// Length in Unicode scalars of the longest token, `##` included; bounds the WordPiece search.
     let longestTokenScalars: Int
+    /// `[CLS] q [SEP] c [SEP]`, token types 0 then 1.
+    public var pairTemplate: PairTemplate { .bert }
+    public let signature: String
 
     /// - Parameters:
     ///   - stripAccents: nil follows `lowercase`, as in Hugging Face.
@@ -35,6 +38,8 @@ public final class WordPieceTokenizer: Sendable {
         self.lowercase = lowercase
         self.stripAccents = stripAccents ?? lowercase
         self.tokenizeChineseChars = tokenizeChineseChars
+        signature = "wordpiece lowercase=\(lowercase) strip_accents=\(self.stripAccents) chinese=\(tokenizeChineseChars) "
+            + "vocab=\(vocabulary.contentHash)"
     }
 
     /// Loads `vocab.txt` and builds an uncased (`lowercase: true`) or cased tokenizer.
@@ -122,7 +127,7 @@ public final class WordPieceTokenizer: Sendable {
 
     private func appendUnknown(covering range: Range<Int>, to encoding: inout Encoding) {
         encoding.ids.append(vocabulary.unkId)
-        encoding.tokens.append(Vocabulary.unkToken)
+        encoding.tokens.append(vocabulary.specials.unk)
         encoding.offsets.append(range)
     }
 }
