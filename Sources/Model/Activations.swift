@@ -22,14 +22,17 @@ struct LayerActivations {
 /// for a token and attention capacity and reused across steps; it grows only when a bigger batch comes.
 final class Activations {
     let channels: Int, intermediate: Int, heads: Int, layerCount: Int
+    /// ELECTRA's embedding width when the embeddings are projected, else 0.
+    let projection: Int
     private(set) var tokenCapacity = 0
     private(set) var probsCapacity = 0
     private var arena: UnsafeMutablePointer<Float>?
     private var positionArena: UnsafeMutablePointer<Int32>?
 
     // Embeddings.
-    private(set) var embeddingSum: FloatBuffer!      // [N, C] word + position + type: LayerNorm input
-    private(set) var embeddingOutput: FloatBuffer!   // [N, C] dropout(LayerNorm(sum)): layer 0 input
+    private(set) var embeddingSum: FloatBuffer!      // [N, E] word + position + type: LayerNorm input (E ≤ C)
+    private(set) var embeddingNormed: FloatBuffer!   // [N, E] dropout(LayerNorm(sum)); embeddingOutput itself unless projected
+    private(set) var embeddingOutput: FloatBuffer!   // [N, C] (projected) embeddings: layer 0 input
     private(set) var embeddingMean: FloatBuffer!     // [N]
     private(set) var embeddingRstd: FloatBuffer!     // [N]
     private(set) var positionIds: UnsafeMutablePointer<Int32>!  // [N]
@@ -51,6 +54,16 @@ final class Activations {
         intermediate = config.intermediate
         heads = config.heads
         layerCount = config.layers
+        projection = config.projection
+    }
+
+    /// The embeddings' buffers.
+    var embeddingBuffers: EmbeddingBuffers {
+        EmbeddingBuffers(sum: embeddingSum, normed: embeddingNormed, out: embeddingOutput, mean: embeddingMean, rstd: embeddingRstd)
+    }
+
+    var dimensions: ModelDimensions {
+        ModelDimensions(channels: channels, intermediate: intermediate, heads: heads, layers: layerCount, projection: projection)
     }
 
     deinit {
@@ -84,13 +97,12 @@ final class Activations {
         let perLayer = 8 * N * C + P + 2 * N * I + 4 * N
         let B = training ? N : 0  // tokens the gradient buffers hold
         let slots = training ? d.layers : min(2, d.layers)
-        return 2 * N * C + 2 * N + slots * perLayer + 2 * N + 7 * B * C + 2 * B * I + 2 * B
+        return 2 * N * C + N * d.projection + 2 * N + slots * perLayer + 2 * N + 7 * B * C + 2 * B * I + 2 * B
     }
 
     /// Bytes the arena holds now (floats and position ids).
     var bytes: Int {
-        4 * Self.floats(ModelDimensions(channels: channels, intermediate: intermediate, heads: heads, layers: layerCount),
-                        tokens: tokenCapacity, probs: probsCapacity, training: hasBackwardBuffers) + 4 * tokenCapacity
+        4 * Self.floats(dimensions, tokens: tokenCapacity, probs: probsCapacity, training: hasBackwardBuffers) + 4 * tokenCapacity
     }
 
     private func allocate(tokens N: Int, probs P: Int, training: Bool) {
@@ -99,11 +111,11 @@ final class Activations {
         let C = channels, I = intermediate
         let B = training ? N : 0  // tokens the gradient buffers hold
         let slots = training ? layerCount : min(2, layerCount)
-        let total = Self.floats(ModelDimensions(channels: C, intermediate: I, heads: heads, layers: layerCount),
-                                tokens: N, probs: P, training: training)
+        let total = Self.floats(dimensions, tokens: N, probs: P, training: training)
         var carver = ArenaCarver(zeroedCapacity: total)
         embeddingSum = carver.take(N * C)
         embeddingOutput = carver.take(N * C)
+        embeddingNormed = projection > 0 ? carver.take(N * projection) : embeddingOutput
         embeddingMean = carver.take(N)
         embeddingRstd = carver.take(N)
         layers = (0..<slots).map { _ in
@@ -138,13 +150,16 @@ final class Activations {
 /// The sizes the activations depend on.
 struct ModelDimensions: Equatable {
     let channels, intermediate, heads, layers: Int
+    /// The embedding width when the embeddings are projected (ELECTRA), else 0.
+    let projection: Int
 
-    init(channels: Int, intermediate: Int, heads: Int, layers: Int) {
+    init(channels: Int, intermediate: Int, heads: Int, layers: Int, projection: Int = 0) {
         (self.channels, self.intermediate, self.heads, self.layers) = (channels, intermediate, heads, layers)
+        self.projection = projection
     }
 
     init(config: BertConfig) {
         self.init(channels: config.hiddenSize, intermediate: config.intermediateSize, heads: config.numAttentionHeads,
-                  layers: config.numHiddenLayers)
+                  layers: config.numHiddenLayers, projection: config.projectsEmbeddings ? config.embeddingWidth : 0)
     }
 }

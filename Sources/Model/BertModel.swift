@@ -96,19 +96,19 @@ public final class BertModel {
         }
         let lowPrecision = prepareLowPrecision(tokens: batch.tokenCount, forTraining: forTraining)
         let plan = DropoutPlan(seed: dropoutSeed, hidden: Float(config.hiddenDropoutProb),
-                               attention: Float(config.attentionProbsDropoutProb))
+                               attention: Float(config.attentionProbsDropoutProb),
+                               afterAttentionOutput: config.architecture.dropoutAfterAttentionOutput)
         saved = nil
         let a = activations
         a.reserve(batch: batch.batch, seqLen: batch.seqLen, forTraining: forTraining)
         let N = batch.tokenCount, C = config.hiddenSize
-        for i in 0..<N { a.positionIds[i] = Int32(i % batch.seqLen) }
         let w = parameters.pointer
         batch.inputIds.withUnsafeBufferPointer { ids in
             batch.tokenTypeIds.withUnsafeBufferPointer { types in
-                embeddingsForward(out: a.embeddingOutput, sum: a.embeddingSum, mean: a.embeddingMean, rstd: a.embeddingRstd,
-                                  ids: ids.baseAddress!, types: types.baseAddress!, positions: a.positionIds,
-                                  weights: EmbeddingWeights(w, layout.embeddings), tokens: N, channels: C,
-                                  eps: eps, dropout: plan.embeddings)
+                embeddingPositions(a.positionIds, ids: ids.baseAddress!, batch: batch.batch, seqLen: batch.seqLen, config: config)
+                embeddingsForward(a.embeddingBuffers, ids: ids.baseAddress!, types: types.baseAddress!, positions: a.positionIds,
+                                  weights: EmbeddingWeights(w, layout.embeddings), tokens: N, width: config.embeddingWidth,
+                                  channels: C, eps: eps, dropout: plan.embeddings)
             }
         }
         capture?.reserve(batch: batch.batch, seqLen: batch.seqLen)
@@ -194,13 +194,14 @@ public final class BertModel {
     }
 
     private func validate(_ batch: EncoderBatch) throws {
-        guard batch.seqLen <= config.maxPositionEmbeddings else {
-            throw ModelError.invalidInput("seqLen \(batch.seqLen) exceeds max_position_embeddings \(config.maxPositionEmbeddings)")
+        guard batch.seqLen <= config.maxSequenceLength else {
+            throw ModelError.invalidInput("seqLen \(batch.seqLen) exceeds the \(config.maxSequenceLength) positions of "
+                                          + "max_position_embeddings \(config.maxPositionEmbeddings)")
         }
         if let bad = batch.inputIds.firstIndex(where: { $0 < 0 || Int($0) >= config.vocabSize }) {
             throw ModelError.invalidInput("input_ids[\(bad)] = \(batch.inputIds[bad]) is outside the vocabulary 0..<\(config.vocabSize)")
         }
-        if let bad = batch.tokenTypeIds.firstIndex(where: { $0 < 0 || Int($0) >= config.typeVocabSize }) {
+        if config.architecture.hasTokenTypes, let bad = batch.tokenTypeIds.firstIndex(where: { $0 < 0 || Int($0) >= config.typeVocabSize }) {
             throw ModelError.invalidInput("token_type_ids[\(bad)] = \(batch.tokenTypeIds[bad]) is outside 0..<\(config.typeVocabSize)")
         }
     }

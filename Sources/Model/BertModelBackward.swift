@@ -78,10 +78,9 @@ extension BertModel {
         batch.inputIds.withUnsafeBufferPointer { ids in
             batch.tokenTypeIds.withUnsafeBufferPointer { types in
                 embeddingsBackward(grads: EmbeddingWeights(g, layout.embeddings), dout: a.dHidden, dsum: a.dResidual,
-                                   sum: a.embeddingSum, mean: a.embeddingMean, rstd: a.embeddingRstd,
-                                   normWeight: w + layout.embeddings.normWeight, ids: ids.baseAddress!,
-                                   types: types.baseAddress!, positions: a.positionIds, tokens: N, channels: C,
-                                   dropout: plan.embeddings, scratch: a.dDropped)
+                                   buffers: a.embeddingBuffers, weights: EmbeddingWeights(w, layout.embeddings),
+                                   ids: ids.baseAddress!, types: types.baseAddress!, positions: a.positionIds, tokens: N,
+                                   width: config.embeddingWidth, channels: C, dropout: plan.embeddings, scratch: a.dDropped)
             }
         }
     }

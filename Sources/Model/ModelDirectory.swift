@@ -27,8 +27,7 @@ public struct LoadedModel {
 
 /// A Hugging Face model directory: config.json, model.safetensors, vocab.txt, tokenizer_config.json.
 public enum ModelDirectory {
-    /// Loads the model in `directory`. Tensor names are accepted with or without the `bert.` prefix;
-    /// `position_ids`, the pooler, the NSP head and the tied MLM decoder weight are ignored.
+    /// Loads the model in `directory` (any `Architecture`; tensor names as `CheckpointNames` reads them).
     public static func load(_ directory: URL, spanHead: HeadPolicy = .ifPresent, mlmHead: HeadPolicy = .omit) throws -> LoadedModel {
         let config = try BertConfig.load(from: directory.appendingPathComponent("config.json"))
         let file = try SafeTensorsFile(contentsOf: directory.appendingPathComponent("model.safetensors"))
@@ -43,27 +42,15 @@ public enum ModelDirectory {
                            doLowerCase: try readDoLowerCase(directory), initialised: initialised)
     }
 
-    /// Canonical (`bert.`-prefixed Hugging Face) name for a checkpoint key, or nil for a key to ignore.
-    static func canonicalName(_ key: String) -> String? {
-        var name = key
-        if name.hasPrefix("embeddings.") || name.hasPrefix("encoder.") || name.hasPrefix("pooler.") { name = "bert." + name }
-        if name.hasSuffix("position_ids") || name.hasPrefix("bert.pooler.") || name.hasPrefix("cls.seq_relationship.")
-            || name == "cls.predictions.decoder.weight" {
-            return nil
-        }
-        // Older checkpoints store the MLM output bias as the decoder's bias (Hugging Face ties the two).
-        if name == "cls.predictions.decoder.bias" { return "cls.predictions.bias" }
-        return name
-    }
-
     /// Fills a parameter buffer for `config` from `file`, applying the head policies; `auxiliary` tensors
     /// (a training checkpoint's) must be in the file.
     public static func loadParameters(from file: SafeTensorsFile, config: BertConfig, spanHead: HeadPolicy,
                                       mlmHead: HeadPolicy, auxiliary: [AuxiliaryTensor] = []) throws -> (ParameterBuffer, initialised: [String]) {
-        var byName: [String: String] = [:]  // canonical → file key
+        var byName: [String: String] = [:]  // the model's name → file key
         for key in file.tensors.keys.sorted() {
-            guard let name = canonicalName(key) else { continue }
-            if byName[name] != nil, key == "cls.predictions.decoder.bias" { continue }  // the real bias wins
+            guard let name = CheckpointNames.modelName(key, config.architecture) else { continue }
+            // Older checkpoints store the MLM output bias as the decoder's bias (tied to it): the real bias wins.
+            if let other = byName[name], !other.contains("decoder") { continue }
             byName[name] = key
         }
         func has(_ prefix: String) -> Bool { byName.keys.contains { $0.hasPrefix(prefix) } }
@@ -78,6 +65,10 @@ public enum ModelDirectory {
                 heads.insert(head)
             case .initialiseIfMissing: heads.insert(head)
             }
+        }
+        if heads.contains(.mlm), config.projectsEmbeddings {
+            throw CheckpointError.invalidConfig(file: file.source, field: "embedding_size", reason: "an MLM head is tied to the word "
+                                                + "embeddings, which are \(config.embeddingWidth) wide, not hidden_size \(config.hiddenSize)")
         }
         let layout = ParameterLayout(config: config, heads: heads, auxiliary: auxiliary)
         let parameters = ParameterBuffer(layout: layout)
@@ -109,9 +100,9 @@ public enum ModelDirectory {
         return (parameters, initialised)
     }
 
-    /// Writes config.json, model.safetensors (`bert.`-prefixed names, F32), vocab.txt and
+    /// Writes config.json, model.safetensors (the architecture's names, F32), vocab.txt and
     /// tokenizer_config.json into `directory` (created if needed), loadable by Hugging Face's
-    /// `BertForQuestionAnswering.from_pretrained` / `BertForMaskedLM.from_pretrained`.
+    /// `…ForQuestionAnswering.from_pretrained` / `…ForMaskedLM.from_pretrained` of the architecture.
     public static func save(_ model: BertModel, vocabulary: Vocabulary, doLowerCase: Bool, to directory: URL) throws {
         guard vocabulary.count == model.config.vocabSize else {
             throw CheckpointError.invalidVocabulary(file: directory.appendingPathComponent("vocab.txt").path, line: vocabulary.count,
@@ -123,13 +114,14 @@ public enum ModelDirectory {
             throw CheckpointError.unwritable(file: directory.path, reason: error.localizedDescription)
         }
         var config = model.config
-        config.extra["model_type"] = .string("bert")
+        let architecture = config.architecture
         config.extra["architectures"] = .array([.string(model.heads.contains(.span) || !model.heads.contains(.mlm)
-                                                        ? "BertForQuestionAnswering" : "BertForMaskedLM")])
+                                                        ? architecture.questionAnsweringClass
+                                                        : architecture.maskedLMClass ?? architecture.questionAnsweringClass)])
         config.extra["tie_word_embeddings"] = .bool(true)
         try config.write(to: directory.appendingPathComponent("config.json"))
         var writer = SafeTensorsWriter()
-        try model.parameters.add(to: &writer)
+        try model.parameters.add(to: &writer, naming: { CheckpointNames.fileName($0, architecture) })
         try writer.write(to: directory.appendingPathComponent("model.safetensors"))
         try vocabulary.write(to: directory.appendingPathComponent("vocab.txt"))
         try writeTokenizerConfig(directory.appendingPathComponent("tokenizer_config.json"), doLowerCase: doLowerCase,

@@ -1,11 +1,11 @@
 import Checkpoint
 
 extension ParameterBuffer {
-    /// Adds every tensor to `writer` as F32, named `prefix + name` (e.g. "adam.m." for optimizer moments
-    /// in a training checkpoint).
-    public func add(to writer: inout SafeTensorsWriter, prefix: String = "") throws {
+    /// Adds every tensor to `writer` as F32, named `prefix + naming(name)` (e.g. "adam.m." for optimizer
+    /// moments in a training checkpoint; `CheckpointNames.fileName` for another architecture's names).
+    public func add(to writer: inout SafeTensorsWriter, prefix: String = "", naming: (String) -> String = { $0 }) throws {
         for entry in layout.entries {
-            try writer.add(prefix + entry.name, shape: entry.shape, floats: UnsafeBufferPointer(self[entry.name]))
+            try writer.add(prefix + naming(entry.name), shape: entry.shape, floats: UnsafeBufferPointer(self[entry.name]))
         }
     }
 

@@ -45,10 +45,13 @@ public struct LayerOffsets: Sendable {
     public let outputNormWeight, outputNormBias: Int             // [C], [C]
 }
 
-/// Offsets of the embedding tables and their LayerNorm.
+/// Offsets of the embedding tables and their LayerNorm (E = the embedding width, C unless ELECTRA says
+/// otherwise), and of ELECTRA's projection to the hidden width.
 public struct EmbeddingOffsets: Sendable {
-    public let word, position, tokenType: Int   // [V, C], [P, C], [TV, C]
-    public let normWeight, normBias: Int        // [C], [C]
+    public let word, position: Int              // [V, E], [P, E]
+    public let tokenType: Int?                  // [TV, E]; nil without token types (DistilBERT)
+    public let normWeight, normBias: Int        // [E], [E]
+    public let projectionWeight, projectionBias: Int?   // [C, E], [C] when E ≠ C (ELECTRA)
 }
 
 /// Offsets of the span head (`qa_outputs`).
@@ -81,7 +84,7 @@ public struct ParameterLayout: Sendable {
     private let indexByName: [String: Int]
 
     public init(config: BertConfig, heads: ModelHeads, auxiliary: [AuxiliaryTensor] = []) {
-        let C = config.hiddenSize, I = config.intermediateSize
+        let C = config.hiddenSize, I = config.intermediateSize, E = config.embeddingWidth
         var entries: [ParameterEntry] = []
         var offset = 0
         @discardableResult
@@ -92,11 +95,14 @@ public struct ParameterLayout: Sendable {
         }
         let e = "bert.embeddings."
         embeddings = EmbeddingOffsets(
-            word: add(e + "word_embeddings.weight", [config.vocabSize, C], decays: true),
-            position: add(e + "position_embeddings.weight", [config.maxPositionEmbeddings, C], decays: true),
-            tokenType: add(e + "token_type_embeddings.weight", [config.typeVocabSize, C], decays: true),
-            normWeight: add(e + "LayerNorm.weight", [C], decays: false),
-            normBias: add(e + "LayerNorm.bias", [C], decays: false))
+            word: add(e + "word_embeddings.weight", [config.vocabSize, E], decays: true),
+            position: add(e + "position_embeddings.weight", [config.maxPositionEmbeddings, E], decays: true),
+            tokenType: config.architecture.hasTokenTypes
+                ? add(e + "token_type_embeddings.weight", [config.typeVocabSize, E], decays: true) : nil,
+            normWeight: add(e + "LayerNorm.weight", [E], decays: false),
+            normBias: add(e + "LayerNorm.bias", [E], decays: false),
+            projectionWeight: config.projectsEmbeddings ? add("bert.embeddings_project.weight", [C, E], decays: true) : nil,
+            projectionBias: config.projectsEmbeddings ? add("bert.embeddings_project.bias", [C], decays: false) : nil)
         var layers: [LayerOffsets] = []
         for l in 0..<config.numHiddenLayers {
             let p = "bert.encoder.layer.\(l)."

@@ -20,7 +20,8 @@ final class BertConfigTests: XCTestCase {
         XCTAssertEqual(config.typeVocabSize, 2)
         XCTAssertEqual(config.layerNormEps, 1e-12)
         XCTAssertEqual(config.hiddenDropoutProb, 0.1)
-        XCTAssertEqual(config.extra["model_type"], .string("bert"))
+        XCTAssertEqual(config.architecture, .bert)
+        XCTAssertNil(config.extra["model_type"], "model_type is modelled, not an extra key")
         XCTAssertEqual(config.extra["architectures"], .array([.string("BertModel")]))
     }
 
@@ -62,5 +63,45 @@ final class BertConfigTests: XCTestCase {
         try check(#"{"hidden_size":32,"position_embedding_type":"relative_key",\#(base)}"#, field: "position_embedding_type")
         try check(#"{"hidden_size":0,\#(base)}"#, field: "hidden_size")
         try check("not json", field: "(file)")
+    }
+
+    /// DistilBERT's own key names are read into BERT's fields and written back as DistilBERT's.
+    func testDistilBERTConfigKeysRoundTrip() throws {
+        let url = TestPaths.fixture("model/arch-distilbert/config.json")
+        let config = try BertConfig.load(from: url)
+        XCTAssertEqual(config.architecture, .distilbert)
+        XCTAssertEqual([config.hiddenSize, config.numHiddenLayers, config.numAttentionHeads, config.intermediateSize], [32, 2, 4, 64])
+        XCTAssertEqual(config.typeVocabSize, 0)
+        XCTAssertNotNil(config.extra["qa_dropout"], "keys BertConfig does not model are kept")
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("distil-config-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: out) }
+        try config.write(to: out)
+        let written = try JSONDecoder().decode([String: JSONValue].self, from: Data(contentsOf: out))
+        let original = try JSONDecoder().decode([String: JSONValue].self, from: Data(contentsOf: url))
+        for key in ["dim", "n_layers", "n_heads", "hidden_dim", "activation", "dropout", "attention_dropout", "model_type"] {
+            XCTAssertEqual(written[key], original[key], key)
+        }
+        XCTAssertNil(written["hidden_size"])
+        XCTAssertNil(written["type_vocab_size"])
+        XCTAssertEqual(try BertConfig.load(from: out), config)
+    }
+
+    func testRoBERTaAndELECTRAConfigs() throws {
+        let roberta = try BertConfig.load(from: TestPaths.fixture("model/arch-roberta/config.json"))
+        XCTAssertEqual(roberta.architecture, .roberta)
+        XCTAssertEqual(roberta.maxSequenceLength, 40, "42 positions less the padding offset 2")
+        let electra = try BertConfig.load(from: TestPaths.fixture("model/arch-electra/config.json"))
+        XCTAssertEqual(electra.embeddingWidth, 16)
+        XCTAssertTrue(electra.projectsEmbeddings)
+    }
+
+    func testUnsupportedModelTypeIsNamed() throws {
+        let data = Data(#"{"model_type": "xlnet", "hidden_size": 8}"#.utf8)
+        XCTAssertThrowsError(try BertConfig.parse(data, file: "x/config.json")) { error in
+            guard case let .invalidConfig(file, field, reason)? = error as? CheckpointError else { return XCTFail("\(error)") }
+            XCTAssertEqual(file, "x/config.json")
+            XCTAssertEqual(field, "model_type")
+            XCTAssertTrue(reason.contains("xlnet") && reason.contains("roberta"), reason)
+        }
     }
 }

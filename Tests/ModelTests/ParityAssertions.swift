@@ -20,12 +20,15 @@ func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
 /// added to every logit leaves the softmax unchanged). PyTorch's values for those are float rounding noise
 /// (~1e-8 where other gradients are ~0.1-1); for them both sides must be at that noise level:
 /// max |gradient| ≤ 1e-6 × the largest gradient of the model.
+/// `naming` gives the fixture's name of a parameter (`CheckpointNames.fileName` for another architecture).
 func assertGradientsMatch(_ model: BertModel, fixture: SafeTensorsFile, tolerance: Float = 1e-4,
-                          file: StaticString = #filePath, line: UInt = #line) throws {
-    let names = Set(model.layout.entries.map(\.name))
+                          naming: (String) -> String = { $0 }, file: StaticString = #filePath, line: UInt = #line) throws {
+    let names = Set(model.layout.entries.map { naming($0.name) })
     let fixtureNames = Set(fixture.tensors.keys.filter { $0.hasPrefix("grad.") }.map { String($0.dropFirst(5)) })
     XCTAssertEqual(names, fixtureNames, "the model's parameters and the fixture's gradients differ", file: file, line: line)
-    let expectedByName = try Dictionary(uniqueKeysWithValues: model.layout.entries.map { ($0.name, try fixture.floats("grad." + $0.name)) })
+    let expectedByName = try Dictionary(uniqueKeysWithValues: model.layout.entries.map {
+        ($0.name, try fixture.floats("grad." + naming($0.name)))
+    })
     let globalScale = expectedByName.values.reduce(Float(0)) { max($0, $1.reduce(0) { max($0, abs($1)) }) }
     let zeroLevel = 1e-6 * globalScale
     var structurallyZero = 0

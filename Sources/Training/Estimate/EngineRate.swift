@@ -158,7 +158,7 @@ public enum EngineCalibration {
         let tokens = rows * seqLen
         return try! EncoderBatch(batch: rows, seqLen: seqLen,
                                  inputIds: (0..<tokens).map { Int32($0 * 7919 % config.vocabSize) },
-                                 tokenTypeIds: (0..<tokens).map { Int32($0 % seqLen >= seqLen / 3 ? min(1, config.typeVocabSize - 1) : 0) },
+                                 tokenTypeIds: (0..<tokens).map { Int32($0 % seqLen >= seqLen / 3 ? min(1, max(0, config.typeVocabSize - 1)) : 0) },
                                  attentionMask: [Int32](repeating: 1, count: tokens))
     }
 
