@@ -15,6 +15,8 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible, Sendable
     /// A special token that BERT inputs need (`[UNK]`, `[CLS]`, …) is not in the vocabulary.
     case missingSpecialToken(file: String, token: String)
     case unwritable(file: String, reason: String)
+    /// A byte-level BPE vocabulary lacks the tokens of some single bytes (each of the 256 must be a token).
+    case incompleteByteAlphabet(missing: [String])
 
     public var description: String {
         switch self {
@@ -40,6 +42,9 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible, Sendable
             return "\(file): the vocabulary lacks the special token \(token)"
         case let .unwritable(file, reason):
             return "\(file): cannot write: \(reason)"
+        case let .incompleteByteAlphabet(missing):
+            return "the vocabulary lacks the byte-level tokens \(missing.joined(separator: " ")): a byte-level BPE "
+                + "needs a token for each of the 256 bytes"
         }
     }
 }

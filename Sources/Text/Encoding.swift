@@ -6,7 +6,8 @@
 public struct Encoding: Sendable, Equatable {
     /// Vocabulary ids, one per token.
     public var ids: [Int32]
-    /// The wordpieces, continuation pieces prefixed with `##`.
+    /// The tokens as the vocabulary spells them: WordPiece continuation pieces prefixed with `##`,
+    /// byte-level BPE tokens in GPT-2's byte alphabet (`Ġthe` for " the").
     public var tokens: [String]
     /// Unicode-scalar ranges of the original text, one per token.
     public var offsets: [Range<Int>]
