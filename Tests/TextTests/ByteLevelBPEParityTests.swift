@@ -11,10 +11,10 @@ import XCTest
 final class ByteLevelBPEParityTests: XCTestCase {
     static let directory = TestPaths.fixture("tokenizer/bpe")
 
-    static func tokenizer(addPrefixSpace: Bool) throws -> ByteLevelBPETokenizer {
+    static func tokenizer(addPrefixSpace: Bool, trimOffsets: Bool = true) throws -> ByteLevelBPETokenizer {
         try ByteLevelBPETokenizer(vocabFile: directory.appendingPathComponent("vocab.json"),
                                   mergesFile: directory.appendingPathComponent("merges.txt"),
-                                  addPrefixSpace: addPrefixSpace, trimOffsets: true)
+                                  addPrefixSpace: addPrefixSpace, trimOffsets: trimOffsets)
     }
 
     func testFixtureTextsMatchHuggingFace() throws {
@@ -27,16 +27,22 @@ final class ByteLevelBPEParityTests: XCTestCase {
             return record
         }
         XCTAssertTrue(records.contains { ($0["text"] as? String)?.unicodeScalars.contains("\u{FEFF}") == true })
-        let modes = [("noprefix", try Self.tokenizer(addPrefixSpace: false)), ("prefix", try Self.tokenizer(addPrefixSpace: true))]
+        // trim_offsets=True for every text; trim_offsets=False too for the texts that are not real ones.
+        let modes = [("noprefix", try Self.tokenizer(addPrefixSpace: false)), ("prefix", try Self.tokenizer(addPrefixSpace: true)),
+                     ("noprefixNoTrim", try Self.tokenizer(addPrefixSpace: false, trimOffsets: false)),
+                     ("prefixNoTrim", try Self.tokenizer(addPrefixSpace: true, trimOffsets: false))]
         var failures: [String] = []
         var tokens = 0
+        var encodings: [String: Int] = [:]
         var sources: [String: Int] = [:]
         for (number, record) in records.enumerated() {
             guard let text = record["text"] as? String, let source = record["source"] as? String else {
                 return XCTFail("\(url.path) line \(number + 1): no text or source")
             }
             sources[source, default: 0] += 1
-            for (mode, tokenizer) in modes {
+            let real = source.hasSuffix(" context") || source.hasSuffix(" question")
+            for (mode, tokenizer) in modes where !(real && mode.hasSuffix("NoTrim")) {
+                encodings[mode, default: 0] += 1
                 guard let entry = record[mode] as? [String: Any], let ids = entry["ids"] as? [Int],
                       let deltas = entry["offsetDeltas"] as? [Int], deltas.count == 2 * ids.count else {
                     return XCTFail("\(url.path) line \(number + 1): malformed \(mode) entry")
@@ -56,7 +62,8 @@ final class ByteLevelBPEParityTests: XCTestCase {
                 }
             }
         }
-        print("byte-level BPE parity: \(records.count) texts, \(tokens) tokens over both modes, \(failures.count) differ; \(sources)")
+        print("byte-level BPE parity: \(records.count) texts, \(tokens) tokens, encodings by mode \(encodings), "
+            + "\(failures.count) differ; texts by source \(sources)")
         let realTexts = sources.filter { $0.key.hasSuffix(" context") || $0.key.hasSuffix(" question") }.values.reduce(0, +)
         XCTAssertGreaterThanOrEqual(realTexts, 500)
         XCTAssertGreaterThanOrEqual(sources["hard_strings.json"] ?? 0, 60)
