@@ -155,6 +155,46 @@ final class ByteLevelBPEParityTests: XCTestCase {
         XCTAssertEqual(results.encodings, expected)
     }
 
+    /// The queue that merges long pieces merges as the scan that merges short ones does, on every piece of
+    /// the fixture texts and on long pieces made of them.
+    func testQueueAndScanMergeAlike() throws {
+        let tokenizer = try Self.tokenizer(addPrefixSpace: false)
+        let url = Self.directory.appendingPathComponent("expected.jsonl.gz")
+        let text = String(decoding: try FixtureFiles.gunzip(url), as: UTF8.self)
+        let scalars = Array(text.unicodeScalars)
+        var seen = Set<[UInt8]>()
+        var pieces = ByteLevelPreTokenizer.pieces(of: scalars).map { Array(String(String.UnicodeScalarView(scalars[$0])).utf8) }
+            .filter { seen.insert($0).inserted }
+        var random = SeededRandom(seed: 7)
+        for _ in 0 ..< 300 {
+            pieces.append((0 ..< 1 + Int(random.next() % 12)).flatMap { _ in pieces[Int(random.next() % UInt64(pieces.count))] })
+        }
+        var differ = 0
+        for piece in pieces {
+            var queued: [Int32] = [], scanned: [Int32] = []
+            piece.withUnsafeBufferPointer {
+                tokenizer.merger.mergeWithQueue($0, into: &queued)
+                tokenizer.merger.mergeByScanning($0, into: &scanned)
+            }
+            if queued != scanned { differ += 1 }
+        }
+        XCTAssertEqual(differ, 0, "of \(pieces.count) pieces")
+    }
+
+    /// A long run of letters (one piece) is not merged in quadratic time.
+    func testLongPieceIsNotQuadratic() throws {
+        let tokenizer = try Self.tokenizer(addPrefixSpace: false)
+        var random = SeededRandom(seed: 11)
+        let letters = Array("etaoinshrdlucmfwypvbgkqjxz".unicodeScalars)
+        var text = String.UnicodeScalarView()
+        for _ in 0 ..< 400_000 { text.append(letters[Int(random.next() % 26)]) }
+        let start = DispatchTime.now().uptimeNanoseconds
+        let encoding = tokenizer.encode(String(text))
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        XCTAssertEqual(encoding.offsets.last?.upperBound, 400_000)
+        XCTAssertLessThan(seconds, 20, "400,000 letters took \(seconds) s")
+    }
+
     private final class Results: @unchecked Sendable {
         private let lock = NSLock()
         private var storage: [Encoding]
