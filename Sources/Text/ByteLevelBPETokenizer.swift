@@ -31,7 +31,7 @@ public final class ByteLevelBPETokenizer: Tokenizer {
     /// `<s> q </s></s> c </s>`, every token type 0.
     public var pairTemplate: PairTemplate { .roberta }
     public let signature: String
-    private let merger: BytePairMerger
+    let merger: BytePairMerger
     private let cache = BytePairCache()
 
     /// Errors name the merges file and line of a rule whose tokens are not in `vocabulary`, or the

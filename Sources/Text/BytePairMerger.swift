@@ -39,8 +39,23 @@ struct BytePairMerger: Sendable {
         self.rules = rules
     }
 
+    /// Up to this many bytes a pre-token is merged by scanning all pairs for each merge (quadratic, but no
+    /// heap); longer ones go through a priority queue, so that a hostile megabyte without a space is not
+    /// quadratic. Both merge in the same order.
+    static let scanLimit = 48
+
+    @inline(__always)
+    private func lookup(_ left: Int32, _ right: Int32) -> UInt64? {
+        rules[UInt64(UInt32(left)) << 32 | UInt64(UInt32(right))]
+    }
+
     /// The tokens of one pre-token's bytes, as `(id, byte count)` pairs flattened into `output`.
     func merge(_ bytes: UnsafeBufferPointer<UInt8>, into output: inout [Int32]) {
+        if bytes.count > Self.scanLimit { mergeWithQueue(bytes, into: &output) } else { mergeByScanning(bytes, into: &output) }
+    }
+
+    /// Each merge found by a scan of all adjacent pairs.
+    func mergeByScanning(_ bytes: UnsafeBufferPointer<UInt8>, into output: inout [Int32]) {
         var symbols = [Int32](repeating: 0, count: bytes.count)
         var lengths = [Int32](repeating: 1, count: bytes.count)
         for index in bytes.indices { symbols[index] = byteIds[Int(bytes[index])] }
@@ -49,8 +64,7 @@ struct BytePairMerger: Sendable {
             var bestRank = UInt64.max, bestIndex = -1
             var bestId: Int32 = 0
             for index in 0 ..< count - 1 {
-                let key = UInt64(UInt32(symbols[index])) << 32 | UInt64(UInt32(symbols[index + 1]))
-                if let rule = rules[key], rule >> 32 < bestRank {
+                if let rule = lookup(symbols[index], symbols[index + 1]), rule >> 32 < bestRank {
                     bestRank = rule >> 32
                     bestIndex = index
                     bestId = Int32(truncatingIfNeeded: rule & 0xFFFF_FFFF)
@@ -69,6 +83,76 @@ struct BytePairMerger: Sendable {
             output.append(symbols[index])
             output.append(lengths[index])
         }
+    }
+
+    /// `Word::merge_all`: a min-heap of `rank << 32 | position` over the pairs, symbols in a linked list
+    /// (a merged symbol keeps its left part's position); an entry whose pair has changed since is skipped.
+    func mergeWithQueue(_ bytes: UnsafeBufferPointer<UInt8>, into output: inout [Int32]) {
+        let count = bytes.count
+        var symbols = bytes.map { byteIds[Int($0)] }
+        var lengths = [Int32](repeating: 1, count: count)  // 0 once merged into the symbol before it
+        var previous = Array(-1 ..< count - 1), next = Array(1 ... count)  // `count`: none
+        var heap = BinaryMinHeap()
+        for index in 0 ..< count - 1 {
+            if let rule = lookup(symbols[index], symbols[index + 1]) { heap.push(rule & 0xFFFF_FFFF_0000_0000 | UInt64(index)) }
+        }
+        while let top = heap.pop() {
+            let rank = top >> 32, position = Int(top & 0xFFFF_FFFF)
+            let right = next[position]
+            guard lengths[position] > 0, right < count, let rule = lookup(symbols[position], symbols[right]),
+                  rule >> 32 == rank else { continue }
+            symbols[position] = Int32(truncatingIfNeeded: rule & 0xFFFF_FFFF)
+            lengths[position] += lengths[right]
+            lengths[right] = 0
+            next[position] = next[right]
+            if next[right] < count { previous[next[right]] = position }
+            if previous[position] >= 0, let rule = lookup(symbols[previous[position]], symbols[position]) {
+                heap.push(rule & 0xFFFF_FFFF_0000_0000 | UInt64(previous[position]))
+            }
+            if next[position] < count, let rule = lookup(symbols[position], symbols[next[position]]) {
+                heap.push(rule & 0xFFFF_FFFF_0000_0000 | UInt64(position))
+            }
+        }
+        var index = 0
+        while index < count {
+            output.append(symbols[index])
+            output.append(lengths[index])
+            index = next[index]
+        }
+    }
+}
+
+/// A binary min-heap of `UInt64`.
+struct BinaryMinHeap {
+    private var items: [UInt64] = []
+
+    mutating func push(_ item: UInt64) {
+        items.append(item)
+        var child = items.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            if items[parent] <= items[child] { break }
+            items.swapAt(parent, child)
+            child = parent
+        }
+    }
+
+    mutating func pop() -> UInt64? {
+        guard let last = items.popLast() else { return nil }
+        guard !items.isEmpty else { return last }
+        let top = items[0]
+        items[0] = last
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1, right = left + 1
+            var smallest = parent
+            if left < items.count && items[left] < items[smallest] { smallest = left }
+            if right < items.count && items[right] < items[smallest] { smallest = right }
+            if smallest == parent { break }
+            items.swapAt(parent, smallest)
+            parent = smallest
+        }
+        return top
     }
 }
 
