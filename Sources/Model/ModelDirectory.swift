@@ -17,29 +17,31 @@ public enum HeadPolicy: Sendable, Equatable {
 /// A model loaded from a directory, with what the load had to make up.
 public struct LoadedModel {
     public let model: BertModel
-    /// vocab.txt, when the directory has one.
-    public let vocabulary: Vocabulary?
-    /// `do_lower_case` from tokenizer_config.json, when given.
-    public let doLowerCase: Bool?
+    /// The tokenizer's files (vocab.txt, or vocab.json + merges.txt), when the directory has them.
+    public let tokenizer: TokenizerFiles?
     /// Names of the parameters initialised because the checkpoint lacked them.
     public let initialised: [String]
+
+    /// The tokenizer's vocabulary, when the directory has one.
+    public var vocabulary: Vocabulary? { tokenizer?.vocabulary }
+    /// Whether the tokenizer lower-cases, when the directory has one.
+    public var doLowerCase: Bool? { tokenizer?.lowercase }
 }
 
-/// A Hugging Face model directory: config.json, model.safetensors, vocab.txt, tokenizer_config.json.
+/// A Hugging Face model directory: config.json, model.safetensors, and the tokenizer's files
+/// (vocab.txt or vocab.json + merges.txt, tokenizer_config.json).
 public enum ModelDirectory {
     /// Loads the model in `directory` (any `Architecture`; tensor names as `CheckpointNames` reads them).
     public static func load(_ directory: URL, spanHead: HeadPolicy = .ifPresent, mlmHead: HeadPolicy = .omit) throws -> LoadedModel {
         let config = try BertConfig.load(from: directory.appendingPathComponent("config.json"))
         let file = try SafeTensorsFile(contentsOf: directory.appendingPathComponent("model.safetensors"))
-        let vocabularyURL = directory.appendingPathComponent("vocab.txt")
-        let vocabulary = FileManager.default.fileExists(atPath: vocabularyURL.path) ? try Vocabulary(contentsOf: vocabularyURL) : nil
-        if let vocabulary, vocabulary.count != config.vocabSize {
-            throw CheckpointError.invalidVocabulary(file: vocabularyURL.path, line: vocabulary.count,
+        let tokenizer = try TokenizerFiles.load(directory)
+        if let vocabulary = tokenizer?.vocabulary, vocabulary.count != config.vocabSize {
+            throw CheckpointError.invalidVocabulary(file: directory.appendingPathComponent(tokenizer!.vocabularyFileName).path, line: vocabulary.count,
                                                     reason: "\(vocabulary.count) tokens, config.json says vocab_size \(config.vocabSize)")
         }
         let (parameters, initialised) = try loadParameters(from: file, config: config, spanHead: spanHead, mlmHead: mlmHead)
-        return LoadedModel(model: BertModel(parameters: parameters), vocabulary: vocabulary,
-                           doLowerCase: try readDoLowerCase(directory), initialised: initialised)
+        return LoadedModel(model: BertModel(parameters: parameters), tokenizer: tokenizer, initialised: initialised)
     }
 
     /// Fills a parameter buffer for `config` from `file`, applying the head policies; `auxiliary` tensors
@@ -100,12 +102,13 @@ public enum ModelDirectory {
         return (parameters, initialised)
     }
 
-    /// Writes config.json, model.safetensors (the architecture's names, F32), vocab.txt and
-    /// tokenizer_config.json into `directory` (created if needed), loadable by Hugging Face's
-    /// `…ForQuestionAnswering.from_pretrained` / `…ForMaskedLM.from_pretrained` of the architecture.
-    public static func save(_ model: BertModel, vocabulary: Vocabulary, doLowerCase: Bool, to directory: URL) throws {
+    /// Writes config.json, model.safetensors (the architecture's names, F32) and the tokenizer's files into
+    /// `directory` (created if needed), loadable by Hugging Face's `…ForQuestionAnswering.from_pretrained` /
+    /// `…ForMaskedLM.from_pretrained` of the architecture and its tokenizer's `from_pretrained`.
+    public static func save(_ model: BertModel, tokenizer: TokenizerFiles, to directory: URL) throws {
+        let vocabulary = tokenizer.vocabulary
         guard vocabulary.count == model.config.vocabSize else {
-            throw CheckpointError.invalidVocabulary(file: directory.appendingPathComponent("vocab.txt").path, line: vocabulary.count,
+            throw CheckpointError.invalidVocabulary(file: directory.path, line: vocabulary.count,
                                                     reason: "\(vocabulary.count) tokens for a model with vocab_size \(model.config.vocabSize)")
         }
         do {
@@ -123,38 +126,12 @@ public enum ModelDirectory {
         var writer = SafeTensorsWriter()
         try model.parameters.add(to: &writer, naming: { CheckpointNames.fileName($0, architecture) })
         try writer.write(to: directory.appendingPathComponent("model.safetensors"))
-        try vocabulary.write(to: directory.appendingPathComponent("vocab.txt"))
-        try writeTokenizerConfig(directory.appendingPathComponent("tokenizer_config.json"), doLowerCase: doLowerCase,
-                                 maxLength: model.config.maxPositionEmbeddings)
+        try tokenizer.write(to: directory, maxLength: model.config.maxSequenceLength)
     }
 
-    private static func writeTokenizerConfig(_ url: URL, doLowerCase: Bool, maxLength: Int) throws {
-        let settings: [String: JSONValue] = [
-            "tokenizer_class": .string("BertTokenizer"), "do_lower_case": .bool(doLowerCase),
-            "do_basic_tokenize": .bool(true), "tokenize_chinese_chars": .bool(true), "strip_accents": .null,
-            "model_max_length": .int(maxLength), "unk_token": .string("[UNK]"), "sep_token": .string("[SEP]"),
-            "pad_token": .string("[PAD]"), "cls_token": .string("[CLS]"), "mask_token": .string("[MASK]"),
-        ]
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        do {
-            try encoder.encode(settings).write(to: url, options: .atomic)
-        } catch {
-            throw CheckpointError.unwritable(file: url.path, reason: error.localizedDescription)
-        }
-    }
-
-    private static func readDoLowerCase(_ directory: URL) throws -> Bool? {
-        let url = directory.appendingPathComponent("tokenizer_config.json")
-        guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
-        guard let object = try? JSONDecoder().decode([String: JSONValue].self, from: data) else {
-            throw CheckpointError.invalidConfig(file: url.path, field: "(file)", reason: "not a JSON object")
-        }
-        switch object["do_lower_case"] {
-        case nil, .null?: return nil
-        case let .bool(value)?: return value
-        default: throw CheckpointError.invalidConfig(file: url.path, field: "do_lower_case", reason: "not a boolean")
-        }
+    /// `save` with a WordPiece vocabulary (vocab.txt).
+    public static func save(_ model: BertModel, vocabulary: Vocabulary, doLowerCase: Bool, to directory: URL) throws {
+        try save(model, tokenizer: TokenizerFiles(vocabulary: vocabulary, kind: .wordPiece(lowercase: doLowerCase)), to: directory)
     }
 }
 

@@ -34,7 +34,7 @@ public final class ServedModel: @unchecked Sendable {
         guard !directories.isEmpty else { throw ServingSetupError("model \(name) has no directory") }
         var members: [ModelScorer] = []
         var layers: [Int] = []
-        var first: (dir: URL, tokenizer: WordPieceTokenizer)?
+        var first: (dir: URL, tokenizer: any Tokenizer)?
         for directory in directories {
             do {
                 _ = try Preflight.checkModel(directory, maxSequenceLength: windowSettings.maxSeqLen,
@@ -48,11 +48,11 @@ public final class ServedModel: @unchecked Sendable {
                     + "serve a span-QA model that `mrc-distill train` or `distill` wrote")
             }
             trainable.model.precision = precision
-            let tokenizer = WordPieceTokenizer(vocabulary: trainable.vocabulary, lowercase: trainable.doLowerCase)
+            let tokenizer = trainable.tokenizer
             if let first {
-                guard tokenizer.vocabulary == first.tokenizer.vocabulary, tokenizer.lowercase == first.tokenizer.lowercase else {
+                guard tokenizer.tokenisesLike(first.tokenizer) else {
                     throw ServingSetupError("ensemble \(name): \(directory.path) has another tokenizer than \(first.dir.path) "
-                        + "(vocab.txt or lower-casing differ); an ensemble's members must read the same windows")
+                        + "(the vocabulary, merges or lower-casing differ); an ensemble's members must read the same windows")
                 }
             } else {
                 first = (directory, tokenizer)

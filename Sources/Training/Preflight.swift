@@ -4,7 +4,7 @@ import Foundation
 /// Checks made before any work starts, so that a bad argument fails in a second with a message
 /// naming the file or value, not after an hour of training.
 public enum Preflight {
-    /// Validates a model directory (config.json, model.safetensors, vocab.txt) against the window
+    /// Validates a model directory (config.json, model.safetensors, the tokenizer's vocabulary) against the window
     /// length and the layer selection; returns its config.
     public static func checkModel(_ directory: URL, maxSequenceLength: Int? = nil, layers: [Int]? = nil,
                                   weightsFile: String = "model.safetensors") throws -> BertConfig {
@@ -12,18 +12,20 @@ public enum Preflight {
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw TrainingError.invalidArgument("--model \(directory.path) is not a directory")
         }
-        for name in ["config.json", weightsFile, "vocab.txt"] {
-            let file = directory.appendingPathComponent(name)
-            guard FileManager.default.fileExists(atPath: file.path) else {
-                throw TrainingError.invalidArgument("--model \(directory.path) has no \(name)"
-                    + (name == "vocab.txt" ? " (the tokenizer's vocabulary is required)" : ""))
-            }
+        func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path) }
+        for name in ["config.json", weightsFile] where !exists(name) {
+            throw TrainingError.invalidArgument("--model \(directory.path) has no \(name)")
+        }
+        guard exists("vocab.txt") || exists("vocab.json") else {
+            throw TrainingError.invalidArgument("--model \(directory.path) has no vocab.txt (the tokenizer's vocabulary is required; "
+                + "vocab.json and merges.txt for a byte-level BPE)")
         }
         let config = try BertConfig.load(from: directory.appendingPathComponent("config.json"))
         if let maxSequenceLength {
-            guard maxSequenceLength <= config.maxPositionEmbeddings else {
+            guard maxSequenceLength <= config.maxSequenceLength else {
                 throw TrainingError.invalidArgument("--max-seq-len \(maxSequenceLength) exceeds the model's position table "
-                    + "(max_position_embeddings = \(config.maxPositionEmbeddings) in \(directory.path)/config.json)")
+                    + "(max_position_embeddings = \(config.maxPositionEmbeddings) in \(directory.path)/config.json"
+                    + (config.maxSequenceLength < config.maxPositionEmbeddings ? ", \(config.maxSequenceLength) after the padding offset)" : ")"))
             }
         }
         if let layers { try checkLayers(layers, available: config.numHiddenLayers) }

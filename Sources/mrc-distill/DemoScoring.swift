@@ -18,7 +18,7 @@ struct ModelScores {
 /// files under `out`, and measures inference throughput.
 func scoreModel(_ directory: URL, ema: Bool, files: [URL], windows: WindowOptions, out: URL) throws -> ModelScores {
     let trainable = try BertSpanTrainable(directory: directory, weightsFile: ema ? "ema.safetensors" : nil)
-    let tokenizer = WordPieceTokenizer(vocabulary: trainable.vocabulary, lowercase: trainable.doLowerCase)
+    let tokenizer = trainable.tokenizer
     let scorer = try ModelScorer(model: trainable.model)
     return try scoreModel(LoadedScorer(scorer: scorer, tokenizer: tokenizer, fingerprint: "", untrainedHeads: []),
                           files: files, windows: windows, out: out)

@@ -7,7 +7,7 @@ import Training
 func evaluateDev(_ dev: [String], modelDirectory: URL, useEMA: Bool, windows: WindowOptions) throws {
     guard !dev.isEmpty else { return }
     let trainable = try BertSpanTrainable(directory: modelDirectory, weightsFile: useEMA ? "ema.safetensors" : nil)
-    let tokenizer = WordPieceTokenizer(vocabulary: trainable.vocabulary, lowercase: trainable.doLowerCase)
+    let tokenizer = trainable.tokenizer
     let predictor = try Predictor(model: trainable.model, tokenizer: tokenizer, windowSettings: windows.windowSettings,
                                   decoderSettings: windows.decoderSettings)
     let evaluation = try predictor.predictAll(files: dev.map(URL.init(fileURLWithPath:)),

@@ -86,7 +86,7 @@ struct DistillCommand: AsyncParsableCommand {
             report("--intermediate-teacher is unused: every intermediate weight is 0 (plain distillation)")
         }
         if !student.initialised.isEmpty { report("initialised (absent from \(self.student)): \(student.initialised.joined(separator: ", "))") }
-        let tokenizer = WordPieceTokenizer(vocabulary: student.vocabulary, lowercase: student.doLowerCase)
+        let tokenizer = student.tokenizer
         let data = try DistillationData.load(files: train.map(URL.init(fileURLWithPath:)), tokenizer: tokenizer,
                                              settings: windows.windowSettings, strict: dataOptions.strict)
         data.summaries.forEach(report)

@@ -38,17 +38,17 @@ struct EnsembleOptions: ParsableArguments {
         let specs = try members()
         guard !specs.isEmpty else { throw ValidationError("give --model DIR (repeat it for an ensemble)") }
         var scorers: [ModelScorer] = [], identities: [String] = [], untrained: [String] = []
-        var tokenizer: WordPieceTokenizer?
+        var tokenizer: (any Tokenizer)?
         for spec in specs {
             let directory = URL(fileURLWithPath: spec.path)
             let trainable = try BertSpanTrainable(directory: directory, layers: try layers.map(Preflight.parseLayers),
                                                   weightsFile: ema ? "ema.safetensors" : nil)
             if !trainable.initialised.isEmpty { untrained.append(spec.path) }
             trainable.model.precision = precision
-            let own = WordPieceTokenizer(vocabulary: trainable.vocabulary, lowercase: trainable.doLowerCase)
-            if let first = tokenizer, first.vocabulary != own.vocabulary || first.lowercase != own.lowercase {
-                throw ValidationError("--model \(spec.path) has another tokenizer than \(specs[0].path) (vocab.txt or lower-casing "
-                                      + "differ); an ensemble's members must read the same windows")
+            let own = trainable.tokenizer
+            if let first = tokenizer, !first.tokenisesLike(own) {
+                throw ValidationError("--model \(spec.path) has another tokenizer than \(specs[0].path) (the vocabulary, merges or "
+                                      + "lower-casing differ); an ensemble's members must read the same windows")
             }
             tokenizer = tokenizer ?? own
             scorers.append(try ModelScorer(model: trainable.model, batchSize: batchSize))
@@ -67,7 +67,7 @@ struct EnsembleOptions: ParsableArguments {
 /// predictions depend on (weights files, layers, precision, combination: the journal's fingerprint).
 struct LoadedScorer {
     var scorer: SpanScorer
-    var tokenizer: WordPieceTokenizer
+    var tokenizer: any Tokenizer
     var fingerprint: String
     /// Members without a trained span head (predicting with an untrained one).
     var untrainedHeads: [String]

@@ -25,7 +25,7 @@ struct EstimateOptions: ParsableArguments {
 
 /// The real token count of the windows of `files` (`--dev` after training), as `predict` windows them,
 /// and the seconds reading and windowing them took.
-func windowLengths(_ files: [String], tokenizer: WordPieceTokenizer, windows: WindowOptions, strict: Bool) throws
+func windowLengths(_ files: [String], tokenizer: any Tokenizer, windows: WindowOptions, strict: Bool) throws
     -> (lengths: [Int], seconds: Double)
 {
     guard !files.isEmpty else { return ([], 0) }

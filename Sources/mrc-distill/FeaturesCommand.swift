@@ -70,7 +70,7 @@ struct FeaturesCommand: ParsableCommand {
         return example.context.slice(first.lowerBound..<last.upperBound)
     }
 
-    private func printText(_ windows: [Window], dataset: MRCDataset, report: FeatureReport, tokenizer: WordPieceTokenizer,
+    private func printText(_ windows: [Window], dataset: MRCDataset, report: FeatureReport, tokenizer: any Tokenizer,
                            seconds: Double) {
         var lastExample = -1
         for window in windows {
@@ -98,7 +98,7 @@ struct FeaturesCommand: ParsableCommand {
         print(report.summary + String(format: " (%.2f s)", seconds))
     }
 
-    private func printJSON(_ windows: [Window], dataset: MRCDataset, report: FeatureReport, tokenizer: WordPieceTokenizer,
+    private func printJSON(_ windows: [Window], dataset: MRCDataset, report: FeatureReport, tokenizer: any Tokenizer,
                            seconds: Double) {
         let entries: [JSONText] = windows.map { window in
             let example = dataset.examples[window.exampleIndex]

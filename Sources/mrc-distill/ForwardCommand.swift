@@ -2,6 +2,7 @@ import ArgumentParser
 import Checkpoint
 import Foundation
 import Kernels
+import MRC
 import Model
 import Text
 
@@ -31,12 +32,19 @@ struct ForwardCommand: AsyncParsableCommand {
     func run() async throws {
         let directory = URL(fileURLWithPath: model)
         let loaded = try ModelDirectory.load(directory, spanHead: .ifPresent, mlmHead: .omit)
-        let tokenizer = try WordPieceTokenizer(vocabFile: directory.appendingPathComponent("vocab.txt"),
-                                               lowercase: loaded.doLowerCase ?? true)
-        let vocabulary = tokenizer.vocabulary
-        let batch = try EncoderBatch.questionContextPair(
-            questionIds: tokenizer.encode(question).ids, contextIds: tokenizer.encode(context).ids,
-            clsId: vocabulary.clsId, sepId: vocabulary.sepId, maxSeqLen: maxSeqLen)
+        guard let files = loaded.tokenizer else {
+            throw ValidationError("\(model) has no tokenizer files (vocab.txt, or vocab.json and merges.txt)")
+        }
+        let tokenizer = try files.makeTokenizer()
+        let questionIds = tokenizer.encode(question).ids, contextIds = tokenizer.encode(context).ids
+        let room = maxSeqLen - questionIds.count - tokenizer.pairTemplate.specialTokenCount
+        guard room >= 0 else {
+            throw ValidationError("a question of \(questionIds.count) tokens leaves no room for context in \(maxSeqLen) tokens")
+        }
+        let kept = contextIds.prefix(room)
+        let input = PairInput(question: questionIds, context: kept, template: tokenizer.pairTemplate, vocabulary: tokenizer.vocabulary,
+                              paddedLength: tokenizer.pairTemplate.contextStart(questionTokens: questionIds.count) + kept.count + 1)
+        let batch = try EncoderBatch(batch: 1, seqLen: input.length, inputIds: input.inputIds, tokenTypeIds: input.tokenTypeIds)
         let network = loaded.model
         network.precision = precision.precision
         announce(precision.precision)

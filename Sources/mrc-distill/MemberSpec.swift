@@ -39,7 +39,7 @@ struct MemberSpec: Equatable {
     }
 
     /// The teacher: a model directory, or a black-box prediction file.
-    func load(student: WordPieceTokenizer, useEMA: Bool, batchSize: Int, precision: Precision = .fp32) throws -> Teacher {
+    func load(student: any Tokenizer, useEMA: Bool, batchSize: Int, precision: Precision = .fp32) throws -> Teacher {
         guard FileManager.default.fileExists(atPath: path) else {
             throw DistillationError("--teacher \(name): \(path) does not exist")
         }

@@ -115,7 +115,7 @@ struct TeachCommand: AsyncParsableCommand {
 }
 
 /// The tokenizer a student directory defines (its vocab.txt and `do_lower_case`), and that lower-casing.
-func studentTokenizer(_ directory: URL) throws -> (WordPieceTokenizer, Bool) {
+func studentTokenizer(_ directory: URL) throws -> (any Tokenizer, Bool) {
     let trainable = try BertSpanTrainable(directory: directory, dropout: 0)
-    return (WordPieceTokenizer(vocabulary: trainable.vocabulary, lowercase: trainable.doLowerCase), trainable.doLowerCase)
+    return (trainable.tokenizer, trainable.doLowerCase)
 }

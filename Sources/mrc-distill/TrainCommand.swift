@@ -59,8 +59,7 @@ struct TrainCommand: AsyncParsableCommand {
         if !trainable.initialised.isEmpty {
             report("initialised (absent from \(model.model)): \(trainable.initialised.joined(separator: ", "))")
         }
-        let tokenizer = try WordPieceTokenizer(vocabFile: model.modelURL.appendingPathComponent("vocab.txt"),
-                                               lowercase: trainable.doLowerCase)
+        let tokenizer = trainable.tokenizer
         let data = try TrainingData.load(files: train.map(URL.init(fileURLWithPath:)), tokenizer: tokenizer,
                                          settings: windows.windowSettings, strict: dataOptions.strict)
         data.summaries.forEach(report)

@@ -132,7 +132,8 @@ final class RoundTripPropertyTests: XCTestCase {
                                     numAttentionHeads: heads, intermediateSize: Gen.int(in: 1...64).run(using: &rng),
                                     vocabSize: tokens.count, layerNormEps: Double(Gen.int(in: 1...1000).run(using: &rng)) * 1e-15,
                                     hiddenDropoutProb: Double(Gen.int(in: 0...9).run(using: &rng)) / 10,
-                                    extra: ["model_type": .string("bert"), "note": .string(Self.text.run(using: &rng))])
+                                    architecture: [.bert, .roberta, .electra][Gen.int(in: 0...2).run(using: &rng)],
+                                    extra: ["note": .string(Self.text.run(using: &rng))])
             try config.write(to: directory.appendingPathComponent("config.json"))
             XCTAssertEqual(try BertConfig.load(from: directory.appendingPathComponent("config.json")), config, label)
 

@@ -21,7 +21,7 @@ public struct MLMCorpus: Sendable {
     }
 
     /// The corpus of `texts` (each distinct text once, in order).
-    public static func fromTexts(_ texts: [String], tokenizer: WordPieceTokenizer, maxSeqLen: Int) -> MLMCorpus {
+    public static func fromTexts(_ texts: [String], tokenizer: any Tokenizer, maxSeqLen: Int) -> MLMCorpus {
         var corpus = MLMCorpus()
         var seen = Set<String>()
         let piece = maxSeqLen - 2
@@ -39,7 +39,7 @@ public struct MLMCorpus: Sendable {
     }
 
     /// Reads every file (see the type's description) into one corpus.
-    public static func load(files: [URL], tokenizer: WordPieceTokenizer, maxSeqLen: Int) throws -> MLMCorpus {
+    public static func load(files: [URL], tokenizer: any Tokenizer, maxSeqLen: Int) throws -> MLMCorpus {
         var corpus = MLMCorpus()
         for file in files {
             let texts = try readTexts(file)

@@ -17,7 +17,7 @@ public struct DistillationData: Sendable {
     public var summaries: [String]
     public let settings: WindowSettings
 
-    public static func load(files: [URL], tokenizer: WordPieceTokenizer, settings: WindowSettings,
+    public static func load(files: [URL], tokenizer: any Tokenizer, settings: WindowSettings,
                             strict: Bool = false) throws -> DistillationData {
         let source = try DistillationSource.read(files: files, tokenizer: tokenizer, settings: settings, strict: strict)
         var windows: [Window] = []

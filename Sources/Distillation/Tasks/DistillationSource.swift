@@ -20,7 +20,7 @@ public struct DistillationSource: Sendable {
 
     /// Reads every file (SQuAD .json or MRQA .jsonl[.gz]); `strict` refuses a record a reader or the
     /// featurisation would skip.
-    public static func read(files: [URL], tokenizer: WordPieceTokenizer, settings: WindowSettings,
+    public static func read(files: [URL], tokenizer: any Tokenizer, settings: WindowSettings,
                             strict: Bool = false) throws -> DistillationSource {
         var examples: [MRCExample] = []
         var ranges: [(url: URL, examples: Range<Int>)] = []

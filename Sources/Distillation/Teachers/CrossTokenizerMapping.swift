@@ -5,7 +5,7 @@ import Text
 /// Carries a student window over to a teacher with another tokenizer and the teacher's logits back,
 /// through character offsets (see `ModelTeacher` for the rules).
 struct CrossTokenizerMapping {
-    let teacher: WordPieceTokenizer
+    let teacher: any Tokenizer
     /// The teacher's longest input (its position table, at most 512).
     let maxLength: Int
 
@@ -30,44 +30,36 @@ struct CrossTokenizerMapping {
                 contextCache = (example.context.string, teacher.encode(example.context.string))
             }
             if questionCache?.text != example.question {
-                questionCache = (example.question, teacher.encode(example.question).ids)
+                questionCache = (example.question, teacher.encode(String(example.question.drop { $0.isWhitespace })).ids)
             }
             return teacherWindow(student: window, context: contextCache!.encoding, question: questionCache!.ids)
         }
     }
 
     func teacherWindow(student: Window, context: Encoding, question: [Int32]) -> TeacherWindow {
-        let vocabulary = teacher.vocabulary
         let first = student.contextOffsets.first!.lowerBound, last = student.contextOffsets.last!.upperBound
         // Teacher context tokens lying within the student's characters.
         let lower = context.offsets.firstIndex { $0.lowerBound >= first } ?? context.count
         var upper = lower
         while upper < context.count && context.offsets[upper].upperBound <= last { upper += 1 }
-        let questionIds = Array(question.prefix(max(0, min(question.count, maxLength - 3 - 1))))
-        let contextStart = questionIds.count + 2
+        let template = teacher.pairTemplate
+        let questionIds = Array(question.prefix(max(0, min(question.count, maxLength - template.specialTokenCount - 1))))
+        let contextStart = template.contextStart(questionTokens: questionIds.count)
         let room = maxLength - contextStart - 1
         let cut = upper - lower > room
         if cut { upper = lower + room }
-        let length = contextStart + (upper - lower) + 1
-        var ids = [Int32](repeating: vocabulary.padId, count: maxLength)
-        var types = [Int32](repeating: 0, count: maxLength)
-        var mask = [Int32](repeating: 0, count: maxLength)
-        ids[0] = vocabulary.clsId
-        for (i, id) in questionIds.enumerated() { ids[1 + i] = id }
-        ids[contextStart - 1] = vocabulary.sepId
+        let input = PairInput(question: questionIds, context: context.ids[lower..<upper], template: template,
+                              vocabulary: teacher.vocabulary, paddedLength: maxLength)
         var startAt: [Int: Int] = [:], endAt: [Int: Int] = [:]
         for token in lower..<upper {
             let position = contextStart + token - lower
-            ids[position] = context.ids[token]
             let range = context.offsets[token]
             if startAt[range.lowerBound] == nil { startAt[range.lowerBound] = position }
             endAt[range.upperBound] = position
         }
-        ids[length - 1] = vocabulary.sepId
-        for position in contextStart..<length { types[position] = 1 }
-        for position in 0..<length { mask[position] = 1 }
-        let window = Window(exampleIndex: student.exampleIndex, windowIndex: student.windowIndex, inputIds: ids,
-                            tokenTypeIds: types, attentionMask: mask, length: length, contextStart: contextStart,
+        let window = Window(exampleIndex: student.exampleIndex, windowIndex: student.windowIndex, inputIds: input.inputIds,
+                            tokenTypeIds: input.tokenTypeIds, attentionMask: input.attentionMask, length: input.length,
+                            contextStart: contextStart,
                             contextTokenStart: lower, contextOffsets: Array(context.offsets[lower..<upper]),
                             contextIsMaxContext: Array(repeating: true, count: upper - lower),
                             startPosition: 0, endPosition: 0, label: .outsideWindow)

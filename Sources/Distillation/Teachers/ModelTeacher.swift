@@ -29,17 +29,17 @@ public final class ModelTeacher: Teacher {
     public let kind = "model"
     public let fingerprint: String
     public let model: BertModel
-    public let tokenizer: WordPieceTokenizer
+    public let tokenizer: any Tokenizer
     public let batchSize: Int
     public private(set) var counts: [String: Int] = [:]
     /// The tokenizer of the student whose windows the teacher scores.
-    public let studentTokenizer: WordPieceTokenizer
+    public let studentTokenizer: any Tokenizer
 
     /// Loads `directory` (it must have a span head and vocab.txt); `weightsFile` picks another weights
     /// file of the directory (e.g. ema.safetensors).
     /// `precision` is the number format of the teacher's matmuls; a teacher in bf16 or int8 gives
     /// other soft labels than in fp32, so it is part of the fingerprint.
-    public init(directory: URL, studentTokenizer: WordPieceTokenizer, name: String? = nil, weightsFile: String? = nil,
+    public init(directory: URL, studentTokenizer: any Tokenizer, name: String? = nil, weightsFile: String? = nil,
                 batchSize: Int = 32, precision: Precision = .fp32) throws {
         let trainable = try BertSpanTrainable(directory: directory, dropout: 0, weightsFile: weightsFile)
         guard trainable.initialised.isEmpty else {
@@ -47,7 +47,7 @@ public final class ModelTeacher: Teacher {
         }
         model = trainable.model
         model.precision = precision
-        tokenizer = WordPieceTokenizer(vocabulary: trainable.vocabulary, lowercase: trainable.doLowerCase)
+        tokenizer = trainable.tokenizer
         self.name = name ?? directory.lastPathComponent
         self.batchSize = batchSize
         self.studentTokenizer = studentTokenizer
@@ -60,8 +60,8 @@ public final class ModelTeacher: Teacher {
     }
 
     /// Whether the teacher reads the student's token ids as they are.
-    public func sharesTokenizer(with student: WordPieceTokenizer) -> Bool {
-        student.lowercase == tokenizer.lowercase && student.vocabulary == tokenizer.vocabulary
+    public func sharesTokenizer(with student: any Tokenizer) -> Bool {
+        student.tokenisesLike(tokenizer)
     }
 
     public func score(examples: [MRCExample], windows: [Window], progress: (Int) -> Void) throws -> [TeacherScores?] {
@@ -73,7 +73,7 @@ public final class ModelTeacher: Teacher {
                 TeacherScores(kind: .logits, start: $0.startLogits, end: $0.endLogits)
             }
         }
-        let mapping = CrossTokenizerMapping(teacher: tokenizer, maxLength: min(512, model.config.maxPositionEmbeddings))
+        let mapping = CrossTokenizerMapping(teacher: tokenizer, maxLength: min(512, model.config.maxSequenceLength))
         let teacherWindows = mapping.teacherWindows(for: windows, examples: examples)
         counts["windows_cut", default: 0] += teacherWindows.filter(\.cut).count
         let scores = try predictor.scores(teacherWindows.map(\.window), block: SoftLabelShard.blockSize, progress: progress)

@@ -76,10 +76,10 @@ public struct FeatureReport: Sendable {
 /// Builds the windows of examples: tokenises question and context, cuts the context with
 /// `DocStride`, labels the first answer span through `AnswerAlignment`.
 public struct WindowBuilder: Sendable {
-    public let tokenizer: WordPieceTokenizer
+    public let tokenizer: any Tokenizer
     public let settings: WindowSettings
 
-    public init(tokenizer: WordPieceTokenizer, settings: WindowSettings = WindowSettings()) throws {
+    public init(tokenizer: any Tokenizer, settings: WindowSettings = WindowSettings()) throws {
         try settings.validate()
         self.tokenizer = tokenizer
         self.settings = settings
@@ -107,12 +107,15 @@ public struct WindowBuilder: Sendable {
     public func windows(for example: MRCExample, exampleIndex: Int, contextEncoding context: Encoding,
                         report: inout FeatureReport) -> [Window] {
         report.examples += 1
-        var questionIds = tokenizer.encode(example.question).ids
+        // Leading whitespace of a question is dropped, as Hugging Face's run_qa does (a byte-level BPE would
+        // otherwise make a token of it).
+        var questionIds = tokenizer.encode(String(example.question.drop { $0.isWhitespace })).ids
         if questionIds.count > settings.maxQueryLen {
             questionIds.removeLast(questionIds.count - settings.maxQueryLen)
             report.truncatedQuestions += 1
         }
-        let maxContextTokens = settings.maxSeqLen - questionIds.count - 3
+        let template = tokenizer.pairTemplate
+        let maxContextTokens = settings.maxSeqLen - questionIds.count - template.specialTokenCount
         let spans = DocStride.spans(contextTokenCount: context.count, maxContextTokens: maxContextTokens,
                                     docStride: settings.docStride)
         if spans.isEmpty {
@@ -138,25 +141,13 @@ public struct WindowBuilder: Sendable {
             }
         }
 
-        let vocabulary = tokenizer.vocabulary
-        let contextStart = questionIds.count + 2
+        let contextStart = template.contextStart(questionTokens: questionIds.count)
         var windows: [Window] = []
         windows.reserveCapacity(spans.count)
         var answerFound = false
         for (spanIndex, span) in spans.enumerated() {
-            let length = contextStart + span.count + 1
-            var inputIds = [Int32](repeating: vocabulary.padId, count: settings.maxSeqLen)
-            var tokenTypeIds = [Int32](repeating: 0, count: settings.maxSeqLen)
-            var attentionMask = [Int32](repeating: 0, count: settings.maxSeqLen)
-            inputIds[0] = vocabulary.clsId
-            for (position, id) in questionIds.enumerated() { inputIds[1 + position] = id }
-            inputIds[contextStart - 1] = vocabulary.sepId
-            context.ids.withUnsafeBufferPointer { ids in
-                for position in span { inputIds[contextStart + position - span.lowerBound] = ids[position] }
-            }
-            inputIds[length - 1] = vocabulary.sepId
-            for position in contextStart..<length { tokenTypeIds[position] = 1 }
-            for position in 0..<length { attentionMask[position] = 1 }
+            let input = PairInput(question: questionIds, context: context.ids[span], template: template,
+                                  vocabulary: tokenizer.vocabulary, paddedLength: settings.maxSeqLen)
 
             var label = baseLabel
             var startPosition = 0
@@ -172,8 +163,8 @@ public struct WindowBuilder: Sendable {
                 }
             }
             windows.append(Window(
-                exampleIndex: exampleIndex, windowIndex: spanIndex, inputIds: inputIds, tokenTypeIds: tokenTypeIds,
-                attentionMask: attentionMask, length: length, contextStart: contextStart,
+                exampleIndex: exampleIndex, windowIndex: spanIndex, inputIds: input.inputIds, tokenTypeIds: input.tokenTypeIds,
+                attentionMask: input.attentionMask, length: input.length, contextStart: contextStart,
                 contextTokenStart: span.lowerBound, contextOffsets: Array(context.offsets[span]),
                 contextIsMaxContext: DocStride.maxContextFlags(spans: spans, spanIndex: spanIndex),
                 startPosition: startPosition, endPosition: endPosition, label: label))

@@ -17,7 +17,7 @@ public struct TrainingData: Sendable {
     public var summaries: [String]
 
     /// Reads every file (SQuAD .json or MRQA .jsonl[.gz]) and cuts its examples into windows.
-    public static func load(files: [URL], tokenizer: WordPieceTokenizer, settings: WindowSettings,
+    public static func load(files: [URL], tokenizer: any Tokenizer, settings: WindowSettings,
                             strict: Bool = false) throws -> TrainingData {
         let builder = try WindowBuilder(tokenizer: tokenizer, settings: settings)
         var data = TrainingData(windows: [], unlabelledWindows: 0, examples: 0, summaries: [])

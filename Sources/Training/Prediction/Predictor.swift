@@ -40,7 +40,7 @@ public final class Predictor {
     /// Called with the number of chunks journaled after each one (the resume test stops a run there).
     public var afterChunk: ((Int) throws -> Void)?
 
-    public init(scorer: SpanScorer, tokenizer: WordPieceTokenizer, windowSettings: WindowSettings,
+    public init(scorer: SpanScorer, tokenizer: any Tokenizer, windowSettings: WindowSettings,
                 decoderSettings: SpanDecoderSettings) throws {
         self.scorer = scorer
         builder = try WindowBuilder(tokenizer: tokenizer, settings: windowSettings)
@@ -48,7 +48,7 @@ public final class Predictor {
     }
 
     /// One model, run `batchSize` windows per forward pass.
-    public convenience init(model: BertModel, tokenizer: WordPieceTokenizer, windowSettings: WindowSettings,
+    public convenience init(model: BertModel, tokenizer: any Tokenizer, windowSettings: WindowSettings,
                             decoderSettings: SpanDecoderSettings, batchSize: Int = 32) throws {
         guard batchSize > 0 else { throw TrainingError.invalidArgument("--predict-batch-size must be positive") }
         try self.init(scorer: try ModelScorer(model: model, batchSize: batchSize), tokenizer: tokenizer,

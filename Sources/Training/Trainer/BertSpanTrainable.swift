@@ -2,6 +2,7 @@ import Checkpoint
 import Foundation
 import Kernels
 import Model
+import Text
 
 /// The Model target's BERT as a `SpanTrainable`: a span-QA model loaded from a Hugging Face
 /// directory (span head initialised N(0, initializer_range²) when absent), optionally cut down to
@@ -12,8 +13,12 @@ import Model
 /// and every `ema.safetensors` hold the span-QA model alone.
 public final class BertSpanTrainable: SpanTrainable {
     public let model: BertModel
-    public let vocabulary: Vocabulary
-    public let doLowerCase: Bool
+    /// The directory's tokenizer files, written back with every save.
+    public let tokenizerFiles: TokenizerFiles
+    /// The tokenizer they describe (WordPiece or byte-level BPE).
+    public let tokenizer: any Tokenizer
+    public var vocabulary: Vocabulary { tokenizerFiles.vocabulary }
+    public var doLowerCase: Bool { tokenizerFiles.lowercase }
     /// Tensors the load initialised because the directory lacked them (e.g. the span head).
     public let initialised: [String]
 
@@ -23,8 +28,8 @@ public final class BertSpanTrainable: SpanTrainable {
                 weightsFile: String? = nil, mlmHead: Bool = false, auxiliary: [AuxiliaryTensor] = []) throws {
         let loaded = try ModelDirectory.load(directory, spanHead: .initialiseIfMissing(seed: seed),
                                              mlmHead: mlmHead ? .initialiseIfMissing(seed: seed) : .omit)
-        guard let vocabulary = loaded.vocabulary else {
-            throw TrainingError.invalidArgument("\(directory.path) has no vocab.txt")
+        guard let tokenizerFiles = loaded.tokenizer else {
+            throw TrainingError.invalidArgument("\(directory.path) has no tokenizer files (vocab.txt, or vocab.json and merges.txt)")
         }
         var model = loaded.model
         if let layers { model = try model.selectingLayers(layers) }
@@ -43,8 +48,8 @@ public final class BertSpanTrainable: SpanTrainable {
             model = BertModel(parameters: parameters)
         }
         self.model = model
-        self.vocabulary = vocabulary
-        doLowerCase = loaded.doLowerCase ?? true
+        self.tokenizerFiles = tokenizerFiles
+        tokenizer = try tokenizerFiles.makeTokenizer()
         initialised = loaded.initialised
         if let weightsFile { try loadWeightsFile(directory.appendingPathComponent(weightsFile)) }
     }
@@ -70,16 +75,16 @@ public final class BertSpanTrainable: SpanTrainable {
         if let weights {
             let copy = ParameterBuffer(layout: model.layout)
             copy.pointer.update(from: weights, count: parameterCount)
-            try ModelDirectory.save(BertModel(parameters: copy), vocabulary: vocabulary, doLowerCase: doLowerCase, to: directory)
+            try ModelDirectory.save(BertModel(parameters: copy), tokenizer: tokenizerFiles, to: directory)
         } else {
-            try ModelDirectory.save(model, vocabulary: vocabulary, doLowerCase: doLowerCase, to: directory)
+            try ModelDirectory.save(model, tokenizer: tokenizerFiles, to: directory)
         }
     }
 
     /// The span-QA model alone (what users load): config.json says BertForQuestionAnswering.
     public func export(to directory: URL) throws {
         guard model.heads.contains(.mlm) || !model.layout.auxiliary.isEmpty else { return try save(to: directory, weights: nil) }
-        try ModelDirectory.save(try model.keepingHeads(.span), vocabulary: vocabulary, doLowerCase: doLowerCase, to: directory)
+        try ModelDirectory.save(try model.keepingHeads(.span), tokenizer: tokenizerFiles, to: directory)
     }
 
     /// Writes the span-QA model's tensors of `weights` (an MLM head and auxiliary tensors are left out).
