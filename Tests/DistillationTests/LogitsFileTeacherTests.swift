@@ -176,6 +176,25 @@ final class LogitsFileTeacherTests: XCTestCase {
         try assertReadError([header, header], line: 2, field: "header", message: "only allowed on the first line", id: nil)
     }
 
+    /// `teach` stops on a bad logits file before scoring, saying where; `logits:` is refused for `predict --model`.
+    func testTeachNamesTheBadRecord() throws {
+        let url = try write([header, good, record("\"end_logits\": [3, 4]", with: "\"end_logits\": [3]")], name: "bad.jsonl")
+        let root = url.deletingLastPathComponent()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let taught = try CLIProcess.run(["teach", "--student", TestPaths.miniLMDirectory.path, "--data", data.path,
+                                         "--out", root.appendingPathComponent("labels.bin").path, "--teacher", "logits:\(url.path)",
+                                         "--no-progress"] + windowArguments, logDirectory: root, name: "teach")
+        XCTAssertNotEqual(taught.status, 0)
+        XCTAssertTrue(taught.stderr.contains("\(url.path), line 3 (question \"q2\"), field `end_logits`: 1 logits for 2 offsets"),
+                      taught.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root.appendingPathComponent("labels.bin").path))
+        let predicted = try CLIProcess.run(["predict", "--model", "logits:\(url.path)", "--data", data.path,
+                                            "--out", root.appendingPathComponent("predictions").path],
+                                           logDirectory: root, name: "predict")
+        XCTAssertNotEqual(predicted.status, 0)
+        XCTAssertTrue(predicted.stderr.contains("logits files are teachers"), predicted.stderr)
+    }
+
     /// Offsets past the end of the question's context are refused when the teacher meets the question.
     func testOffsetsOutsideTheContextAreRefused() throws {
         let url = try write([header, good, record("[3, 5]]", with: "[3, 50]]")])
