@@ -21,6 +21,18 @@ usage: python3 scripts/teacher_logits.py --model MODEL --data FILE [FILE ...] --
   --limit             only the first N questions (a quick look)
   --name              the model name the header records (default: --model as given)
 
+D-NET's released distillation data (mrqa_distill.json: one line per window, input_ids / segment_ids /
+input_mask / start_logits / end_logits padded to 512, example_index into the data file it was made from, no
+offsets, no question ids) is converted instead of running a model:
+
+       python3 scripts/teacher_logits.py --dnet mrqa_distill.json --vocab vocab.txt [--cased] --data FILE --out OUT
+
+  --data is the file the windows were made from (its questions in file order are example_index 0, 1, ...),
+  --vocab the teacher's WordPiece vocabulary (uncased unless --cased). Each window's context tokens (segment 1,
+  without the last [SEP]) are found in the context's own tokenization (Hugging Face BertTokenizerFast, which
+  splits as BERT's run_squad.py) at or after the previous window's, which gives their character offsets; the
+  null logits are those of position 0 ([CLS]).
+
 Windows come from the tokenizer itself (`truncation="only_second"` — `only_first` for models that put the
 context first, e.g. XLNet — `return_overflowing_tokens`, `stride`, `return_offsets_mapping`); the context
 tokens are found with `sequence_ids()` and the null position is the tokenizer's CLS token wherever it sits
@@ -101,18 +113,76 @@ def window_record(tokenizer, encoded, index, sample, window, ids, contexts, cont
         if s == e:
             continue
         offsets.append([s, e])
-        starts.append(number(start_logits[position]))
-        ends.append(number(end_logits[position]))
+        starts.append(start_logits[position])
+        ends.append(end_logits[position])
     null = cls[0]
+    return record_line(ids[sample], window, offsets, starts, ends, start_logits[null], end_logits[null])
+
+
+def open_out(path):
+    raw = open(path, "wb")
+    out = gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) if path.endswith(".gz") else raw
+    return raw, out, io.TextIOWrapper(out, encoding="utf-8", newline="\n")
+
+
+def record_line(qid, window, offsets, starts, ends, null_start, null_end):
     return ('{"id":%s,"window":%d,"offsets":%s,"start_logits":[%s],"end_logits":[%s],"null_start_logit":%s,'
-            '"null_end_logit":%s}' % (json.dumps(ids[sample], ensure_ascii=False), window,
-                                      json.dumps(offsets, separators=(",", ":")), ",".join(starts), ",".join(ends),
-                                      number(start_logits[null]), number(end_logits[null])))
+            '"null_end_logit":%s}' % (json.dumps(qid, ensure_ascii=False), window, json.dumps(offsets, separators=(",", ":")),
+                                      ",".join(map(number, starts)), ",".join(map(number, ends)), number(null_start),
+                                      number(null_end)))
+
+
+def convert_dnet(args):
+    """D-NET's mrqa_distill.json (one padded window per line) to the teacher-logits format."""
+    from transformers import BertTokenizerFast
+    tokenizer = BertTokenizerFast(args.vocab, do_lower_case=not args.cased)
+    questions = [q for path in args.data for q in read_questions(path)]
+    raw, out, text = open_out(args.out)
+    header = dict(format=FORMAT, version=VERSION, model=args.name or f"D-NET teacher logits {os.path.basename(args.dnet)}",
+                  tokenizer=f"BertTokenizerFast {os.path.basename(args.vocab)} {'cased' if args.cased else 'uncased'}",
+                  data=[os.path.basename(p) for p in args.data])
+    text.write(json.dumps({"header": header}, ensure_ascii=False) + "\n")
+    tokens, windows = {}, {}  # per example: (ids, offsets); (windows so far, token index of the last window)
+    opener = gzip.open if args.dnet.endswith(".gz") else open
+    with opener(args.dnet, "rt", encoding="utf-8") as f:
+        for number_, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            w = json.loads(line)
+            example = w["example_index"]
+            if not 0 <= example < len(questions):
+                raise SystemExit(f"teacher_logits: {args.dnet}, line {number_}: example_index {example} is not a question of --data")
+            qid, _, context = questions[example]
+            if example not in tokens:
+                encoded = tokenizer(context, add_special_tokens=False, return_offsets_mapping=True)
+                tokens[example] = (encoded["input_ids"], encoded["offset_mapping"])
+            ids, offsets = tokens[example]
+            real = sum(w["input_mask"])
+            positions = [p for p in range(real) if w["segment_ids"][p] == 1][:-1]  # the last is [SEP]
+            window_ids = [w["input_ids"][p] for p in positions]
+            count, previous = windows.get(example, (0, 0))
+            start = next((j for j in range(previous, len(ids) - len(window_ids) + 1)
+                          if ids[j:j + len(window_ids)] == window_ids), None)
+            if start is None:
+                raise SystemExit(f"teacher_logits: {args.dnet}, line {number_}: the window's context tokens are not in "
+                                 f"question {qid}'s context as --vocab tokenizes it (other vocabulary or data?)")
+            windows[example] = (count + 1, start)
+            text.write(record_line(qid, count, [list(o) for o in offsets[start:start + len(window_ids)]],
+                                   [w["start_logits"][p] for p in positions], [w["end_logits"][p] for p in positions],
+                                   w["start_logits"][0], w["end_logits"][0]) + "\n")
+    text.close()
+    if out is not raw:
+        raw.close()
+    print(f"teacher_logits: {sum(c for c, _ in windows.values())} D-NET windows of {len(windows)} questions -> {args.out}",
+          file=sys.stderr)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", required=True)
+    parser.add_argument("--model")
+    parser.add_argument("--dnet", help="convert D-NET's mrqa_distill.json instead of running a model")
+    parser.add_argument("--vocab", help="with --dnet: the teacher's vocab.txt")
+    parser.add_argument("--cased", action="store_true", help="with --dnet: the vocabulary is cased")
     parser.add_argument("--data", nargs="+", required=True)
     parser.add_argument("--out", required=True)
     parser.add_argument("--max-length", type=int, default=384)
@@ -123,6 +193,12 @@ def main():
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--name", default=None, help="the model name the header records (default: --model)")
     args = parser.parse_args()
+    if args.dnet:
+        if not args.vocab:
+            parser.error("--dnet needs --vocab")
+        return convert_dnet(args)
+    if not args.model:
+        parser.error("give --model (or --dnet)")
 
     import torch
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
@@ -145,9 +221,7 @@ def main():
             raise SystemExit(f"teacher_logits: question id {qid!r} occurs twice")
         seen.add(qid)
 
-    raw = open(args.out, "wb")
-    out = gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) if args.out.endswith(".gz") else raw
-    text = io.TextIOWrapper(out, encoding="utf-8", newline="\n")
+    raw, out, text = open_out(args.out)
     name = args.name or args.model
     header = dict(format=FORMAT, version=VERSION, model=name, model_type=model.config.model_type,
                   tokenizer=f"{type(tokenizer).__name__} of {name}", max_length=args.max_length,
