@@ -13,13 +13,14 @@ struct TeachCommand: AsyncParsableCommand {
         discussion: """
             Teachers (--teacher [NAME=]PATH[:WEIGHT], repeatable, mixed freely): a span-QA model directory in the \
             Hugging Face layout (any vocabulary, cased or uncased: other tokenizers are mapped through character \
-            offsets), or a black-box prediction file (predictions.json: id → answer text; nbest_predictions.json \
-            with probabilities). The windows are the student's own (--student's vocab.txt and lower-casing, and \
+            offsets), a black-box prediction file (predictions.json: id → answer text; nbest_predictions.json \
+            with probabilities), or logits:FILE, per-token logits of any model run elsewhere (docs/TEACHER-LOGITS.md, \
+            written by scripts/teacher_logits.py; [NAME=]logits:FILE[:WEIGHT]). The windows are the student's own (--student's vocab.txt and lower-casing, and \
             the window options), exactly those `distill` trains on. --shard i/N writes part i of N (numbered from \
             1); `mrc-distill merge` joins the parts into a file identical to the unsharded one.
             """)
 
-    @Option(name: .customLong("teacher"), help: "[NAME=]PATH[:WEIGHT]: a model directory or a prediction file (repeatable).")
+    @Option(name: .customLong("teacher"), help: "[NAME=]PATH[:WEIGHT]: a model directory, a prediction file or logits:FILE (repeatable).")
     var teachers: [String]
     @Option(name: .long, parsing: .upToNextOption, help: "Training files: SQuAD .json or MRQA .jsonl[.gz].")
     var data: [String]
