@@ -31,7 +31,8 @@ public struct BertConfig: Codable, Equatable, Sendable {
                 attentionProbsDropoutProb: Double = 0.1, initializerRange: Double = 0.02, padTokenId: Int = 0,
                 architecture: Architecture = .bert, embeddingSize: Int? = nil, extra: [String: JSONValue] = [:]) {
         self.architecture = architecture
-        self.embeddingSize = embeddingSize
+        // ELECTRA always states its embedding width (its config's default is 128, not hidden_size).
+        self.embeddingSize = embeddingSize ?? (architecture == .electra ? hiddenSize : nil)
         self.hiddenSize = hiddenSize
         self.numHiddenLayers = numHiddenLayers
         self.numAttentionHeads = numAttentionHeads
@@ -103,7 +104,7 @@ public struct BertConfig: Codable, Equatable, Sendable {
         initializerRange = try optional("initializer_range", 0.02)
         // HF writes "pad_token_id": null for some models; BERT's default is 0.
         padTokenId = (try? container.decodeIfPresent(Int.self, forKey: Key("pad_token_id"))).flatMap { $0 } ?? 0
-        if architecture == .electra { embeddingSize = try optional("embedding_size", hiddenSize) }
+        if architecture == .electra { embeddingSize = try optional("embedding_size", 128) }  // ElectraConfig's default
         let modelled = Set(Self.modelled.map(architecture.configKey) + ["model_type"])
         for key in container.allKeys where !modelled.contains(key.stringValue) {
             extra[key.stringValue] = try container.decode(JSONValue.self, forKey: key)
