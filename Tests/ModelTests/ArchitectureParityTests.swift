@@ -67,3 +67,47 @@ final class ArchitectureParityTests: XCTestCase {
         try checkGradients("electra")
     }
 }
+
+/// A saved model is the architecture's own checkpoint again: the same tensor names and shapes as
+/// `transformers` wrote, config.json in the architecture's keys, the tokenizer's files, and the same logits
+/// when loaded back.
+final class ArchitectureDirectoryTests: XCTestCase {
+    private func roundTrip(_ name: String) throws {
+        let source = TestPaths.fixture("model/arch-\(name)")
+        let loaded = try ModelDirectory.load(source, spanHead: .require)
+        let tokenizer = try XCTUnwrap(loaded.tokenizer, "\(name): the fixture has its tokenizer's files")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("arch-\(name)-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try ModelDirectory.save(loaded.model, tokenizer: tokenizer, to: directory)
+
+        let theirs = try SafeTensorsFile(contentsOf: source.appendingPathComponent("model.safetensors"))
+        let ours = try SafeTensorsFile(contentsOf: directory.appendingPathComponent("model.safetensors"))
+        XCTAssertEqual(Set(ours.tensors.keys), Set(theirs.tensors.keys), "\(name): tensor names")
+        for key in theirs.tensors.keys.sorted() {
+            XCTAssertEqual(try ours.info(key).shape, try theirs.info(key).shape, "\(name): \(key)")
+            XCTAssertEqual(try ours.floats(key), try theirs.floats(key), "\(name): \(key)")
+        }
+        let config = try JSONDecoder().decode([String: JSONValue].self, from: Data(contentsOf: directory.appendingPathComponent("config.json")))
+        let original = try JSONDecoder().decode([String: JSONValue].self, from: Data(contentsOf: source.appendingPathComponent("config.json")))
+        for (key, value) in original where !["dtype", "transformers_version", "torch_dtype"].contains(key) {
+            XCTAssertEqual(config[key].map(Self.number), Self.number(value), "\(name): config.json \(key)")
+        }
+        let reloaded = try ModelDirectory.load(directory, spanHead: .require)
+        XCTAssertEqual(reloaded.tokenizer, tokenizer, "\(name): tokenizer files")
+        XCTAssertEqual(reloaded.model.config.architecture, loaded.model.config.architecture)
+        let fixture = try SafeTensorsFile(contentsOf: source.appendingPathComponent("expected.safetensors"))
+        let batch = try fixtureBatch(fixture)
+        XCTAssertEqual(try reloaded.model.forward(batch).start, try loaded.model.forward(batch).start, name)
+    }
+
+    /// Integers and floats compare as numbers (0 and 0.0 are one value).
+    private static func number(_ value: JSONValue) -> JSONValue {
+        if case let .int(i) = value { return .double(Double(i)) }
+        return value
+    }
+
+    func testBERTRoundTrip() throws { try roundTrip("bert") }
+    func testRoBERTaRoundTrip() throws { try roundTrip("roberta") }
+    func testDistilBERTRoundTrip() throws { try roundTrip("distilbert") }
+    func testELECTRARoundTrip() throws { try roundTrip("electra") }
+}

@@ -81,6 +81,11 @@ public struct WindowBuilder: Sendable {
 
     public init(tokenizer: any Tokenizer, settings: WindowSettings = WindowSettings()) throws {
         try settings.validate()
+        let specials = tokenizer.pairTemplate.specialTokenCount
+        guard settings.maxSeqLen - settings.maxQueryLen - specials > 0 else {
+            throw WindowSettingsError("max_seq_len \(settings.maxSeqLen) leaves no room for context after a \(settings.maxQueryLen)-token "
+                                      + "question and \(specials) special tokens")
+        }
         self.tokenizer = tokenizer
         self.settings = settings
     }
