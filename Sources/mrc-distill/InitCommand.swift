@@ -42,14 +42,15 @@ struct InitCommand: ParsableCommand {
         guard config.hiddenSize % config.numAttentionHeads == 0 else {
             throw ValidationError("--heads \(config.numAttentionHeads) does not divide the width \(config.hiddenSize)")
         }
-        let vocabulary = try Vocabulary(contentsOf: source.appendingPathComponent("vocab.txt"))
-        let lowerCase = try ModelDirectory.load(source, spanHead: .omit).doLowerCase ?? true
+        guard let tokenizer = try TokenizerFiles.load(source) else {
+            throw ValidationError("--from \(from) has no tokenizer files (vocab.txt, or vocab.json and merges.txt)")
+        }
         let model = BertModel(config: config, heads: .span)
         for entry in model.layout.entries {
             var generator = SeededGenerator(seed: seed ^ stableHash(entry.name))
             model.parameters.initialise(entry.name, std: Float(config.initializerRange), generator: &generator)
         }
-        try ModelDirectory.save(model, vocabulary: vocabulary, doLowerCase: lowerCase, to: URL(fileURLWithPath: out))
+        try ModelDirectory.save(model, tokenizer: tokenizer, to: URL(fileURLWithPath: out))
         FileHandle.standardError.write(Data("initialised a \(config.numHiddenLayers)-layer model, width \(config.hiddenSize), \(config.numAttentionHeads) heads, \(model.parameters.count) parameters, in \(out)\n".utf8))
     }
 }
