@@ -1,13 +1,15 @@
 import ArgumentParser
+import Checkpoint
 import Foundation
 import Text
 
-/// `mrc-distill tokenize`: BERT WordPiece tokenisation of command-line texts, without special
-/// tokens, as Hugging Face `BertTokenizerFast` would give it.
+/// `mrc-distill tokenize`: tokenisation of command-line texts without special tokens, as Hugging Face's fast
+/// tokenizers give it: BERT WordPiece from a vocab.txt, or a model directory's own tokenizer (WordPiece, or
+/// RoBERTa's byte-level BPE from vocab.json + merges.txt and tokenizer_config.json).
 struct TokenizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokenize",
-        abstract: "Tokenise texts with a BERT WordPiece vocabulary (ids, tokens, character offsets)."
+        abstract: "Tokenise texts with a WordPiece vocab.txt or a model directory's tokenizer (ids, tokens, character offsets)."
     )
 
     enum Casing: String, EnumerableFlag {
@@ -22,7 +24,10 @@ struct TokenizeCommand: ParsableCommand {
     }
 
     @Option(name: .long, help: ArgumentHelp("vocab.txt: one token per line, line number = id.", valueName: "file"))
-    var vocab: String
+    var vocab: String?
+
+    @Option(name: .long, help: ArgumentHelp("A model directory: its own tokenizer and settings (instead of --vocab).", valueName: "dir"))
+    var model: String?
 
     @Flag(exclusivity: .exclusive)
     var casing: Casing = .uncased
@@ -33,8 +38,20 @@ struct TokenizeCommand: ParsableCommand {
     @Argument(help: "Texts to tokenise, each on its own.")
     var texts: [String]
 
+    func validate() throws {
+        guard (vocab == nil) != (model == nil) else { throw ValidationError("give --vocab FILE or --model DIR (one of them)") }
+    }
+
     func run() throws {
-        let tokenizer = try WordPieceTokenizer(vocabFile: URL(fileURLWithPath: vocab), lowercase: casing == .uncased)
+        let tokenizer: any Tokenizer
+        if let model {
+            guard let files = try TokenizerFiles.load(URL(fileURLWithPath: model)) else {
+                throw ValidationError("--model \(model) has no tokenizer files (vocab.txt, or vocab.json and merges.txt)")
+            }
+            tokenizer = try files.makeTokenizer()
+        } else {
+            tokenizer = try WordPieceTokenizer(vocabFile: URL(fileURLWithPath: vocab!), lowercase: casing == .uncased)
+        }
         var output = ""
         for (number, text) in texts.enumerated() {
             let encoding = tokenizer.encode(text)

@@ -54,6 +54,9 @@ struct CrossTokenizerMapping {
         for token in lower..<upper {
             let position = contextStart + token - lower
             let range = context.offsets[token]
+            // A token that covers no character (a byte-level BPE's lone "Ġ", its offsets trimmed) starts and
+            // ends nothing.
+            if range.isEmpty { continue }
             if startAt[range.lowerBound] == nil { startAt[range.lowerBound] = position }
             endAt[range.upperBound] = position
         }
