@@ -42,19 +42,3 @@ public enum ModelError: Error, CustomStringConvertible, Equatable, Sendable {
         }
     }
 }
-
-extension EncoderBatch {
-    /// One `[CLS] question [SEP] context [SEP]` row (token types 0 for the question part, 1 for the
-    /// context part), the context truncated so that the row has at most `maxSeqLen` tokens.
-    public static func questionContextPair(questionIds: [Int32], contextIds: [Int32], clsId: Int32, sepId: Int32,
-                                           maxSeqLen: Int) throws -> EncoderBatch {
-        let room = maxSeqLen - questionIds.count - 3
-        guard room > 0 || (room == 0 && contextIds.isEmpty) else {
-            throw ModelError.invalidInput("a question of \(questionIds.count) tokens leaves no room for context in \(maxSeqLen) tokens")
-        }
-        let context = contextIds.prefix(room)
-        let ids = [clsId] + questionIds + [sepId] + context + [sepId]
-        let types = [Int32](repeating: 0, count: questionIds.count + 2) + [Int32](repeating: 1, count: context.count + 1)
-        return try EncoderBatch(batch: 1, seqLen: ids.count, inputIds: ids, tokenTypeIds: types)
-    }
-}

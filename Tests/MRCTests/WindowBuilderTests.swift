@@ -1,4 +1,5 @@
 import Foundation
+import Checkpoint
 @testable import MRC
 import Text
 import XCTest
@@ -145,5 +146,22 @@ final class WindowBuilderTests: XCTestCase {
         XCTAssertThrowsError(try WindowSettings(maxSeqLen: 64, docStride: 128, maxQueryLen: 64).validate())
         XCTAssertThrowsError(try WindowSettings(docStride: 0).validate())
         XCTAssertNoThrow(try WindowSettings(maxSeqLen: 512).validate())
+    }
+
+    /// The pair templates: BERT's `[CLS] q [SEP] c [SEP]` with token types 0 then 1, RoBERTa's
+    /// `<s> q </s></s> c </s>` with every type 0; padding after the real tokens.
+    func testPairInputLaysOutEachTemplate() throws {
+        let bert = try Vocabulary(tokens: ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + (5..<30).map { "w\($0)" })
+        let b = PairInput(question: [7, 8], context: [20, 21, 22], template: .bert, vocabulary: bert, paddedLength: 10)
+        XCTAssertEqual(b.inputIds, [2, 7, 8, 3, 20, 21, 22, 3, 0, 0])
+        XCTAssertEqual(b.tokenTypeIds, [0, 0, 0, 0, 1, 1, 1, 1, 0, 0])
+        XCTAssertEqual(b.attentionMask, [1, 1, 1, 1, 1, 1, 1, 1, 0, 0])
+        XCTAssertEqual([b.contextStart, b.length], [4, 8])
+        let roberta = try Vocabulary(tokens: ["<s>", "<pad>", "</s>", "<unk>", "<mask>"] + (5..<30).map { "w\($0)" }, specials: .roberta)
+        let r = PairInput(question: [7, 8], context: [20, 21, 22], template: .roberta, vocabulary: roberta, paddedLength: 11)
+        XCTAssertEqual(r.inputIds, [0, 7, 8, 2, 2, 20, 21, 22, 2, 1, 1])
+        XCTAssertEqual(r.tokenTypeIds, [Int32](repeating: 0, count: 11))
+        XCTAssertEqual(r.attentionMask, [1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0])
+        XCTAssertEqual([r.contextStart, r.length], [5, 9])
     }
 }

@@ -26,16 +26,9 @@ final class StudentDirectoryTests: XCTestCase {
         XCTAssertEqual(reloaded.initialised, [])
         XCTAssertEqual(reloaded.model.config.numHiddenLayers, 3)
         XCTAssertEqual(Array(reloaded.model.parameters.buffer), Array(student.parameters.buffer))
-        let batch = try EncoderBatch.questionContextPair(questionIds: [2040, 2626, 2009, 1029], contextIds: [2009, 2001, 2517, 2011, 5754, 1012],
-                                                         clsId: 101, sepId: 102, maxSeqLen: 384)
+        // [CLS] who wrote it ? [SEP] it was written by shakespeare . [SEP]
+        let batch = try EncoderBatch(batch: 1, seqLen: 13, inputIds: [101, 2040, 2626, 2009, 1029, 102, 2009, 2001, 2517, 2011, 5754, 1012, 102],
+                                     tokenTypeIds: [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1])
         XCTAssertEqual(try reloaded.model.forward(batch), try student.forward(batch))
-    }
-
-    func testQuestionContextPairTruncatesTheContext() throws {
-        let batch = try EncoderBatch.questionContextPair(questionIds: [7, 8], contextIds: [20, 21, 22, 23, 24], clsId: 1, sepId: 2, maxSeqLen: 8)
-        XCTAssertEqual(batch.inputIds, [1, 7, 8, 2, 20, 21, 22, 2])
-        XCTAssertEqual(batch.tokenTypeIds, [0, 0, 0, 0, 1, 1, 1, 1])
-        XCTAssertEqual(batch.attentionMask, [Int32](repeating: 1, count: 8))
-        XCTAssertThrowsError(try EncoderBatch.questionContextPair(questionIds: [7, 8, 9, 10, 11], contextIds: [20], clsId: 1, sepId: 2, maxSeqLen: 8))
     }
 }
