@@ -20,7 +20,10 @@ struct FeaturesCommand: ParsableCommand {
     var data: String
 
     @Option(name: .long, help: "The WordPiece vocab.txt (e.g. the MiniLM one: $(bash scripts/minilm-dir)/vocab.txt).")
-    var vocab: String
+    var vocab: String?
+
+    @Option(name: .long, help: "A model directory: its own tokenizer and pair template (instead of --vocab).")
+    var model: String?
 
     @Flag(name: .long, help: "Cased vocabulary (no lowercasing, no accent stripping).")
     var cased = false
@@ -46,10 +49,11 @@ struct FeaturesCommand: ParsableCommand {
 
     func validate() throws {
         do { try settings.validate() } catch { throw ValidationError("\(error)") }
+        guard (vocab == nil) != (model == nil) else { throw ValidationError("give --vocab FILE or --model DIR (one of them)") }
     }
 
     func run() throws {
-        let tokenizer = try WordPieceTokenizer(vocabFile: URL(fileURLWithPath: vocab), lowercase: !cased)
+        let tokenizer = try commandLineTokenizer(vocab: vocab, model: model, lowercase: !cased)
         let dataset = try MRCReader.read(URL(fileURLWithPath: data))
         let builder = try WindowBuilder(tokenizer: tokenizer, settings: settings)
         let clock = ContinuousClock()

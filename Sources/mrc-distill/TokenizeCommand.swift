@@ -43,15 +43,7 @@ struct TokenizeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let tokenizer: any Tokenizer
-        if let model {
-            guard let files = try TokenizerFiles.load(URL(fileURLWithPath: model)) else {
-                throw ValidationError("--model \(model) has no tokenizer files (vocab.txt, or vocab.json and merges.txt)")
-            }
-            tokenizer = try files.makeTokenizer()
-        } else {
-            tokenizer = try WordPieceTokenizer(vocabFile: URL(fileURLWithPath: vocab!), lowercase: casing == .uncased)
-        }
+        let tokenizer = try commandLineTokenizer(vocab: vocab, model: model, lowercase: casing == .uncased)
         var output = ""
         for (number, text) in texts.enumerated() {
             let encoding = tokenizer.encode(text)
@@ -71,4 +63,16 @@ struct TokenizeCommand: ParsableCommand {
         }
         FileHandle.standardOutput.write(Data(output.utf8))
     }
+}
+
+/// The tokenizer of `--model DIR` (its own files and settings), else of the WordPiece `--vocab FILE`.
+func commandLineTokenizer(vocab: String?, model: String?, lowercase: Bool) throws -> any Tokenizer {
+    if let model {
+        guard let files = try TokenizerFiles.load(URL(fileURLWithPath: model)) else {
+            throw ValidationError("--model \(model) has no tokenizer files (vocab.txt, or vocab.json and merges.txt)")
+        }
+        return try files.makeTokenizer()
+    }
+    guard let vocab else { throw ValidationError("give --vocab FILE or --model DIR") }
+    return try WordPieceTokenizer(vocabFile: URL(fileURLWithPath: vocab), lowercase: lowercase)
 }
