@@ -62,4 +62,24 @@ final class CrossTokenizerMappingTests: XCTestCase {
         XCTAssertLessThan(rate, 1.0, "the cased teacher must tokenise some words differently, or the test tests nothing")
         print("cross-tokenizer: \(aligned)/\(total) student context tokens start where a teacher token starts (\(rate))")
     }
+
+    /// A byte-level BPE token that covers no character (the lone "Ġ" before a word the vocabulary does not merge
+    /// with its space, offsets trimmed to an empty range) starts nothing: the student's word takes the start
+    /// logit of the teacher token holding its first character.
+    func testATokenCoveringNoCharacterStartsNothing() throws {
+        let files = try XCTUnwrap(try TokenizerFiles.load(TestPaths.fixture("model/arch-roberta")))
+        let teacher = try files.makeTokenizer()
+        let text = "The café opened."
+        let encoding = teacher.encode(text)
+        let lone = try XCTUnwrap(encoding.offsets.firstIndex { $0.isEmpty }, "the fixture BPE leaves a lone Ġ before \"café\"")
+        XCTAssertEqual(encoding.offsets[lone + 1].lowerBound, encoding.offsets[lone].lowerBound)
+        let vocabulary = try Vocabulary(contentsOf: TestPaths.miniLMDirectory.appendingPathComponent("vocab.txt"))
+        let student = WordPieceTokenizer(vocabulary: vocabulary, lowercase: true)
+        let example = MRCExample(id: "q", question: "What opened?", context: ScalarText(text), answerTexts: [], answerSpans: [], dataset: "t")
+        let window = try WindowBuilder(tokenizer: student, settings: WindowSettings(maxSeqLen: 32, docStride: 16, maxQueryLen: 8)).windows(for: [example]).windows[0]
+        let mapped = CrossTokenizerMapping(teacher: teacher, maxLength: 40).teacherWindows(for: [window], examples: [example])[0]
+        let position = mapped.window.contextStart + lone
+        XCTAssertEqual(mapped.startAt[encoding.offsets[lone].lowerBound], position + 1, "the start comes from the token after the lone Ġ")
+        XCTAssertFalse(mapped.startAt.values.contains(position) || mapped.endAt.values.contains(position))
+    }
 }
