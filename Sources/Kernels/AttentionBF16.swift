@@ -14,27 +14,36 @@ public func attentionForwardBF16(out: FloatBuffer, probs: FloatBuffer? = nil, qk
     convertToBF16(out: qkvScratch, inp: qkv, count: batch * seqLen * 3 * channels)
     let profileStart = KernelProfile.start()
     defer { KernelProfile.stop(profileStart, "attentionForwardBF16", flops: 4 * Double(batch * seqLen * seqLen * channels)) }
-    let (T, C, D, S, scale, layout) = (plan.T, plan.C, plan.D, plan.S, plan.scale, plan.mask)
-    // Per chunk: fp32 scores [T, S], then the bf16 probabilities [T, S] (in floats: half as many).
-    let scratchPerChunk = T * S + (T * S + 1) / 2
+    let (T, C, D, scale, layout) = (plan.T, plan.C, plan.D, plan.scale, plan.mask)
+    // Per chunk: fp32 scores [T, L], the bf16 probabilities [T, L], the head's q, k, v as dense bf16 [T, D]
+    // matrices and its fp32 output [T, D]. Every product runs on dense matrices: oneDNN 2.6 gives AMX tiles
+    // (brgemm) only to those; strided ones (a head's columns of qkv, a padded score row) fall to `gemm:jit`,
+    // 5× slower on an AMX Xeon (the QKᵀ at 23 GFLOP/s a thread).
+    let scratchPerChunk = T * T + (T * T + 1) / 2 + (3 * T * D + 1) / 2 + T * D
     let scratch = plan.scratch(perChunk: scratchPerChunk)
     defer { scratch.deallocate() }
     let source = UnsafePointer(qkvScratch)
     parallelChunks(count: plan.pairs, minimumWork: 2) { chunk, pairRange in
         let scores = scratch + chunk * scratchPerChunk
-        let probabilities = UnsafeMutableRawPointer(scores + T * S).assumingMemoryBound(to: BF16.self)
+        let probabilities = UnsafeMutableRawPointer(scores + T * T).assumingMemoryBound(to: BF16.self)
+        let q = UnsafeMutableRawPointer(scores + T * T + (T * T + 1) / 2).assumingMemoryBound(to: BF16.self)
+        let k = q + T * D, v = q + 2 * T * D
+        let headOut = scores + T * T + (T * T + 1) / 2 + (3 * T * D + 1) / 2
         let threads = plan.chunks > 1 ? 1 : Parallelism.workers
         for pair in pairRange {
             let (b, L, qOffset, outOffset) = plan.head(pair)
             let bias = layout.hasInteriorPadding[b] ? layout.bias + b * T : nil
-            let q = source + qOffset
-            let k = q + C, v = q + 2 * C
-            gemmBF16(transA: false, transB: true, m: T, n: L, k: D, alpha: scale, a: q, lda: 3 * C, b: k, ldb: 3 * C,
-                     accumulate: false, c: scores, ldc: S, threads: threads)
+            for t in 0..<T { (q + t * D).update(from: source + qOffset + t * 3 * C, count: D) }
+            for t in 0..<L {
+                (k + t * D).update(from: source + qOffset + C + t * 3 * C, count: D)
+                (v + t * D).update(from: source + qOffset + 2 * C + t * 3 * C, count: D)
+            }
+            gemmBF16(transA: false, transB: true, m: T, n: L, k: D, alpha: scale, a: q, lda: D, b: k, ldb: D,
+                     accumulate: false, c: scores, ldc: L, threads: threads)
             for i in 0..<T {
-                let row = scores + i * S
+                let row = scores + i * L
                 guard probs != nil || dropout != nil else {
-                    softmaxRowToBF16(out: probabilities + i * S, scores: row, bias: bias, cols: L)
+                    softmaxRowToBF16(out: probabilities + i * L, scores: row, bias: bias, cols: L)
                     continue
                 }
                 // Training: the fp32 softmax is saved (zero past L), dropout applies to a copy in the scores row.
@@ -45,10 +54,11 @@ public func attentionForwardBF16(out: FloatBuffer, probs: FloatBuffer? = nil, qk
                     dropoutRange(out: row, inp: p, accumulateInto: nil, range: 0..<L, dropout: dropout,
                                  startIndex: pair * T * T + i * T)
                 }
-                convertRowToBF16(out: probabilities + i * S, inp: dropout == nil ? p : row, count: L)
+                convertRowToBF16(out: probabilities + i * L, inp: dropout == nil ? p : row, count: L)
             }
-            gemmBF16(transA: false, transB: false, m: T, n: D, k: L, a: probabilities, lda: S, b: v, ldb: 3 * C,
-                     accumulate: false, c: out + outOffset, ldc: C, threads: threads)
+            gemmBF16(transA: false, transB: false, m: T, n: D, k: L, a: probabilities, lda: L, b: v, ldb: D,
+                     accumulate: false, c: headOut, ldc: D, threads: threads)
+            for t in 0..<T { (out + outOffset + t * C).update(from: headOut + t * D, count: D) }
         }
     }
 }
