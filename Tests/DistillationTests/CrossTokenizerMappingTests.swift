@@ -79,7 +79,7 @@ final class CrossTokenizerMappingTests: XCTestCase {
         let window = try WindowBuilder(tokenizer: student, settings: WindowSettings(maxSeqLen: 32, docStride: 16, maxQueryLen: 8)).windows(for: [example]).windows[0]
         let mapped = CrossTokenizerMapping(teacher: teacher, maxLength: 40).teacherWindows(for: [window], examples: [example])[0]
         let position = mapped.window.contextStart + lone
-        XCTAssertEqual(mapped.startAt[encoding.offsets[lone].lowerBound], position + 1, "the start comes from the token after the lone Ġ")
-        XCTAssertFalse(mapped.startAt.values.contains(position) || mapped.endAt.values.contains(position))
+        XCTAssertEqual(mapped.alignment.startAt[encoding.offsets[lone].lowerBound], position + 1, "the start comes from the token after the lone Ġ")
+        XCTAssertFalse(mapped.alignment.startAt.values.contains(position) || mapped.alignment.endAt.values.contains(position))
     }
 }

@@ -12,10 +12,8 @@ struct CrossTokenizerMapping {
     /// A teacher window and what is needed to map its logits back.
     struct TeacherWindow {
         var window: Window
-        /// Teacher token position of each context character where a teacher token starts / ends
-        /// (keyed by the character index; the end key is the exclusive end).
-        var startAt: [Int: Int]
-        var endAt: [Int: Int]
+        /// Teacher token positions by the characters their tokens start and end at.
+        var alignment: CharacterAlignment
         /// Whether the window was cut to `maxLength`.
         var cut: Bool
     }
@@ -50,36 +48,20 @@ struct CrossTokenizerMapping {
         if cut { upper = lower + room }
         let input = PairInput(question: questionIds, context: context.ids[lower..<upper], template: template,
                               vocabulary: teacher.vocabulary, paddedLength: maxLength)
-        var startAt: [Int: Int] = [:], endAt: [Int: Int] = [:]
-        for token in lower..<upper {
-            let position = contextStart + token - lower
-            let range = context.offsets[token]
-            // A token that covers no character (a byte-level BPE's lone "Ġ", its offsets trimmed) starts and
-            // ends nothing.
-            if range.isEmpty { continue }
-            if startAt[range.lowerBound] == nil { startAt[range.lowerBound] = position }
-            endAt[range.upperBound] = position
-        }
+        var alignment = CharacterAlignment()
+        for token in lower..<upper { alignment.add(contextStart + token - lower, characters: context.offsets[token]) }
         let window = Window(exampleIndex: student.exampleIndex, windowIndex: student.windowIndex, inputIds: input.inputIds,
                             tokenTypeIds: input.tokenTypeIds, attentionMask: input.attentionMask, length: input.length,
                             contextStart: contextStart,
                             contextTokenStart: lower, contextOffsets: Array(context.offsets[lower..<upper]),
                             contextIsMaxContext: Array(repeating: true, count: upper - lower),
                             startPosition: 0, endPosition: 0, label: .outsideWindow)
-        return TeacherWindow(window: window, startAt: startAt, endAt: endAt, cut: cut)
+        return TeacherWindow(window: window, alignment: alignment, cut: cut)
     }
 
     /// The teacher's logits on the student window's tokens.
     func studentScores(_ student: Window, teacher: TeacherWindow, scores: SpanScores) -> TeacherScores {
-        var start = [Float](repeating: SpanLoss.paddingLogit, count: student.length)
-        var end = start
-        start[0] = scores.startLogits[0]
-        end[0] = scores.endLogits[0]
-        for (i, range) in student.contextOffsets.enumerated() {
-            let position = student.contextStart + i
-            if let t = teacher.startAt[range.lowerBound] { start[position] = scores.startLogits[t] }
-            if let t = teacher.endAt[range.upperBound] { end[position] = scores.endLogits[t] }
-        }
-        return TeacherScores(kind: .logits, start: start, end: end)
+        teacher.alignment.studentScores(student, nullStart: scores.startLogits[0], nullEnd: scores.endLogits[0],
+                                        start: { scores.startLogits[$0] }, end: { scores.endLogits[$0] }).scores
     }
 }

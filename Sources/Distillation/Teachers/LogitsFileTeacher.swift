@@ -12,11 +12,8 @@ import MRC
 /// teacher window, not a mix, because logits of different teacher windows come from different forward passes
 /// and do not share a softmax. None sharing any character: the teacher abstains on that student window.
 ///
-/// The chosen window's logits reach the student's tokens by the rule of `CrossTokenizerMapping`: a student
-/// context token gets the start logit of the teacher token that starts at the same character (the first
-/// such) and the end logit of the teacher token that ends at the same character (the last such); with none,
-/// `SpanLoss.paddingLogit`, as for the question tokens and separators; `[CLS]` gets the null logits. Teacher
-/// tokens covering no character (start = end) are ignored.
+/// The chosen window's logits reach the student's tokens by `CharacterAlignment`'s rule (the same as for model
+/// teachers of another tokenizer); `[CLS]` gets the null logits.
 ///
 /// The teacher abstains on every window of a question absent from the file. Counts (additive over shards):
 /// - `questions_scored`, `questions_missing`: questions with / without teacher windows, counted with the
@@ -103,24 +100,15 @@ public final class LogitsFileTeacher: Teacher {
 
     /// The teacher window's logits on the student window's `length` tokens.
     func scores(_ window: Window, teacher: LogitsFile.TeacherWindow) -> TeacherScores {
-        var startAt: [Int32: Int] = [:], endAt: [Int32: Int] = [:]
-        for (token, (start, end)) in zip(teacher.starts, teacher.ends).enumerated() where start < end {
-            if startAt[start] == nil { startAt[start] = token }
-            endAt[end] = token
+        var alignment = CharacterAlignment()
+        for (token, (start, end)) in zip(teacher.starts, teacher.ends).enumerated() {
+            alignment.add(token, characters: Int(start)..<Int(max(start, end)))
         }
-        var start = [Float](repeating: SpanLoss.paddingLogit, count: window.length)
-        var end = start
-        start[0] = teacher.nullStartLogit
-        end[0] = teacher.nullEndLogit
-        var startsUnmatched = 0, endsUnmatched = 0
-        for (i, range) in window.contextOffsets.enumerated() {
-            let position = window.contextStart + i
-            if let t = startAt[Int32(range.lowerBound)] { start[position] = teacher.startLogits[t] } else { startsUnmatched += 1 }
-            if let t = endAt[Int32(range.upperBound)] { end[position] = teacher.endLogits[t] } else { endsUnmatched += 1 }
-        }
-        counts["starts_unmatched", default: 0] += startsUnmatched
-        counts["ends_unmatched", default: 0] += endsUnmatched
-        return TeacherScores(kind: .logits, start: start, end: end)
+        let mapped = alignment.studentScores(window, nullStart: teacher.nullStartLogit, nullEnd: teacher.nullEndLogit,
+                                             start: { teacher.startLogits[$0] }, end: { teacher.endLogits[$0] })
+        counts["starts_unmatched", default: 0] += mapped.startsUnmatched
+        counts["ends_unmatched", default: 0] += mapped.endsUnmatched
+        return mapped.scores
     }
 
     /// Refuses offsets past the end of the question's context (`characters` Unicode scalars).

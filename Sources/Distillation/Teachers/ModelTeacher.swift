@@ -12,8 +12,9 @@ import Training
 ///
 /// With the student's tokenizer (same vocabulary and lower-casing) the teacher reads the student's
 /// windows as they are, and its logits are the soft labels. With another tokenizer, each student
-/// window is re-tokenised for the teacher — `[CLS]` question `[SEP]` the same characters of context
-/// `[SEP]` — and the logits come back through character offsets: a student context token gets the
+/// window is re-tokenised for the teacher — in its own pair template, `[CLS]` question `[SEP]` the same characters
+/// of context `[SEP]` (RoBERTa: `<s> q </s></s> c </s>`) — and the logits come back through character offsets
+/// (`CharacterAlignment`): a student context token gets the
 /// teacher's start logit of the teacher token that starts at the same character, and the end logit
 /// of the teacher token that ends at the same character. Where no teacher token starts (ends) there —
 /// the teacher splits the text differently, so it cannot start (end) an answer at that point — the
