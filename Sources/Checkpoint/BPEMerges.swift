@@ -56,12 +56,7 @@ public struct BPEMerges: Sendable, Equatable {
 
     /// Reads `merges.txt` (UTF-8).
     public init(contentsOf url: URL) throws {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw CheckpointError.unreadable(file: url.path, reason: error.localizedDescription)
-        }
+        let data = try CheckpointError.contents(of: url)
         try self.init(data: data, source: url.path)
     }
 

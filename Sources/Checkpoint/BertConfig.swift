@@ -138,10 +138,7 @@ public struct BertConfig: Codable, Equatable, Sendable {
 
     /// Reads and validates config.json at `url`.
     public static func load(from url: URL) throws -> BertConfig {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw CheckpointError.unreadable(file: url.path, reason: error.localizedDescription)
-        }
+        let data = try CheckpointError.contents(of: url)
         return try parse(data, file: url.path)
     }
 

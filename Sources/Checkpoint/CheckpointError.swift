@@ -48,3 +48,14 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible, Sendable
         }
     }
 }
+
+extension CheckpointError {
+    /// The bytes of `url`, or `.unreadable` naming the file: the one read of every checkpoint reader.
+    static func contents(of url: URL, options: Data.ReadingOptions = []) throws -> Data {
+        do {
+            return try Data(contentsOf: url, options: options)
+        } catch {
+            throw CheckpointError.unreadable(file: url.path, reason: error.localizedDescription)
+        }
+    }
+}

@@ -35,12 +35,7 @@ public struct SafeTensorsFile: @unchecked Sendable {  // Data is immutable here
 
     /// Reads and validates the file at `url`.
     public init(contentsOf url: URL) throws {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url, options: .alwaysMapped)
-        } catch {
-            throw CheckpointError.unreadable(file: url.path, reason: error.localizedDescription)
-        }
+        let data = try CheckpointError.contents(of: url, options: .alwaysMapped)
         try self.init(data: data, source: url.path)
     }
 

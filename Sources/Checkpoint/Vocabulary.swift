@@ -69,12 +69,7 @@ public struct Vocabulary: Equatable, Sendable {
 
     /// Reads `vocab.txt` (UTF-8; LF or CRLF line ends; a final line end is optional).
     public init(contentsOf url: URL) throws {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw CheckpointError.unreadable(file: url.path, reason: error.localizedDescription)
-        }
+        let data = try CheckpointError.contents(of: url)
         try self.init(data: data, source: url.path)
     }
 

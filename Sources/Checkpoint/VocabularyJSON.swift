@@ -10,12 +10,7 @@ import Foundation
 extension Vocabulary {
     /// Reads `vocab.json`; `specials` spell the special tokens, which must be present.
     public init(jsonContentsOf url: URL, specials: SpecialTokens = .roberta) throws {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw CheckpointError.unreadable(file: url.path, reason: error.localizedDescription)
-        }
+        let data = try CheckpointError.contents(of: url)
         try self.init(jsonData: data, source: url.path, specials: specials)
     }
 
