@@ -108,14 +108,14 @@ public struct BPEMerges: Sendable, Equatable {
 
     /// FNV-1a (64 bits, hex) of the rules in rank order.
     public var contentHash: String {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        var hasher = Fingerprinter()
         for merge in merges {
-            for byte in merge.left.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
-            hash = (hash ^ 0x20) &* 0x100_0000_01B3
-            for byte in merge.right.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
-            hash = (hash ^ 0x0A) &* 0x100_0000_01B3
+            hasher.add(merge.left)
+            hasher.add(" ")
+            hasher.add(merge.right)
+            hasher.add("\n")
         }
-        return String(hash, radix: 16)
+        return hasher.value
     }
 
     public static func == (lhs: BPEMerges, rhs: BPEMerges) -> Bool { lhs.merges == rhs.merges }

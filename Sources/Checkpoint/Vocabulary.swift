@@ -97,12 +97,12 @@ public struct Vocabulary: Equatable, Sendable {
 
     /// FNV-1a (64 bits, hex) of the tokens in id order and the special tokens' spellings.
     public var contentHash: String {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        var hasher = Fingerprinter()
         for text in tokens + [specials.pad, specials.unk, specials.cls, specials.sep, specials.mask] {
-            for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
-            hash = (hash ^ 0x0A) &* 0x100_0000_01B3
+            hasher.add(text)
+            hasher.add("\n")
         }
-        return String(hash, radix: 16)
+        return hasher.value
     }
 
     /// The id of `token`, or nil when it is not in the vocabulary.

@@ -137,7 +137,7 @@ public enum ModelDirectory {
 
 /// FNV-1a of a string's UTF-8 bytes: a hash that, unlike `Hasher`, is the same in every process.
 public func stableHash(_ text: String) -> UInt64 {
-    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-    for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
-    return hash
+    var hasher = Fingerprinter()
+    hasher.add(text)
+    return hasher.bits
 }

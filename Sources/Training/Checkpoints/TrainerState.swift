@@ -1,3 +1,4 @@
+import Checkpoint
 import Foundation
 
 /// Everything besides the weights that a resumed run needs to continue exactly where a checkpoint
@@ -52,19 +53,3 @@ public func fingerprint(_ text: String) -> String {
     return hasher.value
 }
 
-/// `fingerprint` of a text fed in pieces: the same value as `fingerprint` of the pieces concatenated, without
-/// holding them (the fingerprint of a million windows' entries).
-public struct Fingerprinter: Sendable {
-    private var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-
-    public init() {}
-
-    public mutating func add(_ text: String) {
-        for byte in text.utf8 {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01B3
-        }
-    }
-
-    public var value: String { String(hash, radix: 16) }
-}
