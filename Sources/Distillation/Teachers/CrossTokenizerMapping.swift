@@ -28,7 +28,7 @@ struct CrossTokenizerMapping {
                 contextCache = (example.context.string, teacher.encode(example.context.string))
             }
             if questionCache?.text != example.question {
-                questionCache = (example.question, teacher.encode(String(example.question.drop { $0.isWhitespace })).ids)
+                questionCache = (example.question, teacher.encode(example.questionToTokenise).ids)
             }
             return teacherWindow(student: window, context: contextCache!.encoding, question: questionCache!.ids)
         }

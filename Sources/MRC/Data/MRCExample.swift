@@ -8,6 +8,9 @@ public struct MRCExample: Sendable {
     /// MRQA's question id (`qid`); nil for SQuAD files.
     public var qid: String?
     public var question: String
+    /// The question as it is tokenised: leading whitespace dropped, as Hugging Face's run_qa does (a byte-level
+    /// BPE would otherwise make a token of it; WordPiece drops it anyway).
+    public var questionToTokenise: String { String(question.drop { $0.isWhitespace }) }
     /// The context as Unicode scalars; `ScalarText` cuts answers out of it by scalar offsets.
     public var context: ScalarText
     /// Gold answer texts as the file gives them, for evaluation (SQuAD `answers[].text`, MRQA `answers`).

@@ -112,9 +112,7 @@ public struct WindowBuilder: Sendable {
     public func windows(for example: MRCExample, exampleIndex: Int, contextEncoding context: Encoding,
                         report: inout FeatureReport) -> [Window] {
         report.examples += 1
-        // Leading whitespace of a question is dropped, as Hugging Face's run_qa does (a byte-level BPE would
-        // otherwise make a token of it).
-        var questionIds = tokenizer.encode(String(example.question.drop { $0.isWhitespace })).ids
+        var questionIds = tokenizer.encode(example.questionToTokenise).ids
         if questionIds.count > settings.maxQueryLen {
             questionIds.removeLast(questionIds.count - settings.maxQueryLen)
             report.truncatedQuestions += 1
