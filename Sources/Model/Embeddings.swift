@@ -80,18 +80,18 @@ func embeddingsBackward(grads g: EmbeddingWeights, dout: FloatBuffer, dsum: Floa
                         weights w: EmbeddingWeights, ids: UnsafePointer<Int32>, types: UnsafePointer<Int32>,
                         positions: UnsafePointer<Int32>, tokens N: Int, width E: Int, channels C: Int,
                         dropout: Dropout?, scratch: FloatBuffer) {
-    var dnormed = dout
+    // The gradient of the normed embeddings moves between `dout` and `scratch`: each step writes into the free one.
+    var dnormed = dout, free = scratch
     if let weight = w.projectionWeight {
-        // The projection's input gradient lands in `scratch`; `dout` is then free for the dropout below.
         scratch.update(repeating: 0, count: N * E)
         matmulBackward(dinp: scratch, dweight: g.projectionWeight, dbias: g.projectionBias, dout: dout,
                        inp: buffers.normed, weight: weight, rows: N, inFeatures: E, outFeatures: C)
-        dout.update(from: scratch, count: N * E)
+        (dnormed, free) = (scratch, dout)
     }
     if let dropout {
-        scratch.update(repeating: 0, count: N * E)
-        dropoutBackward(dinp: scratch, dout: dout, count: N * E, dropout: dropout)
-        dnormed = scratch
+        free.update(repeating: 0, count: N * E)
+        dropoutBackward(dinp: free, dout: dnormed, count: N * E, dropout: dropout)
+        dnormed = free
     }
     dsum.update(repeating: 0, count: N * E)
     layerNormBackward(dinp: dsum, dweight: g.normWeight, dbias: g.normBias, dout: dnormed, inp: buffers.sum,
