@@ -188,7 +188,7 @@ public struct BertConfig: Codable, Equatable, Sendable {
                                                 reason: "\(maxPositionEmbeddings) leaves no position past pad_token_id \(padTokenId)")
         }
         guard hiddenSize % numAttentionHeads == 0 else {
-            throw CheckpointError.invalidConfig(file: file, field: "num_attention_heads",
+            throw CheckpointError.invalidConfig(file: file, field: architecture.configKey("num_attention_heads"),
                                                 reason: "\(numAttentionHeads) does not divide hidden_size \(hiddenSize)")
         }
         guard hiddenAct == "gelu" else {
@@ -200,7 +200,7 @@ public struct BertConfig: Codable, Equatable, Sendable {
         }
         for (field, p) in [("hidden_dropout_prob", hiddenDropoutProb), ("attention_probs_dropout_prob", attentionProbsDropoutProb)]
         where !(0..<1).contains(p) {
-            throw CheckpointError.invalidConfig(file: file, field: field, reason: "\(p) is not in [0, 1)")
+            throw CheckpointError.invalidConfig(file: file, field: architecture.configKey(field), reason: "\(p) is not in [0, 1)")
         }
         guard layerNormEps > 0 else {
             throw CheckpointError.invalidConfig(file: file, field: "layer_norm_eps", reason: "\(layerNormEps) is not positive")
