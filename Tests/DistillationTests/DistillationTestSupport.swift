@@ -64,4 +64,24 @@ extension DistillationTestSupport {
     static func position(ofCharacter offset: Int, in window: Window) -> Int? {
         window.contextOffsets.firstIndex { $0.lowerBound == offset }.map { window.contextStart + $0 }
     }
+
+    // MARK: the tolerance of a stored soft label
+
+    /// The error `teach`'s float32 arithmetic may add to a float64 log-probability computed from the same teacher
+    /// logits (one array per teacher): two log-softmaxes (each teacher's, then the ensemble's renormalisation; each
+    /// subtracts a maximum and a log-sum-exp, a few roundings of numbers no larger than max|z| + log L) and the
+    /// float32 rounding of each logit read and of the mean's logarithm; 16 units of float32 rounding (2⁻²⁴) of that
+    /// size bound them with room. The padding logit −10000 is left out of the size.
+    static func float32Bound(_ logits: [[Float]]) -> Double {
+        let largest = logits.joined().filter { $0 != -10_000 }.map { abs(Double($0)) }.max() ?? 0
+        return 16 * 0x1p-24 * (2 * largest + log(Double(logits[0].count)) + 1)
+    }
+
+    /// The store's fp16 rounds to nearest: half an fp16 unit in the last place at the value (taken at the value's
+    /// magnitude plus `bound`, so that a value just below a power of two is not held to the finer spacing), plus
+    /// `bound`, the other errors. The floor −10000 is exact in fp16 and on both sides.
+    static func storeTolerance(_ value: Double, bound: Double) -> Double {
+        let magnitude = Float16(min(abs(value) + bound, 65_000))
+        return Double(magnitude.ulp) / 2 + bound
+    }
 }

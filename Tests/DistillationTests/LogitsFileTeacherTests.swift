@@ -95,9 +95,9 @@ final class LogitsFileTeacherTests: XCTestCase {
             guard expected.teacherWindow != nil, store.logProbabilities(at: index, start: &start, end: &end) else { continue }
             for (side, stored, want, logits) in [("start", start, expected.startLogProbs, expected.startLogits),
                                                   ("end", end, expected.endLogProbs, expected.endLogits)] {
-                let bound = Self.float32Bound(logits)
+                let bound = DistillationTestSupport.float32Bound([logits])
                 for position in 0..<expected.length {
-                    let tolerance = Self.tolerance(want[position], float32Bound: bound)
+                    let tolerance = DistillationTestSupport.storeTolerance(want[position], bound: bound)
                     XCTAssertLessThanOrEqual(abs(Double(stored[position]) - want[position]), tolerance,
                                              "\(side) of record \(index) (\(expected.key)), position \(position)")
                     compared += 1
@@ -105,23 +105,6 @@ final class LogitsFileTeacherTests: XCTestCase {
             }
         }
         XCTAssertGreaterThan(compared, 1000)
-    }
-
-    /// The error `teach`'s float32 arithmetic may add to a float64 log-probability of `logits`: two log-softmaxes
-    /// (the teacher's, then the ensemble's renormalisation; each subtracts a maximum and a log-sum-exp, a few
-    /// roundings of numbers no larger than max|z| + log L) and the float32 rounding of each logit read from the
-    /// file; 16 units of float32 rounding (2⁻²⁴) of that size bound them with room.
-    static func float32Bound(_ logits: [Float]) -> Double {
-        let largest = logits.filter { $0 != -10_000 }.map { abs(Double($0)) }.max() ?? 0
-        return 16 * 0x1p-24 * (2 * largest + log(Double(logits.count)) + 1)
-    }
-
-    /// The store's fp16 rounds to nearest: half an fp16 unit in the last place at the value (taken at the
-    /// value's magnitude plus the float32 error, so that a value just below a power of two is not held to the
-    /// finer spacing), plus the float32 error. The floor −10000 is exact in fp16 and on both sides.
-    static func tolerance(_ value: Double, float32Bound: Double) -> Double {
-        let magnitude = Float16(min(abs(value) + float32Bound, 65_000))
-        return Double(magnitude.ulp) / 2 + float32Bound
     }
 
     // MARK: errors

@@ -140,10 +140,10 @@ final class MixedEnsembleTests: XCTestCase {
             guard store.logProbabilities(at: index, start: &start, end: &end) else { XCTFail(label); continue }
             for (side, stored, want) in [("start", start, expected.startLogProbs), ("end", end, expected.endLogProbs)] {
                 let logits = teacherNames.map { side == "start" ? expected.teachers[$0]!.startLogits : expected.teachers[$0]!.endLogits }
-                let bound = Self.float32Bound(logits) + Self.modelBound
+                let bound = DistillationTestSupport.float32Bound(logits) + Self.modelBound
                 for position in 0..<expected.length {
                     if want[position] == -10_000 { floors += 1 }
-                    XCTAssertLessThanOrEqual(abs(Double(stored[position]) - want[position]), Self.tolerance(want[position], bound: bound),
+                    XCTAssertLessThanOrEqual(abs(Double(stored[position]) - want[position]), DistillationTestSupport.storeTolerance(want[position], bound: bound),
                                              "\(side) of \(label), position \(position): stored \(stored[position]), Python \(want[position])")
                     compared += 1
                 }
@@ -159,21 +159,4 @@ final class MixedEnsembleTests: XCTestCase {
     /// mean of the two probabilities does too and its log moves by at most 2δ; the mean of two normalised
     /// distributions is normalised, so the last log-softmax (the renormalisation) subtracts 0 on both sides.
     static let modelBound = 2 * logitTolerance
-
-    /// The error `teach`'s float32 arithmetic may add to a float64 log-probability computed from the same logits
-    /// (as LogitsFileTeacherTests.float32Bound): two log-softmaxes (each teacher's, then the renormalisation; each
-    /// subtracts a maximum and a log-sum-exp, a few roundings of numbers no larger than max|z| + log L) and the
-    /// float32 rounding of the mean's logarithm; 16 units of float32 rounding (2⁻²⁴) of that size bound them.
-    static func float32Bound(_ logits: [[Float]]) -> Double {
-        let largest = logits.joined().filter { $0 != -10_000 }.map { abs(Double($0)) }.max() ?? 0
-        return 16 * 0x1p-24 * (2 * largest + log(Double(logits[0].count)) + 1)
-    }
-
-    /// The store's fp16 rounds to nearest: half an fp16 unit in the last place at the value (taken at the value's
-    /// magnitude plus the other errors, so that a value just below a power of two is not held to the finer
-    /// spacing), plus the model's and float32's errors. The floor −10000 is exact in fp16 and on both sides.
-    static func tolerance(_ value: Double, bound: Double) -> Double {
-        let magnitude = Float16(min(abs(value) + bound, 65_000))
-        return Double(magnitude.ulp) / 2 + bound
-    }
 }
