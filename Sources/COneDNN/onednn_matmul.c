@@ -13,9 +13,9 @@ extern void omp_set_num_threads(int);
 
 struct mrc_matmul {
     dnnl_primitive_t primitive;
-    dnnl_memory_desc_t a, b, c, bias, scratchpad;
+    dnnl_memory_desc_t a, b, c, bias, residual, scratchpad;
     size_t scratchpad_bytes;
-    int has_bias;
+    int has_bias, has_residual;
     const char *implementation;
 };
 
@@ -68,9 +68,20 @@ mrc_matmul *mrc_matmul_create(const mrc_matmul_desc *d, char *error, size_t erro
     TRY(dnnl_primitive_attr_create(&attr), "attributes");
     TRY(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "scratchpad mode");
     if (d->alpha != 1.0f) TRY(dnnl_primitive_attr_set_output_scales(attr, 1, 0, &d->alpha), "output scale");
-    if (d->accumulate) {
+    if (d->accumulate && d->epilogue != MRC_EPILOGUE_NONE) {
+        snprintf(error, error_length, "oneDNN: an epilogue does not combine with accumulation");
+        goto fail;
+    }
+    if (d->accumulate || d->epilogue != MRC_EPILOGUE_NONE) {
         TRY(dnnl_post_ops_create(&ops), "post-ops");
-        TRY(dnnl_post_ops_append_sum(ops, 1.0f), "sum post-op");
+        if (d->accumulate) TRY(dnnl_post_ops_append_sum(ops, 1.0f), "sum post-op");
+        if (d->epilogue == MRC_EPILOGUE_GELU)
+            TRY(dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_gelu_erf, 0.0f, 0.0f), "GELU post-op");
+        if (d->epilogue == MRC_EPILOGUE_RESIDUAL) {
+            TRY(plain(&mm->residual, d->m, d->n, d->ldr, 0, MRC_F32), "residual descriptor");
+            TRY(dnnl_post_ops_append_binary(ops, dnnl_binary_add, &mm->residual), "residual post-op");
+            mm->has_residual = 1;
+        }
         TRY(dnnl_primitive_attr_set_post_ops(attr, ops), "post-ops");
     }
     TRY(dnnl_primitive_desc_create(&pd, &md, attr, engine, NULL), "matmul (this type combination)");
@@ -94,7 +105,8 @@ fail:
     return NULL;
 }
 
-int mrc_matmul_execute(const mrc_matmul *mm, const void *a, const void *b, const float *bias, void *c, int threads) {
+int mrc_matmul_execute(const mrc_matmul *mm, const void *a, const void *b, const float *bias, const float *residual,
+                       void *c, int threads) {
     if (!thread_stream && dnnl_stream_create(&thread_stream, engine, dnnl_stream_default_flags) != dnnl_success) return -1;
     if (threads > 0 && threads != thread_threads) { omp_set_num_threads(threads); thread_threads = threads; }
     if (mm->scratchpad_bytes > thread_scratchpad_bytes) {
@@ -103,14 +115,16 @@ int mrc_matmul_execute(const mrc_matmul *mm, const void *a, const void *b, const
         thread_scratchpad_bytes = thread_scratchpad ? mm->scratchpad_bytes : 0;
         if (!thread_scratchpad) return -1;
     }
-    dnnl_memory_t mem[5] = {0};
-    dnnl_exec_arg_t args[5];
+    if (mm->has_residual != (residual != NULL)) return -1;
+    dnnl_memory_t mem[6] = {0};
+    dnnl_exec_arg_t args[6];
     int n = 0, status = 0;
-    const void *handles[5] = {a, b, c, bias, thread_scratchpad};
-    const dnnl_memory_desc_t *descs[5] = {&mm->a, &mm->b, &mm->c, &mm->bias, &mm->scratchpad};
-    const int names[5] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST, DNNL_ARG_BIAS, DNNL_ARG_SCRATCHPAD};
-    const int used[5] = {1, 1, 1, mm->has_bias, mm->scratchpad_bytes > 0};
-    for (int i = 0; i < 5; i++) {
+    const void *handles[6] = {a, b, c, bias, residual, thread_scratchpad};
+    const dnnl_memory_desc_t *descs[6] = {&mm->a, &mm->b, &mm->c, &mm->bias, &mm->residual, &mm->scratchpad};
+    const int names[6] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST, DNNL_ARG_BIAS,
+                          DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, DNNL_ARG_SCRATCHPAD};
+    const int used[6] = {1, 1, 1, mm->has_bias, mm->has_residual, mm->scratchpad_bytes > 0};
+    for (int i = 0; i < 6; i++) {
         if (!used[i]) continue;
         if (dnnl_memory_create(&mem[n], descs[i], engine, (void *)handles[i]) != dnnl_success) { status = -1; goto done; }
         args[n].arg = names[i];

@@ -9,9 +9,27 @@
 public func attentionForwardBF16(out: FloatBuffer, probs: FloatBuffer? = nil, qkv: ConstFloatBuffer, qkvScratch: BF16Buffer,
                                  keyMask: UnsafePointer<Int32>, batch: Int, seqLen: Int, channels: Int, heads: Int,
                                  dropout: Dropout? = nil) {
+    convertToBF16(out: qkvScratch, inp: qkv, count: batch * seqLen * 3 * channels)
+    attentionBF16(out: out, out16: nil, probs: probs, qkv16: qkvScratch, keyMask: keyMask, batch: batch, seqLen: seqLen,
+                  channels: channels, heads: heads, dropout: dropout)
+}
+
+/// The inference attention of the fused bf16 layer: q|k|v already bf16 (the QKV matmul's output,
+/// [batch, seqLen, 3·channels]), the context written as bf16 [batch, seqLen, channels] (the next matmul's
+/// input). Each head's products and softmax are those of `attentionForwardBF16`; only the fp32 context
+/// is not written (it is rounded to bf16 where it is stored).
+public func attentionForwardBF16(out16: BF16Buffer, qkv16: ConstBF16Buffer, keyMask: UnsafePointer<Int32>, batch: Int,
+                                 seqLen: Int, channels: Int, heads: Int) {
+    attentionBF16(out: nil, out16: out16, probs: nil, qkv16: qkv16, keyMask: keyMask, batch: batch, seqLen: seqLen,
+                  channels: channels, heads: heads, dropout: nil)
+}
+
+/// The body of both: the context goes to `out` (fp32) or `out16` (bf16).
+private func attentionBF16(out: FloatBuffer?, out16: BF16Buffer?, probs: FloatBuffer?, qkv16: ConstBF16Buffer,
+                           keyMask: UnsafePointer<Int32>, batch: Int, seqLen: Int, channels: Int, heads: Int,
+                           dropout: Dropout?) {
     let plan = AttentionPlan(keyMask: keyMask, batch: batch, seqLen: seqLen, channels: channels, heads: heads, dropout: dropout)
     defer { plan.deallocate() }
-    convertToBF16(out: qkvScratch, inp: qkv, count: batch * seqLen * 3 * channels)
     let profileStart = KernelProfile.start()
     defer { KernelProfile.stop(profileStart, "attentionForwardBF16", flops: 4 * Double(batch * seqLen * seqLen * channels)) }
     let (T, C, D, scale, layout) = (plan.T, plan.C, plan.D, plan.scale, plan.mask)
@@ -22,7 +40,7 @@ public func attentionForwardBF16(out: FloatBuffer, probs: FloatBuffer? = nil, qk
     let scratchPerChunk = T * T + (T * T + 1) / 2 + (3 * T * D + 1) / 2 + T * D
     let scratch = plan.scratch(perChunk: scratchPerChunk)
     defer { scratch.deallocate() }
-    let source = UnsafePointer(qkvScratch)
+    let source = qkv16
     parallelChunks(count: plan.pairs, minimumWork: 2) { chunk, pairRange in
         let scores = scratch + chunk * scratchPerChunk
         let probabilities = UnsafeMutableRawPointer(scores + T * T).assumingMemoryBound(to: BF16.self)
@@ -58,7 +76,11 @@ public func attentionForwardBF16(out: FloatBuffer, probs: FloatBuffer? = nil, qk
             }
             gemmBF16(transA: false, transB: false, m: T, n: D, k: L, a: probabilities, lda: L, b: v, ldb: D,
                      accumulate: false, c: headOut, ldc: D, threads: threads)
-            for t in 0..<T { (out + outOffset + t * C).update(from: headOut + t * D, count: D) }
+            if let out {
+                for t in 0..<T { (out + outOffset + t * C).update(from: headOut + t * D, count: D) }
+            } else if let out16 {
+                for t in 0..<T { convertRowToBF16(out: out16 + outOffset + t * C, inp: headOut + t * D, count: D) }
+            }
         }
     }
 }

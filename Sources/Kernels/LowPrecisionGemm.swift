@@ -32,6 +32,31 @@ public enum LowPrecision {
     }
 }
 
+/// What a bf16 GEMM does to its output after the bias (`MatmulEpilogue`, with the residual's matrix).
+public enum GemmEpilogue {
+    case none
+    /// The erf GELU.
+    case gelu
+    /// `+ R`, an fp32 [m, n] matrix with row stride `ld`.
+    case residual(ConstFloatBuffer, ld: Int)
+
+    var profileSuffix: String {
+        switch self {
+        case .none: return ""
+        case .gelu: return " +gelu"
+        case .residual: return " +residual"
+        }
+    }
+
+    var description: MatmulEpilogue {
+        switch self {
+        case .none: return .none
+        case .gelu: return .gelu
+        case .residual(_, let ld): return .residual(ld: ld)
+        }
+    }
+}
+
 /// bf16 GEMM with fp32 accumulation: `c = alpha · op(a) · op(b) (+ bias) (+ c when accumulating)`,
 /// shapes and strides as in `gemm`. With `threads` > 1 a large product is split over the kernels'
 /// workers into blocks of rows of `c` (of columns when `c` has few rows), each one single-threaded
@@ -44,47 +69,78 @@ public enum LowPrecision {
 public func gemmBF16(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
                      a: ConstBF16Buffer, lda: Int, b: ConstBF16Buffer, ldb: Int, accumulate: Bool,
                      bias: ConstFloatBuffer? = nil, c: FloatBuffer, ldc: Int, threads: Int) {
+    gemmBF16(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+             accumulate: accumulate, bias: bias, epilogue: .none, c: UnsafeMutableRawPointer(c), cType: .f32, ldc: ldc,
+             threads: threads)
+}
+
+/// `gemmBF16` with an epilogue applied to each output tile before it is stored (`c = ε(alpha · op(a) ·
+/// op(b) + bias)`), and `c` in fp32 or bf16 (`cType`; rounded to nearest even after the epilogue). The
+/// epilogue does not combine with `accumulate`.
+public func gemmBF16(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+                     a: ConstBF16Buffer, lda: Int, b: ConstBF16Buffer, ldb: Int, accumulate: Bool = false,
+                     bias: ConstFloatBuffer?, epilogue: GemmEpilogue, c: UnsafeMutableRawPointer, cType: MatrixElement,
+                     ldc: Int, threads: Int) {
+    precondition(cType == .f32 || cType == .bf16, "gemmBF16 writes fp32 or bf16")
+    if case .none = epilogue {} else { precondition(!accumulate, "gemmBF16: an epilogue does not combine with accumulate") }
     if m == 0 || n == 0 { return }
+    let cSize = cType == .f32 ? 4 : 2
     if threads > 1 {
         splitOverWorkers(m: m, n: n, k: k) { rows, columns in
             let a = rows.lowerBound == 0 ? a : (transA ? a + rows.lowerBound : a + rows.lowerBound * lda)
             let b = columns.lowerBound == 0 ? b : (transB ? b + columns.lowerBound * ldb : b + columns.lowerBound)
+            var part = epilogue
+            if case .residual(let r, let ld) = epilogue { part = .residual(r + rows.lowerBound * ld + columns.lowerBound, ld: ld) }
             gemmBF16(transA: transA, transB: transB, m: rows.count, n: columns.count, k: k, alpha: alpha, a: a, lda: lda,
-                     b: b, ldb: ldb, accumulate: accumulate, bias: bias.map { $0 + columns.lowerBound },
-                     c: c + rows.lowerBound * ldc + columns.lowerBound, ldc: ldc, threads: 1)
+                     b: b, ldb: ldb, accumulate: accumulate, bias: bias.map { $0 + columns.lowerBound }, epilogue: part,
+                     c: c + cSize * (rows.lowerBound * ldc + columns.lowerBound), cType: cType, ldc: ldc, threads: 1)
         }
         return
     }
     if LowPrecision.backend == .onednn {
         var d = MatmulDescription(m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc, transA: transA, transB: transB,
-                                  a: .bf16, b: .bf16, c: .f32)
+                                  a: .bf16, b: .bf16, c: cType)
         d.accumulate = accumulate
         d.alpha = alpha
         d.hasBias = bias != nil
-        if OneDNN.execute(d, a: a, b: b, c: c, bias: bias, threads: threads) { return }
+        d.epilogue = epilogue.description
+        var residual: ConstFloatBuffer? = nil
+        if case .residual(let r, _) = epilogue { residual = r }
+        if OneDNN.execute(d, a: a, b: b, c: c, bias: bias, residual: residual, threads: threads) { return }
     }
     referenceGemmBF16(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-                      accumulate: accumulate, bias: bias, c: c, ldc: ldc)
+                      accumulate: accumulate, bias: bias, epilogue: epilogue, c: c, cType: cType, ldc: ldc)
 }
 
-/// The reference path of `gemmBF16`: op(a), op(b) widened to dense fp32 (exact), one `gemm`.
+/// The reference path of `gemmBF16` (its naive twin): op(a), op(b) widened to dense fp32 (exact), one
+/// `gemm` into a dense product, then bias and accumulation element by element, the epilogue (GELU by the
+/// unfused layer's own `geluForward`, so that a fused layer on this backend equals the unfused one bit
+/// for bit) and the store.
 func referenceGemmBF16(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: ConstBF16Buffer, lda: Int,
-                       b: ConstBF16Buffer, ldb: Int, accumulate: Bool, bias: ConstFloatBuffer?, c: FloatBuffer, ldc: Int) {
+                       b: ConstBF16Buffer, ldb: Int, accumulate: Bool, bias: ConstFloatBuffer?, epilogue: GemmEpilogue = .none,
+                       c: UnsafeMutableRawPointer, cType: MatrixElement = .f32, ldc: Int) {
     let wideA = widen(a, rows: transA ? k : m, cols: transA ? m : k, ld: lda)
     let wideB = widen(b, rows: transB ? n : k, cols: transB ? k : n, ld: ldb)
-    defer { wideA.deallocate(); wideB.deallocate() }
-    let lda = transA ? m : k, ldb = transB ? k : n
-    if let bias {
-        let product = FloatBuffer.allocate(capacity: m * n)
-        defer { product.deallocate() }
-        gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: wideA, lda: lda, b: wideB, ldb: ldb,
-             beta: 0, c: product, ldc: n)
-        for i in 0..<m {
-            for j in 0..<n { c[i * ldc + j] = (accumulate ? c[i * ldc + j] : 0) + (product[i * n + j] + bias[j]) }
+    let product = FloatBuffer.allocate(capacity: m * n)
+    defer { wideA.deallocate(); wideB.deallocate(); product.deallocate() }
+    gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: wideA, lda: transA ? m : k, b: wideB,
+         ldb: transB ? k : n, beta: 0, c: product, ldc: n)
+    let c32 = c.assumingMemoryBound(to: Float.self), c16 = c.assumingMemoryBound(to: BF16.self)
+    for i in 0..<m {
+        for j in 0..<n {
+            var v = product[i * n + j] + (bias?[j] ?? 0)
+            if accumulate { v = (cType == .f32 ? c32[i * ldc + j] : float(bfloat16: c16[i * ldc + j])) + v }
+            if case .residual(let r, let ld) = epilogue { v += r[i * ld + j] }
+            product[i * n + j] = v
         }
-    } else {
-        gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: wideA, lda: lda, b: wideB, ldb: ldb,
-             beta: accumulate ? 1 : 0, c: c, ldc: ldc)
+    }
+    if case .gelu = epilogue { geluForward(out: product, inp: product, count: m * n) }
+    for i in 0..<m {
+        if cType == .f32 {
+            (c32 + i * ldc).update(from: product + i * n, count: n)
+        } else {
+            convertRowToBF16(out: c16 + i * ldc, inp: product + i * n, count: n)
+        }
     }
 }
 

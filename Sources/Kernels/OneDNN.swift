@@ -8,6 +8,15 @@ public enum MatrixElement: Int, Sendable {
     case f32 = 0, bf16 = 1, s8 = 2, s32 = 3
 }
 
+/// What a matmul does to its output after the bias, before storing it (oneDNN post-ops, on the hot tile).
+public enum MatmulEpilogue: Hashable, Sendable {
+    case none
+    /// The erf GELU.
+    case gelu
+    /// `+ R`, an fp32 [m, n] matrix with row stride `ld`, given at execution.
+    case residual(ld: Int)
+}
+
 /// One matmul described once and executed many times (oneDNN's model): row-major
 /// `C = alpha · op(A) · op(B) (+ bias) (+ C)`, shapes and strides as in `gemm`.
 public struct MatmulDescription: Hashable, Sendable {
@@ -19,6 +28,8 @@ public struct MatmulDescription: Hashable, Sendable {
     /// A constant output scale (1 for none).
     public var alpha: Float = 1
     public var hasBias = false
+    /// Not with `accumulate`.
+    public var epilogue = MatmulEpilogue.none
 
     public init(m: Int, n: Int, k: Int, lda: Int, ldb: Int, ldc: Int, transA: Bool, transB: Bool,
                 a: MatrixElement, b: MatrixElement, c: MatrixElement) {
@@ -82,11 +93,17 @@ public enum OneDNN {
     /// team). Returns false, computing nothing, where oneDNN has no implementation.
     @discardableResult
     public static func execute(_ description: MatmulDescription, a: UnsafeRawPointer, b: UnsafeRawPointer,
-                               c: UnsafeMutableRawPointer, bias: ConstFloatBuffer? = nil, threads: Int) -> Bool {
+                               c: UnsafeMutableRawPointer, bias: ConstFloatBuffer? = nil, residual: ConstFloatBuffer? = nil,
+                               threads: Int) -> Bool {
         #if canImport(COneDNN)
         guard let matmul = primitive(description) else { return false }
         precondition(description.hasBias == (bias != nil), "OneDNN.execute: the bias does not match the description")
-        let status = mrc_matmul_execute(matmul.pointer, a, b, bias, c, Int32(threads))
+        if case .residual = description.epilogue {
+            precondition(residual != nil, "OneDNN.execute: the residual epilogue needs its matrix")
+        } else {
+            precondition(residual == nil, "OneDNN.execute: a residual without the residual epilogue")
+        }
+        let status = mrc_matmul_execute(matmul.pointer, a, b, bias, residual, c, Int32(threads))
         precondition(status == 0, "oneDNN matmul execution failed for \(description)")
         return true
         #else
@@ -132,7 +149,7 @@ public enum OneDNN {
                                 ldc: Int64(d.ldc), trans_a: d.transA ? 1 : 0, trans_b: d.transB ? 1 : 0,
                                 a_type: mrc_dtype(UInt32(d.a.rawValue)), b_type: mrc_dtype(UInt32(d.b.rawValue)),
                                 c_type: mrc_dtype(UInt32(d.c.rawValue)), accumulate: d.accumulate ? 1 : 0,
-                                alpha: d.alpha, has_bias: d.hasBias ? 1 : 0)
+                                alpha: d.alpha, has_bias: d.hasBias ? 1 : 0, epilogue: d.epilogue.c, ldr: d.epilogue.ld)
         var message = [CChar](repeating: 0, count: 256)
         let created = mrc_matmul_create(&c, &message, message.count).map(Primitive.init)
         cache.primitives[d] = created
@@ -140,3 +157,16 @@ public enum OneDNN {
     }
     #endif
 }
+
+#if canImport(COneDNN)
+private extension MatmulEpilogue {
+    var c: mrc_epilogue {
+        switch self {
+        case .none: return MRC_EPILOGUE_NONE
+        case .gelu: return MRC_EPILOGUE_GELU
+        case .residual: return MRC_EPILOGUE_RESIDUAL
+        }
+    }
+    var ld: Int64 { if case .residual(let ld) = self { return Int64(ld) } else { return 0 } }
+}
+#endif

@@ -36,6 +36,10 @@ public final class BertModel {
     /// swap): the bf16/int8 copies are converted again at the next forward. A training forward
     /// always converts (the optimizer changes the masters between steps).
     public func parametersDidChange() { lowPrecisionStale = true }
+    /// Whether a bf16 inference forward runs the fused layers (`encoderLayerForwardFused`): bias, GELU and
+    /// residual on the matmuls' output tiles, bf16 written once by each producer. Off, it runs the unfused
+    /// layers, the fused path's reference.
+    public var fusedInference = true
     private(set) var mlmActivations: MLMActivations?
     var saved: SavedForward?
 
@@ -113,9 +117,18 @@ public final class BertModel {
         }
         capture?.reserve(batch: batch.batch, seqLen: batch.seqLen)
         capture?.copyHidden(0, from: a.embeddingOutput)
+        let fused = fusedInference && precision == .bf16 && !forTraining && capture == nil
+        if fused { convertToBF16(out: FusedLayerBuffers(lowPrecisionScratch).hidden, inp: a.embeddingOutput, count: N * C) }
         batch.attentionMask.withUnsafeBufferPointer { mask in
             var input = UnsafePointer(a.embeddingOutput!)
             for (l, offsets) in layout.layers.enumerated() where l < capture?.deepestLayer ?? layout.layers.count {
+                if fused, let lowPrecision {
+                    encoderLayerForwardFused(input: input, acts: a.slot(l), weights: LayerWeights(w, offsets),
+                                             lowPrecision: lowPrecision.layers[l], buffers: FusedLayerBuffers(lowPrecisionScratch),
+                                             keyMask: mask.baseAddress!, shape: shape(batch))
+                    input = UnsafePointer(a.slot(l).output)
+                    continue
+                }
                 encoderLayerForward(input: input, acts: a.slot(l), weights: LayerWeights(w, offsets), keyMask: mask.baseAddress!,
                                     shape: shape(batch), probs: forTraining ? a.slot(l).probs : capture?.attention(l + 1),
                                     attentionDropout: plan.attentionProbs(layer: l),

@@ -11,12 +11,13 @@ import XCTest
 /// int8): ours must be at least as close, in the largest and in the mean absolute difference. Both
 /// backends (oneDNN and the reference) are held to it.
 final class LowPrecisionModelTests: XCTestCase {
-    private func hidden(_ precision: Precision, backend: LowPrecisionBackend) throws -> [Float] {
+    private func hidden(_ precision: Precision, backend: LowPrecisionBackend, fused: Bool = true) throws -> [Float] {
         let saved = LowPrecision.backend
         defer { LowPrecision.backend = saved }
         LowPrecision.backend = backend
         let loaded = try ModelDirectory.load(TestPaths.miniLMDirectory, spanHead: .ifPresent)
         loaded.model.precision = precision
+        loaded.model.fusedInference = fused
         let fixture = try SafeTensorsFile(contentsOf: TestPaths.fixture("model/minilm_hidden.safetensors"))
         try loaded.model.encode(try fixtureBatch(fixture), forTraining: false)
         return loaded.model.lastHiddenState()
@@ -43,6 +44,26 @@ final class LowPrecisionModelTests: XCTestCase {
 
     func testBF16IsAtLeastAsCloseToFP32AsAutocast() throws {
         try check(.bf16, pytorchKey: "bf16_autocast")
+    }
+
+    /// The fused bf16 inference layers (epilogues on the matmul tiles, bf16 written by the producers)
+    /// against their reference, the unfused bf16 layers. Both round the same values to bf16 at the same
+    /// places, so on the reference backend, whose epilogues run the unfused layer's own kernels (its
+    /// GELU, the same fp32 additions), the two are equal bit for bit. On oneDNN the GELU is oneDNN's and a
+    /// value's bf16 rounding flips now and then; a flip moves the next layers as much as any other
+    /// bf16 rounding does, so there the fused forward is held, like the unfused one, to autocast's
+    /// deviation from fp32 (`testBF16IsAtLeastAsCloseToFP32AsAutocast` runs the fused path).
+    func testFusedBF16LayersEqualTheUnfusedOnesOnTheReferenceBackend() throws {
+        let fused = try hidden(.bf16, backend: .reference), unfused = try hidden(.bf16, backend: .reference, fused: false)
+        XCTAssertEqual(fused.count, unfused.count)
+        XCTAssertEqual(maxAbsDifference(fused, unfused), 0, "fused and unfused bf16 layers on the reference backend")
+        // Where oneDNN runs the GELU epilogue (not capped below AVX-512 BF16), its GELU makes the two differ.
+        var gelu = MatmulDescription(m: 64, n: 64, k: 64, lda: 64, ldb: 64, ldc: 64, transA: false, transB: true,
+                                     a: .bf16, b: .bf16, c: .bf16)
+        (gelu.hasBias, gelu.epilogue) = (true, .gelu)
+        let fusedOneDNN = try hidden(.bf16, backend: .onednn), unfusedOneDNN = try hidden(.bf16, backend: .onednn, fused: false)
+        XCTAssertEqual(fusedOneDNN != unfusedOneDNN, OneDNN.supports(gelu),
+                       "the oneDNN forward takes the fused path exactly where oneDNN has the GELU epilogue")
     }
 
     func testInt8IsAtLeastAsCloseToFP32AsDynamicQuantization() throws {

@@ -1,12 +1,20 @@
 // A small C face of oneDNN's matmul primitive for the Swift kernels (describe once, execute many).
-// Row-major C = alpha · op(A) · op(B) (+ bias) (+ C when accumulating): f32, bf16 or s8 inputs with
-// f32, bf16 or s32 output.
+// Row-major C = alpha · op(A) · op(B) (+ bias) (+ C when accumulating), then an optional epilogue on the
+// output tile while it is hot (GELU, or + a residual matrix): f32, bf16 or s8 inputs with f32, bf16 or s32
+// output.
 #ifndef MRC_ONEDNN_MATMUL_H
 #define MRC_ONEDNN_MATMUL_H
 #include <stddef.h>
 #include <stdint.h>
 
 typedef enum { MRC_F32 = 0, MRC_BF16 = 1, MRC_S8 = 2, MRC_S32 = 3 } mrc_dtype;
+
+/// What runs on the output after the bias, before it is stored.
+typedef enum {
+    MRC_EPILOGUE_NONE = 0,
+    MRC_EPILOGUE_GELU = 1,      // gelu(x) = x · Φ(x), the erf form
+    MRC_EPILOGUE_RESIDUAL = 2   // + an f32 [m, n] matrix (row stride ldr), passed at execution
+} mrc_epilogue;
 
 typedef struct {
     int64_t m, n, k;          // op(A) is m × k, op(B) is k × n, C is m × n
@@ -16,14 +24,18 @@ typedef struct {
     int accumulate;           // C += result (a sum post-op) instead of C = result
     float alpha;              // constant output scale (1 for none)
     int has_bias;             // f32 bias [n] added to every row
+    mrc_epilogue epilogue;    // not with accumulate
+    int64_t ldr;              // row stride of the residual (MRC_EPILOGUE_RESIDUAL)
 } mrc_matmul_desc;
 
 typedef struct mrc_matmul mrc_matmul;
 
 /// The matmul for `desc`, or NULL with a message in `error` (the combination is unsupported here).
 mrc_matmul *mrc_matmul_create(const mrc_matmul_desc *desc, char *error, size_t error_length);
-/// Runs it on the calling thread's stream with `threads` OpenMP threads; 0 on success.
-int mrc_matmul_execute(const mrc_matmul *matmul, const void *a, const void *b, const float *bias, void *c, int threads);
+/// Runs it on the calling thread's stream with `threads` OpenMP threads; 0 on success. `residual` is the
+/// epilogue's matrix (NULL without MRC_EPILOGUE_RESIDUAL).
+int mrc_matmul_execute(const mrc_matmul *matmul, const void *a, const void *b, const float *bias, const float *residual,
+                       void *c, int threads);
 /// oneDNN's name of the implementation chosen (e.g. "brg:avx512_core_amx_bf16").
 const char *mrc_matmul_implementation(const mrc_matmul *matmul);
 void mrc_matmul_destroy(mrc_matmul *matmul);

@@ -1,0 +1,54 @@
+import Kernels
+
+/// The bf16 buffers that carry one inference forward through the fused layers (views of the
+/// low-precision scratch, which an inference forward does not otherwise use this way):
+/// - `hidden` [N, C]: in turn the layer input, the attention context, LayerNorm 1's output and the layer
+///   output, each the input of the next matmul and dead once it has run;
+/// - `qkv` [N, 3C]: the QKV matmul's output, read by the attention;
+/// - `feedForward` [N, I]: GELU's output, the second feed-forward matmul's input.
+struct FusedLayerBuffers {
+    let hidden: BF16Buffer
+    let qkv: BF16Buffer
+    let feedForward: BF16Buffer
+
+    init(_ scratch: LowPrecisionScratch) {
+        hidden = scratch.gradient
+        qkv = scratch.qkv
+        feedForward = scratch.input
+    }
+}
+
+/// One post-LN BERT layer in bf16 for inference (no dropout, nothing saved for a backward), with what
+/// surrounds each matmul fused into it (oneDNN post-ops on the output tile) or into its producer:
+/// - `qkv = x₁₆ W_qkvᵀ + b`, stored as bf16 (no fp32 q|k|v, no separate rounding pass);
+/// - the attention reads that bf16 q|k|v and writes its context as bf16;
+/// - `r₁ = ctx₁₆ W_oᵀ + b_o + x` (the residual added on the tile); LayerNorm 1 writes `h` and `h₁₆`;
+/// - `g₁₆ = gelu(h₁₆ W₁ᵀ + b₁)` (bias and GELU on the tile, stored as bf16);
+/// - `r₂ = g₁₆ W₂ᵀ + b₂ + h`; LayerNorm 2 writes the output `y` and `y₁₆` (the next layer's input).
+///
+/// Every value is rounded to bf16 exactly where `encoderLayerForward` in bf16 rounds it (the matmul
+/// and attention-product inputs); the unfused path is its reference (`FusedLayerTests`). The differences
+/// are the order of two fp32 additions and oneDNN's GELU for ours, each well under a bf16 rounding.
+///
+/// On entry `buffers.hidden` holds `x` in bf16; on return it holds `y` in bf16.
+func encoderLayerForwardFused(input x: ConstFloatBuffer, acts a: LayerActivations, weights w: LayerWeights,
+                              lowPrecision p: LowPrecisionLayer, buffers f: FusedLayerBuffers,
+                              keyMask: UnsafePointer<Int32>, shape s: LayerShape) {
+    let N = s.tokens, C = s.channels, I = s.intermediate
+    guard let qkvWeight = p.qkv.bf16, let outputWeight = p.attentionOutput.bf16, let upWeight = p.intermediate.bf16,
+          let downWeight = p.output.bf16 else { preconditionFailure("the fused layer runs bf16 weights") }
+    matmulForwardBF16(out: UnsafeMutableRawPointer(f.qkv), outType: .bf16, inp16: f.hidden, weight: qkvWeight,
+                      bias: w.qkvBias, epilogue: .none, rows: N, inFeatures: C, outFeatures: 3 * C)
+    attentionForwardBF16(out16: f.hidden, qkv16: f.qkv, keyMask: keyMask, batch: s.batch, seqLen: s.seqLen, channels: C,
+                         heads: s.heads)
+    matmulForwardBF16(out: UnsafeMutableRawPointer(a.residual1), outType: .f32, inp16: f.hidden, weight: outputWeight,
+                      bias: w.attentionOutputBias, epilogue: .residual(x, ld: C), rows: N, inFeatures: C, outFeatures: C)
+    layerNormForward(out: a.norm1, mean: a.norm1Mean, rstd: a.norm1Rstd, inp: a.residual1, weight: w.attentionNormWeight,
+                     bias: w.attentionNormBias, rows: N, channels: C, eps: s.eps, out16: f.hidden)
+    matmulForwardBF16(out: UnsafeMutableRawPointer(f.feedForward), outType: .bf16, inp16: f.hidden, weight: upWeight,
+                      bias: w.intermediateBias, epilogue: .gelu, rows: N, inFeatures: C, outFeatures: I)
+    matmulForwardBF16(out: UnsafeMutableRawPointer(a.residual2), outType: .f32, inp16: f.feedForward, weight: downWeight,
+                      bias: w.outputBias, epilogue: .residual(a.norm1, ld: C), rows: N, inFeatures: I, outFeatures: C)
+    layerNormForward(out: a.output, mean: a.norm2Mean, rstd: a.norm2Rstd, inp: a.residual2, weight: w.outputNormWeight,
+                     bias: w.outputNormBias, rows: N, channels: C, eps: s.eps, out16: f.hidden)
+}
