@@ -47,7 +47,9 @@ let package = Package(
         // Open MPI for data-parallel train/distill, loaded at run time (dlopen of libmpi.so.40): nothing of MPI
         // is needed to build, and single-process runs never load it.
         .target(name: "CMPIShim", path: "Sources/CMPIShim", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
-        .target(name: "Kernels", dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux])),
+        // Kernels in C where Swift cannot reach the instructions (AVX-512 BF16), chosen at run time.
+        .target(name: "CKernels", path: "Sources/CKernels"),
+        .target(name: "Kernels", dependencies: ["CKernels", .target(name: "CBLAS", condition: .when(platforms: [.linux])),
                                                 .target(name: "COneDNN", condition: .when(platforms: [.linux]))]),
         .target(name: "Checkpoint"),
         .target(name: "Model", dependencies: ["Kernels", "Checkpoint"]),

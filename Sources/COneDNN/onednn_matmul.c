@@ -23,6 +23,11 @@ static dnnl_engine_t engine;
 static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
 static void make_engine(void) { dnnl_engine_create(&engine, dnnl_cpu, 0); }
 
+struct mrc_packed_layout {
+    dnnl_memory_desc_t md;    // the k × n weights in oneDNN's chosen (blocked) format
+    int plain;
+};
+
 static _Thread_local dnnl_stream_t thread_stream;
 static _Thread_local int thread_threads;
 // Each thread's scratchpad. oneDNN's own ("library") scratchpad is one global buffer unless the library is
@@ -59,7 +64,8 @@ mrc_matmul *mrc_matmul_create(const mrc_matmul_desc *d, char *error, size_t erro
     if (!mm || !engine) { snprintf(error, error_length, "oneDNN: no CPU engine"); goto fail; }
     mm->has_bias = d->has_bias;
     TRY(plain(&mm->a, d->m, d->k, d->lda, d->trans_a, d->a_type), "source descriptor");
-    TRY(plain(&mm->b, d->k, d->n, d->ldb, d->trans_b, d->b_type), "weights descriptor");
+    if (d->packed_b) mm->b = d->packed_b->md;
+    else TRY(plain(&mm->b, d->k, d->n, d->ldb, d->trans_b, d->b_type), "weights descriptor");
     TRY(plain(&mm->c, d->m, d->n, d->ldc, 0, d->c_type), "destination descriptor");
     dnnl_dims_t bias_dims = {1, d->n};
     TRY(dnnl_memory_desc_init_by_tag(&mm->bias, 2, bias_dims, dnnl_f32, dnnl_ab), "bias descriptor");
@@ -187,3 +193,56 @@ int mrc_request_amx(void) {
     return -1;
 #endif
 }
+
+mrc_packed_layout *mrc_packed_layout_create(int64_t k, int64_t n, int64_t m_hint, char *error, size_t error_length) {
+    pthread_once(&engine_once, make_engine);
+    mrc_packed_layout *layout = calloc(1, sizeof *layout);
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_memory_desc_t a, b, c;
+    dnnl_matmul_desc_t md;
+    if (!layout || !engine) { snprintf(error, error_length, "oneDNN: no CPU engine"); goto fail; }
+    dnnl_dims_t a_dims = {m_hint, k}, b_dims = {k, n}, c_dims = {m_hint, n};
+    TRY(dnnl_memory_desc_init_by_tag(&a, 2, a_dims, dnnl_bf16, dnnl_ab), "source descriptor");
+    TRY(dnnl_memory_desc_init_by_tag(&b, 2, b_dims, dnnl_bf16, dnnl_format_tag_any), "weights descriptor");
+    TRY(dnnl_memory_desc_init_by_tag(&c, 2, c_dims, dnnl_f32, dnnl_ab), "destination descriptor");
+    TRY(dnnl_matmul_desc_init(&md, &a, &b, NULL, &c), "matmul descriptor");
+    TRY(dnnl_primitive_desc_create(&pd, &md, NULL, engine, NULL), "matmul (bf16 here)");
+    layout->md = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+    dnnl_primitive_desc_destroy(pd);
+    layout->plain = layout->md.format_kind == dnnl_blocked && layout->md.format_desc.blocking.inner_nblks == 0;
+    return layout;
+fail:
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    free(layout);
+    return NULL;
+}
+
+size_t mrc_packed_layout_bytes(const mrc_packed_layout *layout) { return dnnl_memory_desc_get_size(&layout->md); }
+
+int mrc_packed_layout_is_plain(const mrc_packed_layout *layout) { return layout->plain; }
+
+int mrc_pack_weights(const mrc_packed_layout *layout, const void *w, int64_t ldw, void *packed) {
+    if (!thread_stream && dnnl_stream_create(&thread_stream, engine, dnnl_stream_default_flags) != dnnl_success) return -1;
+    dnnl_memory_desc_t source;
+    // The weight [n, k] row-major is the k × n operand with strides (1, ldw).
+    if (plain(&source, layout->md.dims[0], layout->md.dims[1], ldw, 1, MRC_BF16) != dnnl_success) return -1;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_t reorder = NULL;
+    dnnl_memory_t from = NULL, to = NULL;
+    int status = -1;
+    if (dnnl_reorder_primitive_desc_create(&pd, &source, engine, &layout->md, engine, NULL) != dnnl_success) goto done;
+    if (dnnl_primitive_create(&reorder, pd) != dnnl_success) goto done;
+    if (dnnl_memory_create(&from, &source, engine, (void *)w) != dnnl_success) goto done;
+    if (dnnl_memory_create(&to, &layout->md, engine, packed) != dnnl_success) goto done;
+    dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
+    if (dnnl_primitive_execute(reorder, thread_stream, 2, args) == dnnl_success && dnnl_stream_wait(thread_stream) == dnnl_success)
+        status = 0;
+done:
+    if (from) dnnl_memory_destroy(from);
+    if (to) dnnl_memory_destroy(to);
+    if (reorder) dnnl_primitive_destroy(reorder);
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    return status;
+}
+
+void mrc_packed_layout_destroy(mrc_packed_layout *layout) { free(layout); }

@@ -1,3 +1,5 @@
+import CKernels
+import Foundation
 /// Self-attention with bf16 products (the scheme of autocast): q, k, v rounded to bf16 once into
 /// `qkvScratch` [batch, seqLen, 3·channels], then per (batch, head) on the workers: `scores = q kᵀ / √d`
 /// (bf16 inputs, fp32 accumulation), the masked softmax in fp32, the (dropped-out) probabilities
@@ -85,10 +87,25 @@ private func attentionBF16(out: FloatBuffer?, out16: BF16Buffer?, probs: FloatBu
     }
 }
 
+/// Whether the attention's softmax rows run the AVX-512 BF16 kernel (`mrc_softmax_row_bf16`): where the
+/// CPU has it, unless `MRC_PORTABLE_SOFTMAX=1` asks for the portable Swift twin.
+let softmaxRowsUseAVX512BF16 = mrc_has_avx512_bf16() != 0 && ProcessInfo.processInfo.environment["MRC_PORTABLE_SOFTMAX"] != "1"
+
 /// One softmax row of `scores (+ bias)` written as bf16 into `out`; the scores row is scratch (it holds
-/// the exponentials afterwards). The normalisation is fused with the rounding.
+/// the exponentials afterwards). The normalisation is fused with the rounding. On AVX-512 BF16 the C
+/// kernel (the same e^x, the hardware's rounding), else `portableSoftmaxRowToBF16`.
 @inline(__always)
 func softmaxRowToBF16(out: BF16Buffer, scores x: FloatBuffer, bias: ConstFloatBuffer?, cols: Int) {
+    if softmaxRowsUseAVX512BF16 {
+        mrc_softmax_row_bf16(x, bias, Int64(cols), out)
+    } else {
+        portableSoftmaxRowToBF16(out: out, scores: x, bias: bias, cols: cols)
+    }
+}
+
+/// The portable twin of the AVX-512 BF16 softmax row (and its test reference).
+@inline(__always)
+func portableSoftmaxRowToBF16(out: BF16Buffer, scores x: FloatBuffer, bias: ConstFloatBuffer?, cols: Int) {
     if let bias { addInPlace(x, bias, count: cols) }
     let inv = 1 / softmaxExponentials(out: x, inp: x, cols: cols)
     for j in 0..<cols { out[j] = bfloat16(x[j] * inv) }

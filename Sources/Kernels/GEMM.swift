@@ -46,11 +46,12 @@ public func parallelGemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alp
 
 /// Runs `block(rows, columns)` over blocks of an m × n output on `Parallelism.workers` workers: blocks
 /// of rows (of columns when there are few rows) on multiples of 16 (the micro-kernel width), or one
-/// block for small products (under ~4 MFLOP, where a hand-off costs more than it gains).
-func splitOverWorkers(m: Int, n: Int, k: Int, _ block: (Range<Int>, Range<Int>) -> Void) {
+/// block for small products (under ~4 MFLOP, where a hand-off costs more than it gains). `rowsOnly`
+/// (a packed B, which cannot be cut into columns): blocks of rows, or one block under 32 rows a worker.
+func splitOverWorkers(m: Int, n: Int, k: Int, rowsOnly: Bool = false, _ block: (Range<Int>, Range<Int>) -> Void) {
     let workers = Parallelism.workers
-    guard workers > 1, 2 * m * n * k >= 4_000_000 else { block(0..<m, 0..<n); return }
-    let splitRows = m >= n || m >= 32 * workers
+    guard workers > 1, 2 * m * n * k >= 4_000_000, !rowsOnly || m >= 32 * workers else { block(0..<m, 0..<n); return }
+    let splitRows = rowsOnly || m >= n || m >= 32 * workers
     let extent = splitRows ? m : n
     let blocks = min(workers, max(1, extent / 16))
     parallelChunks(count: blocks, minimumWork: 2) { _, blockRange in

@@ -76,23 +76,26 @@ public func gemmBF16(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: 
 
 /// `gemmBF16` with an epilogue applied to each output tile before it is stored (`c = ε(alpha · op(a) ·
 /// op(b) + bias)`), and `c` in fp32 or bf16 (`cType`; rounded to nearest even after the epilogue). The
-/// epilogue does not combine with `accumulate`.
+/// epilogue does not combine with `accumulate`. With `packedB`, `b` is a weight packed in that layout
+/// (`PackedLayout.pack`; `transB` must be true, `ldb` is unused): oneDNN only, split by rows.
 public func gemmBF16(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
-                     a: ConstBF16Buffer, lda: Int, b: ConstBF16Buffer, ldb: Int, accumulate: Bool = false,
-                     bias: ConstFloatBuffer?, epilogue: GemmEpilogue, c: UnsafeMutableRawPointer, cType: MatrixElement,
-                     ldc: Int, threads: Int) {
+                     a: ConstBF16Buffer, lda: Int, b: ConstBF16Buffer, ldb: Int, packedB: PackedLayout? = nil,
+                     accumulate: Bool = false, bias: ConstFloatBuffer?, epilogue: GemmEpilogue, c: UnsafeMutableRawPointer,
+                     cType: MatrixElement, ldc: Int, threads: Int) {
     precondition(cType == .f32 || cType == .bf16, "gemmBF16 writes fp32 or bf16")
     if case .none = epilogue {} else { precondition(!accumulate, "gemmBF16: an epilogue does not combine with accumulate") }
+    precondition(packedB == nil || (transB && packedB!.k == k && packedB!.n == n), "gemmBF16: the packed weight's shape")
     if m == 0 || n == 0 { return }
     let cSize = cType == .f32 ? 4 : 2
     if threads > 1 {
-        splitOverWorkers(m: m, n: n, k: k) { rows, columns in
+        splitOverWorkers(m: m, n: n, k: k, rowsOnly: packedB != nil) { rows, columns in
             let a = rows.lowerBound == 0 ? a : (transA ? a + rows.lowerBound : a + rows.lowerBound * lda)
             let b = columns.lowerBound == 0 ? b : (transB ? b + columns.lowerBound * ldb : b + columns.lowerBound)
             var part = epilogue
             if case .residual(let r, let ld) = epilogue { part = .residual(r + rows.lowerBound * ld + columns.lowerBound, ld: ld) }
             gemmBF16(transA: transA, transB: transB, m: rows.count, n: columns.count, k: k, alpha: alpha, a: a, lda: lda,
-                     b: b, ldb: ldb, accumulate: accumulate, bias: bias.map { $0 + columns.lowerBound }, epilogue: part,
+                     b: b, ldb: ldb, packedB: packedB, accumulate: accumulate, bias: bias.map { $0 + columns.lowerBound },
+                     epilogue: part,
                      c: c + cSize * (rows.lowerBound * ldc + columns.lowerBound), cType: cType, ldc: ldc, threads: 1)
         }
         return
@@ -104,10 +107,12 @@ public func gemmBF16(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: 
         d.alpha = alpha
         d.hasBias = bias != nil
         d.epilogue = epilogue.description
+        d.packedB = packedB
         var residual: ConstFloatBuffer? = nil
         if case .residual(let r, _) = epilogue { residual = r }
         if OneDNN.execute(d, a: a, b: b, c: c, bias: bias, residual: residual, threads: threads) { return }
     }
+    precondition(packedB == nil, "oneDNN refused a matmul on a packed weight (\(m)×\(k) · \(k)×\(n)); only oneDNN reads that layout")
     referenceGemmBF16(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
                       accumulate: accumulate, bias: bias, epilogue: epilogue, c: c, cType: cType, ldc: ldc)
 }

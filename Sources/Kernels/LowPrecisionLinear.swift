@@ -16,17 +16,18 @@ public func matmulForwardBF16(out: FloatBuffer, inp: ConstFloatBuffer, scratch: 
 
 /// Linear layer forward of the fused bf16 inference layer: the input already bf16 [rows, inFeatures] (made
 /// by the producer), the bias and `epilogue` applied by the matmul on its output tile, the output stored
-/// as fp32 or bf16 (`outType`) [rows, outFeatures].
+/// as fp32 or bf16 (`outType`) [rows, outFeatures]. `weight` is plain [outFeatures, inFeatures], or in the
+/// `packed` layout.
 public func matmulForwardBF16(out: UnsafeMutableRawPointer, outType: MatrixElement, inp16: ConstBF16Buffer,
-                              weight: ConstBF16Buffer, bias: ConstFloatBuffer?, epilogue: GemmEpilogue, rows: Int,
-                              inFeatures: Int, outFeatures: Int) {
+                              weight: ConstBF16Buffer, packed: PackedLayout?, bias: ConstFloatBuffer?, epilogue: GemmEpilogue,
+                              rows: Int, inFeatures: Int, outFeatures: Int) {
     let profileStart = KernelProfile.start()
     defer {
         KernelProfile.stop(profileStart, "matmulForwardBF16 \(rows)x\(inFeatures)->\(outFeatures)\(epilogue.profileSuffix)",
                            flops: 2 * Double(rows * inFeatures * outFeatures))
     }
     gemmBF16(transA: false, transB: true, m: rows, n: outFeatures, k: inFeatures, a: inp16, lda: inFeatures, b: weight,
-             ldb: inFeatures, bias: bias, epilogue: epilogue, c: out, cType: outType, ldc: outFeatures,
+             ldb: inFeatures, packedB: packed, bias: bias, epilogue: epilogue, c: out, cType: outType, ldc: outFeatures,
              threads: Parallelism.workers)
 }
 

@@ -30,6 +30,8 @@ public struct MatmulDescription: Hashable, Sendable {
     public var hasBias = false
     /// Not with `accumulate`.
     public var epilogue = MatmulEpilogue.none
+    /// B is a weight stored in this layout (`ldb`, `transB` unused), or plain.
+    public var packedB: PackedLayout? = nil
 
     public init(m: Int, n: Int, k: Int, lda: Int, ldb: Int, ldc: Int, transA: Bool, transB: Bool,
                 a: MatrixElement, b: MatrixElement, c: MatrixElement) {
@@ -149,7 +151,8 @@ public enum OneDNN {
                                 ldc: Int64(d.ldc), trans_a: d.transA ? 1 : 0, trans_b: d.transB ? 1 : 0,
                                 a_type: mrc_dtype(UInt32(d.a.rawValue)), b_type: mrc_dtype(UInt32(d.b.rawValue)),
                                 c_type: mrc_dtype(UInt32(d.c.rawValue)), accumulate: d.accumulate ? 1 : 0,
-                                alpha: d.alpha, has_bias: d.hasBias ? 1 : 0, epilogue: d.epilogue.c, ldr: d.epilogue.ld)
+                                alpha: d.alpha, has_bias: d.hasBias ? 1 : 0, epilogue: d.epilogue.c, ldr: d.epilogue.ld,
+                                packed_b: d.packedB?.pointer)
         var message = [CChar](repeating: 0, count: 256)
         let created = mrc_matmul_create(&c, &message, message.count).map(Primitive.init)
         cache.primitives[d] = created

@@ -23,13 +23,15 @@ public final class BertModel {
     /// Whether the activations are an `InferenceArena` other models use too (inference only).
     public internal(set) var sharesInferenceArena = false
     private(set) var lowPrecisionWeights: LowPrecisionWeights?
+    /// The bf16 weights packed for the fused inference layers (then `lowPrecisionWeights` is nil).
+    private(set) var packedWeights: PackedWeights?
     /// Whether the converted weights may differ from the masters (see `parametersDidChange`).
     private var lowPrecisionStale = true
 
     /// The number format of the encoder's matmuls (fp32 by default). bf16 serves inference and mixed-
     /// precision training; int8 is for inference only (a training forward refuses it).
     public var precision: Precision = .fp32 {
-        didSet { if precision != oldValue { lowPrecisionWeights = nil; lowPrecisionStale = true } }
+        didSet { if precision != oldValue { lowPrecisionWeights = nil; packedWeights = nil; lowPrecisionStale = true } }
     }
 
     /// Tells the model that `parameters` were rewritten outside a training forward (a load, an EMA
@@ -98,7 +100,9 @@ public final class BertModel {
         if forTraining, precision == .int8 {
             throw ModelError.invalidInput("int8 is an inference precision; train in fp32 or bf16")
         }
-        let lowPrecision = prepareLowPrecision(tokens: batch.tokenCount, forTraining: forTraining)
+        let fused = fusedInference && precision == .bf16 && !forTraining && capture == nil
+        let fusedWeights = fused ? prepareFused(tokens: batch.tokenCount) : nil
+        let lowPrecision = fused ? nil : prepareLowPrecision(tokens: batch.tokenCount, forTraining: forTraining)
         let plan = DropoutPlan(seed: dropoutSeed, hidden: Float(config.hiddenDropoutProb),
                                attention: Float(config.attentionProbsDropoutProb),
                                afterAttentionOutput: config.architecture.dropoutAfterAttentionOutput)
@@ -117,14 +121,13 @@ public final class BertModel {
         }
         capture?.reserve(batch: batch.batch, seqLen: batch.seqLen)
         capture?.copyHidden(0, from: a.embeddingOutput)
-        let fused = fusedInference && precision == .bf16 && !forTraining && capture == nil
         if fused { convertToBF16(out: FusedLayerBuffers(lowPrecisionScratch).hidden, inp: a.embeddingOutput, count: N * C) }
         batch.attentionMask.withUnsafeBufferPointer { mask in
             var input = UnsafePointer(a.embeddingOutput!)
             for (l, offsets) in layout.layers.enumerated() where l < capture?.deepestLayer ?? layout.layers.count {
-                if fused, let lowPrecision {
+                if let fusedWeights {
                     encoderLayerForwardFused(input: input, acts: a.slot(l), weights: LayerWeights(w, offsets),
-                                             lowPrecision: lowPrecision.layers[l], buffers: FusedLayerBuffers(lowPrecisionScratch),
+                                             lowPrecision: fusedWeights[l], buffers: FusedLayerBuffers(lowPrecisionScratch),
                                              keyMask: mask.baseAddress!, shape: shape(batch))
                     input = UnsafePointer(a.slot(l).output)
                     continue
@@ -189,6 +192,7 @@ public final class BertModel {
     /// forward leaves them stale for the next one (the optimizer will change the masters).
     private func prepareLowPrecision(tokens: Int, forTraining: Bool) -> LowPrecisionWeights? {
         guard precision != .fp32 else { return nil }
+        packedWeights = nil
         let weights = lowPrecisionWeights ?? LowPrecisionWeights(layout: layout, precision: precision)
         if lowPrecisionWeights == nil || lowPrecisionStale || forTraining {
             weights.refresh(from: parameters.pointer)
@@ -197,6 +201,22 @@ public final class BertModel {
         lowPrecisionStale = forTraining
         lowPrecisionScratch.reserve(tokens: tokens)
         return weights
+    }
+
+    /// The bf16 weights of the fused inference layers: packed once for oneDNN (the plain copies freed), or
+    /// the plain ones where this CPU or backend has no packed layout.
+    private func prepareFused(tokens: Int) -> [FusedLayerWeights] {
+        if let packedWeights, !lowPrecisionStale {
+            lowPrecisionScratch.reserve(tokens: tokens)
+            return packedWeights.layers
+        }
+        let plain = prepareLowPrecision(tokens: tokens, forTraining: false)!
+        guard let packed = PackedWeights(packing: plain, config: ModelDimensions(config: config)) else {
+            return plain.layers.map(FusedLayerWeights.init(plain:))
+        }
+        packedWeights = packed
+        lowPrecisionWeights = nil
+        return packed.layers
     }
 
     var eps: Float { Float(config.layerNormEps) }

@@ -30,25 +30,24 @@ struct FusedLayerBuffers {
 /// and attention-product inputs); the unfused path is its reference (`FusedLayerTests`). The differences
 /// are the order of two fp32 additions and oneDNN's GELU for ours, each well under a bf16 rounding.
 ///
+/// The weights are packed once for oneDNN where it has a packed layout (`PackedWeights`), plain otherwise.
 /// On entry `buffers.hidden` holds `x` in bf16; on return it holds `y` in bf16.
 func encoderLayerForwardFused(input x: ConstFloatBuffer, acts a: LayerActivations, weights w: LayerWeights,
-                              lowPrecision p: LowPrecisionLayer, buffers f: FusedLayerBuffers,
+                              lowPrecision p: FusedLayerWeights, buffers f: FusedLayerBuffers,
                               keyMask: UnsafePointer<Int32>, shape s: LayerShape) {
     let N = s.tokens, C = s.channels, I = s.intermediate
-    guard let qkvWeight = p.qkv.bf16, let outputWeight = p.attentionOutput.bf16, let upWeight = p.intermediate.bf16,
-          let downWeight = p.output.bf16 else { preconditionFailure("the fused layer runs bf16 weights") }
-    matmulForwardBF16(out: UnsafeMutableRawPointer(f.qkv), outType: .bf16, inp16: f.hidden, weight: qkvWeight,
-                      bias: w.qkvBias, epilogue: .none, rows: N, inFeatures: C, outFeatures: 3 * C)
+    matmulForwardBF16(out: UnsafeMutableRawPointer(f.qkv), outType: .bf16, inp16: f.hidden, weight: p.qkv.values,
+                      packed: p.qkv.layout, bias: w.qkvBias, epilogue: .none, rows: N, inFeatures: C, outFeatures: 3 * C)
     attentionForwardBF16(out16: f.hidden, qkv16: f.qkv, keyMask: keyMask, batch: s.batch, seqLen: s.seqLen, channels: C,
                          heads: s.heads)
-    matmulForwardBF16(out: UnsafeMutableRawPointer(a.residual1), outType: .f32, inp16: f.hidden, weight: outputWeight,
-                      bias: w.attentionOutputBias, epilogue: .residual(x, ld: C), rows: N, inFeatures: C, outFeatures: C)
+    matmulForwardBF16(out: UnsafeMutableRawPointer(a.residual1), outType: .f32, inp16: f.hidden, weight: p.attentionOutput.values,
+                      packed: p.attentionOutput.layout, bias: w.attentionOutputBias, epilogue: .residual(x, ld: C), rows: N, inFeatures: C, outFeatures: C)
     layerNormForward(out: a.norm1, mean: a.norm1Mean, rstd: a.norm1Rstd, inp: a.residual1, weight: w.attentionNormWeight,
                      bias: w.attentionNormBias, rows: N, channels: C, eps: s.eps, out16: f.hidden)
-    matmulForwardBF16(out: UnsafeMutableRawPointer(f.feedForward), outType: .bf16, inp16: f.hidden, weight: upWeight,
-                      bias: w.intermediateBias, epilogue: .gelu, rows: N, inFeatures: C, outFeatures: I)
-    matmulForwardBF16(out: UnsafeMutableRawPointer(a.residual2), outType: .f32, inp16: f.feedForward, weight: downWeight,
-                      bias: w.outputBias, epilogue: .residual(a.norm1, ld: C), rows: N, inFeatures: I, outFeatures: C)
+    matmulForwardBF16(out: UnsafeMutableRawPointer(f.feedForward), outType: .bf16, inp16: f.hidden, weight: p.intermediate.values,
+                      packed: p.intermediate.layout, bias: w.intermediateBias, epilogue: .gelu, rows: N, inFeatures: C, outFeatures: I)
+    matmulForwardBF16(out: UnsafeMutableRawPointer(a.residual2), outType: .f32, inp16: f.feedForward, weight: p.output.values,
+                      packed: p.output.layout, bias: w.outputBias, epilogue: .residual(a.norm1, ld: C), rows: N, inFeatures: I, outFeatures: C)
     layerNormForward(out: a.output, mean: a.norm2Mean, rstd: a.norm2Rstd, inp: a.residual2, weight: w.outputNormWeight,
                      bias: w.outputNormBias, rows: N, channels: C, eps: s.eps, out16: f.hidden)
 }

@@ -3,7 +3,8 @@ import Kernels
 
 /// What a model's buffers beyond its weights take: the activation arena (a training forward keeps every
 /// layer's activations, the attention probabilities and the backward's gradient buffers; inference
-/// keeps two layers), the bf16/int8 copies of the matmul weights and their scratch, and the MLM head's
+/// keeps two layers), the bf16/int8 copies of the matmul weights (packed for a bf16 inference forward) and
+/// their scratch, and the MLM head's
 /// buffers. The same formulas size the buffers, so the figures are what the engine allocates; run-time
 /// estimates (`RunEstimate`) add them up before a run, and tests hold them to the buffers a real
 /// forward allocated.
@@ -18,7 +19,7 @@ public enum ModelMemory {
         var bytes = 4 * Activations.floats(ModelDimensions(config: config), tokens: tokens, probs: probs, training: training)
             + 4 * tokens
         if precision != .fp32 {
-            bytes += LowPrecisionWeights.bytes(layout: layout, precision: precision)
+            bytes += convertedWeightsBytes(layout: layout, precision: precision, training: training)
                 + LowPrecisionScratch.bytes(channels: config.hiddenSize, intermediate: config.intermediateSize, tokens: tokens)
         }
         if maskedPositions > 0 {
@@ -30,15 +31,19 @@ public enum ModelMemory {
 
 extension ModelMemory {
     /// Bytes of the bf16/int8 copies of the matmul weights (0 in fp32): each model holds its own, even
-    /// on a shared arena.
-    public static func convertedWeightsBytes(layout: ParameterLayout, precision: Precision) -> Int {
-        LowPrecisionWeights.bytes(layout: layout, precision: precision)
+    /// on a shared arena. A bf16 inference forward runs the fused layers on packed weights (the plain
+    /// copies freed), whose blocked layouts pad.
+    public static func convertedWeightsBytes(layout: ParameterLayout, precision: Precision, training: Bool) -> Int {
+        guard precision != .fp32 else { return 0 }
+        return precision == .bf16 && !training ? PackedWeights.bytes(layout: layout)
+                                               : LowPrecisionWeights.bytes(layout: layout, precision: precision)
     }
 }
 
 extension BertModel {
     /// Bytes the model's buffers beyond its weights and gradients hold now (see `ModelMemory`).
     public var workingBytes: Int {
-        activations.bytes + (lowPrecisionWeights?.bytes ?? 0) + lowPrecisionScratch.bytes + (mlmActivations?.bytes ?? 0)
+        activations.bytes + (lowPrecisionWeights?.bytes ?? 0) + (packedWeights?.bytes ?? 0) + lowPrecisionScratch.bytes
+            + (mlmActivations?.bytes ?? 0)
     }
 }

@@ -3,7 +3,8 @@ import XCTest
 @testable import Kernels
 
 /// The fused epilogues of the bf16 matmul (GELU, + residual; fp32 or bf16 output) on both backends
-/// (oneDNN's post-ops and the reference twin), against the exact value computed in Double from the
+/// (oneDNN's post-ops and the reference twin), and on oneDNN with the weight packed in its layout,
+/// against the exact value computed in Double from the
 /// same bf16 inputs. The tolerance, per element:
 /// - the fp32 sum before the epilogue: γ_{k+2} · (Σ|a·b| + |bias|), as in `LowPrecisionTests`;
 /// - GELU: its slope is at most 1.13 in magnitude, so that error grows at most 1.13×, plus the erf
@@ -28,7 +29,14 @@ final class MatmulEpilogueTests: XCTestCase {
         let bias = TestBuffer(normal: n, &random), residual = TestBuffer(normal: m * ldr, &random, scale: 3)
         let u = 0x1p-24, gamma = Double(k + 2) * u / (1 - Double(k + 2) * u)
         var geluChecked = 0
-        for backend in [LowPrecisionBackend.onednn, .reference] {
+        // The weight packed once in oneDNN's layout, where it has one (AMX, AVX-512 BF16): the third case.
+        LowPrecision.backend = .onednn
+        let layout = OneDNN.packedLayout(k: k, n: n)
+        let packed = UnsafeMutableRawPointer.allocate(byteCount: max(64, layout?.bytes ?? 0), alignment: 64)
+        defer { packed.deallocate() }
+        b.withUnsafeBufferPointer { layout?.pack($0.baseAddress!, ld: ldb, into: packed) }
+        let cases: [(LowPrecisionBackend, PackedLayout?)] = [(.onednn, nil), (.reference, nil)] + (layout.map { [(.onednn, $0)] } ?? [])
+        for (backend, packedLayout) in cases {
             LowPrecision.backend = backend
             for epilogueKind in 0..<3 {
                 for cType in [MatrixElement.f32, .bf16] {
@@ -37,9 +45,10 @@ final class MatmulEpilogueTests: XCTestCase {
                     defer { out.deallocate() }
                     a.withUnsafeBufferPointer { ap in
                         b.withUnsafeBufferPointer { bp in
+                            let weight = packedLayout == nil ? bp.baseAddress! : UnsafePointer(packed.assumingMemoryBound(to: BF16.self))
                             gemmBF16(transA: false, transB: true, m: m, n: n, k: k, a: ap.baseAddress!, lda: lda,
-                                     b: bp.baseAddress!, ldb: ldb, bias: bias.c, epilogue: epilogue, c: out, cType: cType,
-                                     ldc: ldc, threads: 2)
+                                     b: weight, ldb: ldb, packedB: packedLayout, bias: bias.c, epilogue: epilogue, c: out,
+                                     cType: cType, ldc: ldc, threads: 2)
                             for i in 0..<m {
                                 for j in 0..<n {
                                     var x = Double(bias.p[j]), magnitude = abs(Double(bias.p[j]))
@@ -68,7 +77,7 @@ final class MatmulEpilogueTests: XCTestCase {
                                         tolerance += 0x1p-8 * (abs(expected) + tolerance)
                                     }
                                     XCTAssertLessThanOrEqual(abs(got - expected), tolerance + 1e-30,
-                                        "\(backend) epilogue \(epilogueKind) \(cType) [\(i),\(j)]: \(got) vs \(expected)")
+                                        "\(backend) packed \(packedLayout != nil) epilogue \(epilogueKind) \(cType) [\(i),\(j)]: \(got) vs \(expected)")
                                 }
                             }
                         }
@@ -76,7 +85,11 @@ final class MatmulEpilogueTests: XCTestCase {
                 }
             }
         }
-        XCTAssertEqual(geluChecked, 2 * 2 * m * n)
+        XCTAssertEqual(geluChecked, cases.count * 2 * m * n)
+        // A CPU with AVX-512 BF16 (and so AMX machines) has a blocked layout; packing must not be a copy there.
+        if OneDNN.isa.hasPrefix("avx512_core_bf16") || OneDNN.isa.hasPrefix("avx512_core_amx") {
+            XCTAssertNotNil(layout, "no packed layout on \(OneDNN.isa)")
+        }
     }
 
     /// An epilogue with accumulation is refused by the oneDNN face (its sum and the epilogue would

@@ -66,6 +66,25 @@ final class LowPrecisionModelTests: XCTestCase {
                        "the oneDNN forward takes the fused path exactly where oneDNN has the GELU epilogue")
     }
 
+    /// Inference packs the bf16 weights once for oneDNN and frees the plain copies; a training forward
+    /// makes plain ones again from the masters (and frees the packed), and the next inference packs again:
+    /// the same result every time the masters are the same.
+    func testPackedAndPlainWeightsTakeTurnsWithoutChangingResults() throws {
+        let loaded = try ModelDirectory.load(TestPaths.miniLMDirectory, spanHead: .ifPresent)
+        let model = loaded.model
+        let batch = try fixtureBatch(try SafeTensorsFile(contentsOf: TestPaths.fixture("model/minilm_hidden.safetensors")))
+        model.precision = .bf16
+        try model.encode(batch, forTraining: false)
+        let first = model.lastHiddenState()
+        try model.encode(batch, forTraining: true)
+        let training = model.lastHiddenState()
+        try model.encode(batch, forTraining: false)
+        XCTAssertEqual(model.lastHiddenState(), first, "inference after a training forward (weights packed again)")
+        model.fusedInference = false
+        try model.encode(batch, forTraining: false)
+        XCTAssertEqual(model.lastHiddenState(), training, "the unfused inference forward is the training forward's arithmetic")
+    }
+
     func testInt8IsAtLeastAsCloseToFP32AsDynamicQuantization() throws {
         try check(.int8, pytorchKey: "int8_dynamic")
     }

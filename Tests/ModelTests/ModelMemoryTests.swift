@@ -42,9 +42,9 @@ final class ModelMemoryTests: XCTestCase {
                                                                     precision: .bf16, maskedPositions: positions.count))
         // bf16 copies: two bytes per element of the four matmul weights of each layer.
         let c = model.config.hiddenSize, i = model.config.intermediateSize
-        XCTAssertEqual(ModelMemory.convertedWeightsBytes(layout: model.layout, precision: .bf16),
+        XCTAssertEqual(ModelMemory.convertedWeightsBytes(layout: model.layout, precision: .bf16, training: true),
                        2 * model.config.numHiddenLayers * (4 * c * c + 2 * c * i))
-        XCTAssertEqual(ModelMemory.convertedWeightsBytes(layout: model.layout, precision: .fp32), 0)
+        XCTAssertEqual(ModelMemory.convertedWeightsBytes(layout: model.layout, precision: .fp32, training: false), 0)
     }
 
     /// A shared arena is counted once: two members hold their converted weights and one arena.
@@ -53,7 +53,7 @@ final class ModelMemoryTests: XCTestCase {
         for member in members { member.precision = .bf16 }
         InferenceArena.share(among: members)
         for member in members { _ = try member.forward(try batch(rows: 2, seqLen: 16), forTraining: false) }
-        let converted = ModelMemory.convertedWeightsBytes(layout: members[0].layout, precision: .bf16)
+        let converted = ModelMemory.convertedWeightsBytes(layout: members[0].layout, precision: .bf16, training: false)
         let full = ModelMemory.workingBytes(layout: members[0].layout, rows: 2, seqLen: 16, training: false, precision: .bf16)
         XCTAssertEqual(members[0].workingBytes, full, "each member sees the arena and its own converted weights")
         XCTAssertEqual(members[1].workingBytes, full)

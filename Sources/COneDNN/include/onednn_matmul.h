@@ -16,6 +16,10 @@ typedef enum {
     MRC_EPILOGUE_RESIDUAL = 2   // + an f32 [m, n] matrix (row stride ldr), passed at execution
 } mrc_epilogue;
 
+/// A weight layout chosen by oneDNN for the bf16 matmuls with a k × n right operand (a linear layer's
+/// weight [n, k], used transposed): blocked the way the fastest kernel here reads it (AMX, AVX-512 BF16).
+typedef struct mrc_packed_layout mrc_packed_layout;
+
 typedef struct {
     int64_t m, n, k;          // op(A) is m × k, op(B) is k × n, C is m × n
     int64_t lda, ldb, ldc;    // row strides of the stored matrices
@@ -26,6 +30,7 @@ typedef struct {
     int has_bias;             // f32 bias [n] added to every row
     mrc_epilogue epilogue;    // not with accumulate
     int64_t ldr;              // row stride of the residual (MRC_EPILOGUE_RESIDUAL)
+    const mrc_packed_layout *packed_b;  // B is stored in this layout (ldb, trans_b unused), or NULL
 } mrc_matmul_desc;
 
 typedef struct mrc_matmul mrc_matmul;
@@ -39,6 +44,17 @@ int mrc_matmul_execute(const mrc_matmul *matmul, const void *a, const void *b, c
 /// oneDNN's name of the implementation chosen (e.g. "brg:avx512_core_amx_bf16").
 const char *mrc_matmul_implementation(const mrc_matmul *matmul);
 void mrc_matmul_destroy(mrc_matmul *matmul);
+
+/// The layout oneDNN's bf16 matmul prefers for a k × n right operand (asked with m_hint rows), or NULL
+/// with a message in `error`.
+mrc_packed_layout *mrc_packed_layout_create(int64_t k, int64_t n, int64_t m_hint, char *error, size_t error_length);
+/// Bytes of one matrix in the layout.
+size_t mrc_packed_layout_bytes(const mrc_packed_layout *layout);
+/// Whether the layout is a plain row-major or column-major one (packing would be a copy).
+int mrc_packed_layout_is_plain(const mrc_packed_layout *layout);
+/// Reorders the bf16 weight `w` [n, k] (row stride ldw) into `packed` (mrc_packed_layout_bytes); 0 on success.
+int mrc_pack_weights(const mrc_packed_layout *layout, const void *w, int64_t ldw, void *packed);
+void mrc_packed_layout_destroy(mrc_packed_layout *layout);
 
 /// The instruction set oneDNN dispatches to ("avx512_core_amx", "avx512_core_bf16", ...).
 const char *mrc_onednn_isa(void);

@@ -97,7 +97,7 @@ public struct RunEstimate: Sendable {
                 return total + rate.seconds(flops: cost.forward(rows: 1, seqLen: padded), seqLen: padded, training: false)
             }
             let layout = ParameterLayout(config: config, heads: .span)
-            let converted = ModelMemory.convertedWeightsBytes(layout: layout, precision: precision)
+            let converted = ModelMemory.convertedWeightsBytes(layout: layout, precision: precision, training: false)
             let arena = ModelMemory.workingBytes(layout: layout, rows: rows, seqLen: maxSeqLen, training: false,
                                                  precision: precision) - converted
             bytes += count * converted + arena

@@ -1,0 +1,78 @@
+import CKernels
+import XCTest
+@testable import Kernels
+
+/// The attention's softmax-to-bf16 row on AVX-512 BF16 (C, `mrc_softmax_row_bf16`) against its portable
+/// Swift twin. Both compute the same e^x with the same operations; what may differ is the order of the
+/// horizontal sum (a few fp32 ulps in the normaliser), so a value's bf16 rounding may flip: at most one
+/// bf16 ulp (2^(e−7) for a value in [2^e, 2^(e+1))). The hardware rounding reads a denormal probability
+/// (< 2⁻¹²⁶) as 0; there both must be below 2⁻¹²⁶. The twin itself is checked against the plain softmax.
+final class SoftmaxBF16RowTests: XCTestCase {
+    private func withBias<R>(_ bias: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+        guard let bias else { return body(nil) }
+        return bias.withUnsafeBufferPointer { body($0.baseAddress) }
+    }
+
+    private func bf16ULP(_ x: Float) -> Float { x == 0 ? 0 : Float(sign: .plus, exponent: x.exponent - 7, significand: 1) }
+
+    private func rows(_ random: inout TestRandom) -> [(scores: [Float], bias: [Float]?)] {
+        var cases: [(scores: [Float], bias: [Float]?)] = []
+        for cols in [1, 5, 16, 17, 31, 64, 100, 384] {
+            for scale: Float in [0.5, 4, 40] {
+                let scores = (0..<cols).map { _ in random.normal() * scale }
+                cases.append((scores, nil))
+                // The additive key mask: padded keys at −10000 (interior padding), as `AttentionPlan` builds it.
+                cases.append((scores, (0..<cols).map { $0 % 3 == 1 ? -10_000 : 0 }))
+            }
+        }
+        // Spread past e^−87: tiny probabilities, denormal after normalisation, and exact zeros.
+        cases.append(((0..<40).map { -Float($0) * 2.3 }, nil))
+        return cases
+    }
+
+    func testAVX512BF16RowMatchesThePortableTwin() {
+        var random = TestRandom(seed: 41)
+        let hasKernel = mrc_has_avx512_bf16() != 0
+        XCTAssertEqual(softmaxRowsUseAVX512BF16, hasKernel, "the attention uses the C row exactly where the CPU has AVX-512 BF16")
+        var flips = 0, compared = 0
+        for (scores, bias) in rows(&random) {
+            let cols = scores.count
+            var twinScratch = scores, kernelScratch = scores
+            var twin = [BF16](repeating: 0, count: cols), kernel = [BF16](repeating: 0xFFFF, count: cols)
+            twinScratch.withUnsafeMutableBufferPointer { x in
+                twin.withUnsafeMutableBufferPointer { o in
+                    withBias(bias) { portableSoftmaxRowToBF16(out: o.baseAddress!, scores: x.baseAddress!, bias: $0, cols: cols) }
+                }
+            }
+            // The twin against the plain softmax in Double (rounded to bf16: half an ulp, plus e^x's 1.2e-7).
+            let shifted = zip(scores, bias ?? Array(repeating: 0, count: cols)).map { Double($0) + Double($1) }
+            let top = shifted.max()!
+            let exps = shifted.map { exp($0 - top) }, total = exps.reduce(0, +)
+            for j in 0..<cols {
+                let exact = exps[j] / total, got = Double(float(bfloat16: twin[j]))
+                XCTAssertLessThanOrEqual(abs(got - exact), Double(bf16ULP(Float(exact))) / 2 + 1e-6 * exact + 0x1p-126,
+                                         "portable twin [\(j)] of \(cols)")
+            }
+            guard hasKernel else { continue }
+            kernelScratch.withUnsafeMutableBufferPointer { x in
+                kernel.withUnsafeMutableBufferPointer { o in
+                    withBias(bias) { mrc_softmax_row_bf16(x.baseAddress!, $0, Int64(cols), o.baseAddress!) }
+                }
+            }
+            for j in 0..<cols {
+                let a = float(bfloat16: kernel[j]), b = float(bfloat16: twin[j])
+                compared += 1
+                if a != b { flips += 1 }
+                if abs(a) < 0x1p-126 || abs(b) < 0x1p-126 {
+                    XCTAssertTrue(abs(a) < 0x1p-126 && abs(b) < 0x1p-126, "denormal region [\(j)] of \(cols): \(a) vs \(b)")
+                } else {
+                    XCTAssertLessThanOrEqual(abs(a - b), bf16ULP(max(abs(a), abs(b))), "[\(j)] of \(cols): \(a) vs \(b)")
+                }
+            }
+        }
+        if hasKernel {
+            XCTAssertGreaterThan(compared, 3000)
+            print("AVX-512 BF16 softmax rows: \(flips) of \(compared) values one bf16 ulp from the portable twin")
+        }
+    }
+}
