@@ -18,8 +18,10 @@ public func attentionForwardBF16(out: FloatBuffer, probs: FloatBuffer? = nil, qk
 
 /// The inference attention of the fused bf16 layer: q|k|v already bf16 (the QKV matmul's output,
 /// [batch, seqLen, 3·channels]), the context written as bf16 [batch, seqLen, channels] (the next matmul's
-/// input). Each head's products and softmax are those of `attentionForwardBF16`; only the fp32 context
-/// is not written (it is rounded to bf16 where it is stored).
+/// input). Each head's products are those of `attentionForwardBF16`; its softmax rows run the AVX-512 BF16
+/// kernel where the CPU has it (`softmaxRowToBF16`), and the fp32 context is not written (it is rounded to
+/// bf16 where it is stored). `attentionForwardBF16` itself keeps the portable softmax, the training
+/// forward's arithmetic: an unfused inference forward (a teacher's capture) equals a training one.
 public func attentionForwardBF16(out16: BF16Buffer, qkv16: ConstBF16Buffer, keyMask: UnsafePointer<Int32>, batch: Int,
                                  seqLen: Int, channels: Int, heads: Int) {
     attentionBF16(out: nil, out16: out16, probs: nil, qkv16: qkv16, keyMask: keyMask, batch: batch, seqLen: seqLen,
@@ -53,17 +55,21 @@ private func attentionBF16(out: FloatBuffer?, out16: BF16Buffer?, probs: FloatBu
         for pair in pairRange {
             let (b, L, qOffset, outOffset) = plan.head(pair)
             let bias = layout.hasInteriorPadding[b] ? layout.bias + b * T : nil
-            for t in 0..<T { (q + t * D).update(from: source + qOffset + t * 3 * C, count: D) }
+            for t in 0..<T { copyBF16(q + t * D, source + qOffset + t * 3 * C, count: D) }
             for t in 0..<L {
-                (k + t * D).update(from: source + qOffset + C + t * 3 * C, count: D)
-                (v + t * D).update(from: source + qOffset + 2 * C + t * 3 * C, count: D)
+                copyBF16(k + t * D, source + qOffset + C + t * 3 * C, count: D)
+                copyBF16(v + t * D, source + qOffset + 2 * C + t * 3 * C, count: D)
             }
             gemmBF16(transA: false, transB: true, m: T, n: L, k: D, alpha: scale, a: q, lda: D, b: k, ldb: D,
                      accumulate: false, c: scores, ldc: L, threads: threads)
             for i in 0..<T {
                 let row = scores + i * L
                 guard probs != nil || dropout != nil else {
-                    softmaxRowToBF16(out: probabilities + i * L, scores: row, bias: bias, cols: L)
+                    if out16 != nil {
+                        softmaxRowToBF16(out: probabilities + i * L, scores: row, bias: bias, cols: L)
+                    } else {
+                        portableSoftmaxRowToBF16(out: probabilities + i * L, scores: row, bias: bias, cols: L)
+                    }
                     continue
                 }
                 // Training: the fp32 softmax is saved (zero past L), dropout applies to a copy in the scores row.
@@ -87,13 +93,27 @@ private func attentionBF16(out: FloatBuffer?, out16: BF16Buffer?, probs: FloatBu
     }
 }
 
-/// Whether the attention's softmax rows run the AVX-512 BF16 kernel (`mrc_softmax_row_bf16`): where the
-/// CPU has it, unless `MRC_PORTABLE_SOFTMAX=1` asks for the portable Swift twin.
-let softmaxRowsUseAVX512BF16 = mrc_has_avx512_bf16() != 0 && ProcessInfo.processInfo.environment["MRC_PORTABLE_SOFTMAX"] != "1"
+let cpuHasAVX512BF16 = mrc_has_avx512_bf16() != 0
+
+/// Whether the fused attention's softmax rows run the AVX-512 BF16 kernel (`mrc_softmax_row_bf16`): where
+/// the CPU has it and the low-precision backend is oneDNN; the reference backend runs the portable twin.
+var softmaxRowsUseAVX512BF16: Bool { cpuHasAVX512BF16 && LowPrecision.backend == .onednn }
+
+/// Copies a head's row of bf16 values (a few dozen: `memmove` calls cost more than the copy), 16 at a time.
+@inline(__always)
+func copyBF16(_ destination: BF16Buffer, _ source: ConstBF16Buffer, count: Int) {
+    var i = 0
+    while i + 16 <= count {
+        UnsafeMutableRawPointer(destination + i).storeBytes(of: UnsafeRawPointer(source + i).loadUnaligned(as: SIMD16<UInt16>.self),
+                                                            as: SIMD16<UInt16>.self)
+        i += 16
+    }
+    while i < count { destination[i] = source[i]; i += 1 }
+}
 
 /// One softmax row of `scores (+ bias)` written as bf16 into `out`; the scores row is scratch (it holds
 /// the exponentials afterwards). The normalisation is fused with the rounding. On AVX-512 BF16 the C
-/// kernel (the same e^x, the hardware's rounding), else `portableSoftmaxRowToBF16`.
+/// kernel (a degree-5 e^x, the hardware's rounding), else `portableSoftmaxRowToBF16`.
 @inline(__always)
 func softmaxRowToBF16(out: BF16Buffer, scores x: FloatBuffer, bias: ConstFloatBuffer?, cols: Int) {
     if softmaxRowsUseAVX512BF16 {
