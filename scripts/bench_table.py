@@ -80,6 +80,9 @@ def main():
         share = rate / bf16['bf16_matmul_gflops']
         print(f"\nours bf16 forward: {rate:.0f} GFLOP/s = {share:.0%} of the bf16 matmul rate of its process (target ≥ 85%: "
               f"{'met' if share >= 0.85 else 'missed'})")
+        if bf16.get("bf16_packed_matmul_gflops"):
+            print(f"  the same matmul on a weight packed once (the fused forward's weights): "
+                  f"{bf16['bf16_packed_matmul_gflops']:.0f} GFLOP/s; the forward is {rate / bf16['bf16_packed_matmul_gflops']:.0%} of that")
 
     def ratio(a, b, phase, batch=8):
         x, y = median(results.get(a + (batch,)), phase), median(results.get(b + (batch,)), phase)

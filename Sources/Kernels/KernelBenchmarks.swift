@@ -57,19 +57,25 @@ public enum KernelBenchmarks {
     }
 
     /// The bf16 matmul alone (inputs already bf16, fp32 output) at one shape: the rate the low-precision
-    /// backend reaches on this CPU (AMX or AVX-512 BF16), the ceiling of the bf16 forward.
-    public static func bf16Matmul(rows: Int, inFeatures: Int, outFeatures: Int, repeats: Int = 5) -> Result {
+    /// backend reaches on this CPU (AMX or AVX-512 BF16), the ceiling of the bf16 forward. `packed`: the
+    /// weight packed once in oneDNN's layout (as the fused inference layers hold it), where it has one.
+    public static func bf16Matmul(rows: Int, inFeatures: Int, outFeatures: Int, packed: Bool = false, repeats: Int = 5) -> Result {
         let a = BF16Buffer.allocate(capacity: rows * inFeatures), w = BF16Buffer.allocate(capacity: outFeatures * inFeatures)
         let out = filled(rows * outFeatures)
-        defer { a.deallocate(); w.deallocate(); out.deallocate() }
+        let layout = packed ? OneDNN.packedLayout(k: inFeatures, n: outFeatures) : nil
+        let packedWeight = UnsafeMutableRawPointer.allocate(byteCount: max(64, layout?.bytes ?? 0), alignment: 64)
+        defer { a.deallocate(); w.deallocate(); out.deallocate(); packedWeight.deallocate() }
         a.initialize(repeating: bfloat16(0.5), count: rows * inFeatures)
         w.initialize(repeating: bfloat16(0.25), count: outFeatures * inFeatures)
+        layout?.pack(w, ld: inFeatures, into: packedWeight)
+        let b = layout == nil ? UnsafePointer(w) : UnsafePointer(packedWeight.assumingMemoryBound(to: BF16.self))
         let seconds = time(repeats: repeats) {
-            gemmBF16(transA: false, transB: true, m: rows, n: outFeatures, k: inFeatures, a: a, lda: inFeatures, b: w,
-                     ldb: inFeatures, accumulate: false, c: out, ldc: outFeatures, threads: Parallelism.workers)
+            gemmBF16(transA: false, transB: true, m: rows, n: outFeatures, k: inFeatures, a: a, lda: inFeatures, b: b,
+                     ldb: inFeatures, packedB: layout, bias: nil, epilogue: .none, c: UnsafeMutableRawPointer(out), cType: .f32,
+                     ldc: outFeatures, threads: Parallelism.workers)
         }
-        return Result(name: "bf16 matmul \(rows)x\(inFeatures)->\(outFeatures)", seconds: seconds, elements: 0,
-                      flops: 2 * Double(rows * inFeatures * outFeatures))
+        return Result(name: "bf16 matmul \(rows)x\(inFeatures)->\(outFeatures)\(layout == nil ? "" : " packed")", seconds: seconds,
+                      elements: 0, flops: 2 * Double(rows * inFeatures * outFeatures))
     }
 
     /// Raw gemm rate at one shape, `calls` calls per timing (for the many small attention matmuls).

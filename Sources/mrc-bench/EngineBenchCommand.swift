@@ -64,6 +64,9 @@ struct EngineBenchCommand: ParsableCommand {
         let bf16 = KernelBenchmarks.bf16Matmul(rows: shape.batch * shape.seqLen, inFeatures: config.hiddenSize,
                                                outFeatures: config.intermediateSize)
         results["bf16_matmul_gflops"] = bf16.flops / bf16.seconds / 1e9
+        let packed = KernelBenchmarks.bf16Matmul(rows: shape.batch * shape.seqLen, inFeatures: config.hiddenSize,
+                                                 outFeatures: config.intermediateSize, packed: true)
+        results["bf16_packed_matmul_gflops"] = packed.flops / packed.seconds / 1e9
         results["forward_gflop"] = forwardFlops(config) / 1e9
         if phases.contains("forward") {
             results["forward"] = try timed { _ = try bert.forward(inputs, forTraining: false) }
