@@ -206,7 +206,8 @@ public final class BertModel {
     /// The bf16 weights of the fused inference layers: packed once for oneDNN (the plain copies freed), or
     /// the plain ones where this CPU or backend has no packed layout.
     private func prepareFused(tokens: Int) -> [FusedLayerWeights] {
-        if let packedWeights, !lowPrecisionStale {
+        // Only oneDNN reads packed weights: a switch to the reference backend (tests do it) unpacks.
+        if let packedWeights, !lowPrecisionStale, LowPrecision.backend == .onednn {
             lowPrecisionScratch.reserve(tokens: tokens)
             return packedWeights.layers
         }

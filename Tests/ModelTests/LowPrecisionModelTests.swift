@@ -83,6 +83,20 @@ final class LowPrecisionModelTests: XCTestCase {
         XCTAssertEqual(model.lastHiddenState(), first, "inference after a training forward (weights packed again)")
         try model.encode(batch, forTraining: true)
         XCTAssertEqual(model.lastHiddenState(), training, "a training forward after inference (plain weights made again)")
+        // The backend switched under a model holding packed weights: the reference path gets plain ones.
+        try model.encode(batch, forTraining: false)
+        let saved = LowPrecision.backend
+        defer { LowPrecision.backend = saved }
+        LowPrecision.backend = .reference
+        try model.encode(batch, forTraining: false)
+        let reference = model.lastHiddenState()
+        XCTAssertEqual(reference.count, first.count)
+        // Each is within autocast's largest deviation from fp32 (testBF16IsAtLeastAsCloseToFP32AsAutocast), so
+        // they are within twice it of each other.
+        let fixture = try SafeTensorsFile(contentsOf: TestPaths.fixture("model/minilm_hidden.safetensors"))
+        let autocast = try SafeTensorsFile(contentsOf: TestPaths.fixture("model/minilm_low_precision.safetensors")).floats("bf16_autocast")
+        let allowed = 2 * maxAbsDifference(autocast, try fixture.floats("last_hidden_state"))
+        XCTAssertLessThanOrEqual(maxAbsDifference(reference, first), allowed, "the reference path on a model that held packed weights")
     }
 
     func testInt8IsAtLeastAsCloseToFP32AsDynamicQuantization() throws {
