@@ -93,11 +93,13 @@ private func attentionBF16(out: FloatBuffer?, out16: BF16Buffer?, probs: FloatBu
     }
 }
 
-let cpuHasAVX512BF16 = mrc_has_avx512_bf16() != 0
+/// The CPU runs AVX-512 BF16, and `MRC_ONEDNN_MAX_ISA` does not cap the process below it (the cap that
+/// tests the paths without those instructions holds for our C kernels as for oneDNN's).
+let avx512BF16Allowed = mrc_has_avx512_bf16() != 0 && ["avx512_core_bf16", "avx512_core_amx"].contains(OneDNN.isa)
 
 /// Whether the fused attention's softmax rows run the AVX-512 BF16 kernel (`mrc_softmax_row_bf16`): where
-/// the CPU has it and the low-precision backend is oneDNN; the reference backend runs the portable twin.
-var softmaxRowsUseAVX512BF16: Bool { cpuHasAVX512BF16 && LowPrecision.backend == .onednn }
+/// it is allowed (above) and the low-precision backend is oneDNN; the reference backend runs the portable twin.
+var softmaxRowsUseAVX512BF16: Bool { avx512BF16Allowed && LowPrecision.backend == .onednn }
 
 /// Copies a head's row of bf16 values (a few dozen: `memmove` calls cost more than the copy), 16 at a time.
 @inline(__always)
