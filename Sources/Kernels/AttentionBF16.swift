@@ -19,7 +19,8 @@ public func attentionForwardBF16(out: FloatBuffer, probs: FloatBuffer? = nil, qk
 /// The inference attention of the fused bf16 layer: q|k|v already bf16 (the QKV matmul's output,
 /// [batch, seqLen, 3·channels]), the context written as bf16 [batch, seqLen, channels] (the next matmul's
 /// input). Each head's products are those of `attentionForwardBF16`; its softmax rows run the AVX-512 BF16
-/// kernel where the CPU has it (`softmaxRowToBF16`), and the fp32 context is not written (it is rounded to
+/// kernel (`mrc_softmax_row_bf16`: a degree-5 e^x, the hardware's rounding) where the CPU has it
+/// (`softmaxRowsUseAVX512BF16`), and the fp32 context is not written (it is rounded to
 /// bf16 where it is stored). `attentionForwardBF16` itself keeps the portable softmax, the training
 /// forward's arithmetic: an unfused inference forward (a teacher's capture) equals a training one.
 public func attentionForwardBF16(out16: BF16Buffer, qkv16: ConstBF16Buffer, keyMask: UnsafePointer<Int32>, batch: Int,
@@ -44,7 +45,9 @@ private func attentionBF16(out: FloatBuffer?, out16: BF16Buffer?, probs: FloatBu
     let scratchPerChunk = T * T + (T * T + 1) / 2 + (3 * T * D + 1) / 2 + T * D
     let scratch = plan.scratch(perChunk: scratchPerChunk)
     defer { scratch.deallocate() }
-    let source = qkv16
+    // The fused layer's rows take the AVX-512 BF16 kernel where it runs; the others keep the portable row,
+    // the training forward's arithmetic.
+    let rowKernel = out16 != nil && softmaxRowsUseAVX512BF16
     parallelChunks(count: plan.pairs, minimumWork: 2) { chunk, pairRange in
         let scores = scratch + chunk * scratchPerChunk
         let probabilities = UnsafeMutableRawPointer(scores + T * T).assumingMemoryBound(to: BF16.self)
@@ -55,18 +58,14 @@ private func attentionBF16(out: FloatBuffer?, out16: BF16Buffer?, probs: FloatBu
         for pair in pairRange {
             let (b, L, qOffset, outOffset) = plan.head(pair)
             let bias = layout.hasInteriorPadding[b] ? layout.bias + b * T : nil
-            for t in 0..<T { copyBF16(q + t * D, source + qOffset + t * 3 * C, count: D) }
-            for t in 0..<L {
-                copyBF16(k + t * D, source + qOffset + C + t * 3 * C, count: D)
-                copyBF16(v + t * D, source + qOffset + 2 * C + t * 3 * C, count: D)
-            }
+            gatherHead(q: q, k: k, v: v, from: qkv16, offset: qOffset, rows: T, keys: L, channels: C, headSize: D)
             gemmBF16(transA: false, transB: true, m: T, n: L, k: D, alpha: scale, a: q, lda: D, b: k, ldb: D,
                      accumulate: false, c: scores, ldc: L, threads: threads)
             for i in 0..<T {
                 let row = scores + i * L
                 guard probs != nil || dropout != nil else {
-                    if out16 != nil {
-                        softmaxRowToBF16(out: probabilities + i * L, scores: row, bias: bias, cols: L)
+                    if rowKernel {
+                        mrc_softmax_row_bf16(row, bias, Int64(L), probabilities + i * L)
                     } else {
                         portableSoftmaxRowToBF16(out: probabilities + i * L, scores: row, bias: bias, cols: L)
                     }
@@ -101,6 +100,20 @@ let avx512BF16Allowed = mrc_has_avx512_bf16() != 0 && ["avx512_core_bf16", "avx5
 /// it is allowed (above) and the low-precision backend is oneDNN; the reference backend runs the portable twin.
 var softmaxRowsUseAVX512BF16: Bool { avx512BF16Allowed && LowPrecision.backend == .onednn }
 
+/// Copies one head's q (`rows` rows), k and v (`keys` rows) out of a [rows, 3·channels] bf16 q|k|v, from the
+/// head's column `offset`, into dense [·, headSize] matrices (the forward's and the backward's products run on
+/// those: see `attentionForwardBF16`).
+@inline(__always)
+func gatherHead(q: BF16Buffer, k: BF16Buffer, v: BF16Buffer, from qkv: ConstBF16Buffer, offset: Int, rows: Int, keys: Int,
+                channels: Int, headSize: Int) {
+    let stride = 3 * channels
+    for t in 0..<rows { copyBF16(q + t * headSize, qkv + offset + t * stride, count: headSize) }
+    for t in 0..<keys {
+        copyBF16(k + t * headSize, qkv + offset + channels + t * stride, count: headSize)
+        copyBF16(v + t * headSize, qkv + offset + 2 * channels + t * stride, count: headSize)
+    }
+}
+
 /// Copies a head's row of bf16 values (a few dozen: `memmove` calls cost more than the copy), 16 at a time.
 @inline(__always)
 func copyBF16(_ destination: BF16Buffer, _ source: ConstBF16Buffer, count: Int) {
@@ -114,18 +127,8 @@ func copyBF16(_ destination: BF16Buffer, _ source: ConstBF16Buffer, count: Int) 
 }
 
 /// One softmax row of `scores (+ bias)` written as bf16 into `out`; the scores row is scratch (it holds
-/// the exponentials afterwards). The normalisation is fused with the rounding. On AVX-512 BF16 the C
-/// kernel (a degree-5 e^x, the hardware's rounding), else `portableSoftmaxRowToBF16`.
-@inline(__always)
-func softmaxRowToBF16(out: BF16Buffer, scores x: FloatBuffer, bias: ConstFloatBuffer?, cols: Int) {
-    if softmaxRowsUseAVX512BF16 {
-        mrc_softmax_row_bf16(x, bias, Int64(cols), out)
-    } else {
-        portableSoftmaxRowToBF16(out: out, scores: x, bias: bias, cols: cols)
-    }
-}
-
-/// The portable twin of the AVX-512 BF16 softmax row (and its test reference).
+/// the exponentials afterwards). The normalisation is fused with the rounding. The portable twin of the
+/// AVX-512 BF16 row `mrc_softmax_row_bf16` (and its test reference).
 @inline(__always)
 func portableSoftmaxRowToBF16(out: BF16Buffer, scores x: FloatBuffer, bias: ConstFloatBuffer?, cols: Int) {
     if let bias { addInPlace(x, bias, count: cols) }

@@ -38,14 +38,8 @@ public func attentionBackwardBF16(dqkv: FloatBuffer, dout: ConstFloatBuffer, qkv
         let threads = plan.chunks > 1 ? 1 : Parallelism.workers
         for pair in pairRange {
             let (_, L, qOffset, outOffset) = plan.head(pair)
-            for t in 0..<T {
-                (q + t * D).update(from: qkvLow + qOffset + t * 3 * C, count: D)
-                (g + t * D).update(from: doutLow + outOffset + t * C, count: D)
-            }
-            for t in 0..<L {
-                (k + t * D).update(from: qkvLow + qOffset + C + t * 3 * C, count: D)
-                (v + t * D).update(from: qkvLow + qOffset + 2 * C + t * 3 * C, count: D)
-            }
+            gatherHead(q: q, k: k, v: v, from: qkvLow, offset: qOffset, rows: T, keys: L, channels: C, headSize: D)
+            for t in 0..<T { copyBF16(g + t * D, doutLow + outOffset + t * C, count: D) }
             let dq = dqkv + qOffset
             let dk = dq + C, dv = dq + 2 * C
             let p = probs + pair * T * T

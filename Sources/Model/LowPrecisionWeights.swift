@@ -30,22 +30,28 @@ final class LowPrecisionWeights {
         precision == .bf16 ? 2 * elements : elements + 4 * rows
     }
 
+    /// A layer's four matmul weights as [rows = out, cols = in]: qkv, attention output, intermediate, output.
+    static func matrixShapes(channels c: Int, intermediate i: Int) -> [(rows: Int, cols: Int)] {
+        [(3 * c, c), (c, c), (i, c), (c, i)]
+    }
+
     /// Bytes of the converted matmul weights of a model with `layout`.
     static func bytes(layout: ParameterLayout, precision: Precision) -> Int {
         guard precision != .fp32 else { return 0 }
-        let c = layout.config.hiddenSize, i = layout.config.intermediateSize
-        let perLayer = [(3 * c, c), (c, c), (i, c), (c, i)]
-        let elements = layout.layers.count * perLayer.reduce(0) { $0 + $1.0 * $1.1 }
-        let rows = layout.layers.count * perLayer.reduce(0) { $0 + $1.0 }
+        let perLayer = matrixShapes(channels: layout.config.hiddenSize, intermediate: layout.config.intermediateSize)
+        let elements = layout.layers.count * perLayer.reduce(0) { $0 + $1.rows * $1.cols }
+        let rows = layout.layers.count * perLayer.reduce(0) { $0 + $1.rows }
         return bytes(elements: elements, rows: rows, precision: precision)
     }
 
     init(layout: ParameterLayout, precision: Precision) {
         precondition(precision != .fp32, "fp32 reads the master weights directly")
         self.precision = precision
-        let c = layout.config.hiddenSize, i = layout.config.intermediateSize
+        let perLayer = Self.matrixShapes(channels: layout.config.hiddenSize, intermediate: layout.config.intermediateSize)
         shapes = layout.layers.map { o in
-            [(o.qkvWeight, 3 * c, c), (o.attentionOutputWeight, c, c), (o.intermediateWeight, i, c), (o.outputWeight, c, i)]
+            zip([o.qkvWeight, o.attentionOutputWeight, o.intermediateWeight, o.outputWeight], perLayer).map {
+                (offset: $0, rows: $1.rows, cols: $1.cols)
+            }
         }
         elements = shapes.joined().reduce(0) { $0 + $1.rows * $1.cols }
         let rows = shapes.joined().reduce(0) { $0 + $1.rows }

@@ -4,10 +4,9 @@ import Kernels
 /// What a model's buffers beyond its weights take: the activation arena (a training forward keeps every
 /// layer's activations, the attention probabilities and the backward's gradient buffers; inference
 /// keeps two layers), the bf16/int8 copies of the matmul weights (packed for a bf16 inference forward) and
-/// their scratch, and the MLM head's
-/// buffers. The same formulas size the buffers, so the figures are what the engine allocates; run-time
-/// estimates (`RunEstimate`) add them up before a run, and tests hold them to the buffers a real
-/// forward allocated.
+/// their scratch, and the MLM head's buffers. The same formulas size the buffers, so the figures are what
+/// the engine allocates; run-time estimates (`RunEstimate`) add them up before a run, and tests hold them
+/// to the buffers a real forward allocated.
 public enum ModelMemory {
     /// Bytes of the buffers a forward of `rows` × `seqLen` tokens allocates (`maskedPositions` > 0: an
     /// MLM forward's too), for a model shaped as `layout` in `precision`.

@@ -27,17 +27,16 @@ struct FusedLayerWeights {
 
 /// The encoder's bf16 matmul weights packed once into the layout oneDNN's kernels read (AMX or AVX-512
 /// BF16 blocking), for inference: a matmul on a plain weight repacks it on every call, in every worker.
-/// Made from the plain bf16 copies, which the model then frees (`BertModel.preparePacked`); a training
+/// Made from the plain bf16 copies, which the model then frees (`BertModel.prepareFused`); a training
 /// forward or an unfused one makes plain copies again from the masters and frees these.
 final class PackedWeights {
     let layers: [FusedLayerWeights]
     let bytes: Int
     private let storage: UnsafeMutableRawPointer
 
-    /// (out, in) of a layer's qkv, attention output, intermediate and output weights.
+    /// A layer's four weight shapes (`LowPrecisionWeights.matrixShapes`): n = out, k = in.
     private static func shapes(_ config: ModelDimensions) -> [(n: Int, k: Int)] {
-        let c = config.channels, i = config.intermediate
-        return [(3 * c, c), (c, c), (i, c), (c, i)]
+        LowPrecisionWeights.matrixShapes(channels: config.channels, intermediate: config.intermediate).map { ($0.rows, $0.cols) }
     }
 
     /// The layouts of a layer's four weights, or nil where one has none here (reference backend, AVX2, ...).
@@ -67,7 +66,8 @@ final class PackedWeights {
         guard plain.precision == .bf16, let layouts = Self.layouts(config) else { return nil }
         let shapes = Self.shapes(config)
         let sizes = Self.layerBytes(layouts)
-        let bytes = sizes.reduce(0, +) * plain.layers.count, storage = UnsafeMutableRawPointer.allocate(byteCount: max(64, bytes), alignment: 64)
+        let bytes = sizes.reduce(0, +) * plain.layers.count
+        let storage = UnsafeMutableRawPointer.allocate(byteCount: max(64, bytes), alignment: 64)
         (self.bytes, self.storage) = (bytes, storage)
         var offset = 0
         layers = plain.layers.map { layer in
