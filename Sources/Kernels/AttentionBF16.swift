@@ -21,8 +21,9 @@ public func attentionForwardBF16(out: FloatBuffer, probs: FloatBuffer? = nil, qk
 /// input). Each head's products are those of `attentionForwardBF16`; its softmax rows run the AVX-512 BF16
 /// kernel (`mrc_softmax_row_bf16`: a degree-5 e^x, the hardware's rounding) where the CPU has it
 /// (`softmaxRowsUseAVX512BF16`), and the fp32 context is not written (it is rounded to
-/// bf16 where it is stored). `attentionForwardBF16` itself keeps the portable softmax, the training
-/// forward's arithmetic: an unfused inference forward (a teacher's capture) equals a training one.
+/// bf16 where it is stored). On AMX the whole head runs as one kernel (`AttentionAMX`), this path its twin.
+/// `attentionForwardBF16` itself keeps the portable softmax, the training forward's arithmetic: an unfused
+/// inference forward (a teacher's capture) equals a training one.
 public func attentionForwardBF16(out16: BF16Buffer, qkv16: ConstBF16Buffer, keyMask: UnsafePointer<Int32>, batch: Int,
                                  seqLen: Int, channels: Int, heads: Int) {
     attentionBF16(out: nil, out16: out16, probs: nil, qkv16: qkv16, keyMask: keyMask, batch: batch, seqLen: seqLen,
@@ -37,6 +38,10 @@ private func attentionBF16(out: FloatBuffer?, out16: BF16Buffer?, probs: FloatBu
     defer { plan.deallocate() }
     let profileStart = KernelProfile.start()
     defer { KernelProfile.stop(profileStart, "attentionForwardBF16", flops: 4 * Double(batch * seqLen * seqLen * channels)) }
+    if let out16, AttentionAMX.runs(headSize: plan.D) {
+        attentionBF16AMX(out16: out16, qkv16: qkv16, plan: plan)
+        return
+    }
     let (T, C, D, scale, layout) = (plan.T, plan.C, plan.D, plan.scale, plan.mask)
     // Per chunk: fp32 scores [T, L], the bf16 probabilities [T, L], the head's q, k, v as dense bf16 [T, D]
     // matrices and its fp32 output [T, D]. Every product runs on dense matrices: oneDNN 2.6 gives AMX tiles

@@ -16,4 +16,21 @@ int mrc_has_avx512_bf16(void);
 /// Needs mrc_has_avx512_bf16().
 void mrc_softmax_row_bf16(float *scores, const float *bias, int64_t cols, uint16_t *out);
 
+/// Whether this CPU has AMX-TILE and AMX-BF16 with AVX-512 BF16, the OS saves the tile state and has given
+/// this process the tile data (arch_prctl ARCH_REQ_XCOMP_PERM, asked once here).
+int mrc_has_amx_bf16(void);
+
+/// Bytes of scratch one `mrc_attention_head_amx` call needs (64-byte aligned inside).
+int64_t mrc_attention_head_amx_scratch_bytes(int64_t keys, int64_t headSize);
+
+/// One (sequence, head) of inference attention on AMX tiles, with no score matrix written out: `rows` queries
+/// q (row stride `stride` elements) against the first `keys` keys k and values v (same stride), head size
+/// `headSize` (32 or 64). For 16 queries at a time: scores = q·kᵀ · scale (+ bias, NULL or [keys]) in fp32, then
+/// e^(score − row max) rounded to bf16 (the e^x of `mrc_softmax_row_bf16`) with its fp32 row sum, then P·v
+/// accumulated in fp32, divided by the row sum (the normalisation deferred to the output, as in flash
+/// attention) and stored as bf16 into `out` (row stride `outStride`). Needs mrc_has_amx_bf16().
+void mrc_attention_head_amx(const uint16_t *q, const uint16_t *k, const uint16_t *v, int64_t stride, int64_t rows,
+                            int64_t keys, int64_t headSize, float scale, const float *bias, uint16_t *out,
+                            int64_t outStride, void *scratch);
+
 #endif

@@ -1,0 +1,42 @@
+import CKernels
+import Foundation
+
+/// The fused inference attention on AMX tiles (`mrc_attention_head_amx`): per (sequence, head), 16 queries at a
+/// time, the scores of a block stay in an fp32 block in L1, their softmax is rounded to bf16 there and P·v is
+/// accumulated in tiles. q is read in place from q|k|v; k and v are laid out once per head as AMX's operands.
+/// The products are those of the oneDNN path (bf16 inputs, fp32 accumulation, the scale as one multiplication);
+/// the softmax row is the same C row (`mrc_softmax_row_scaled_bf16`). That path (`attentionForwardBF16(out16:…)`
+/// without AMX: gathered heads, two oneDNN matmuls, the rows) is its reference twin.
+public enum AttentionAMX {
+    /// Turns the AMX attention off (it is on wherever it runs): for before/after benchmarks.
+    nonisolated(unsafe) public static var enabled = ProcessInfo.processInfo.environment["MRC_ATTENTION_AMX"] != "0"
+
+    /// Whether the fused inference attention of heads of size `headSize` runs on AMX tiles here: the CPU has
+    /// AMX-BF16 and the OS lets this process use it, oneDNN is the backend and dispatches AMX itself (so
+    /// `MRC_ONEDNN_MAX_ISA` below AVX512_CORE_AMX turns this kernel off too), and the head size is 32 or 64.
+    public static func runs(headSize: Int) -> Bool {
+        enabled && (headSize == 32 || headSize == 64) && LowPrecision.backend == .onednn && OneDNN.isa == "avx512_core_amx"
+            && amxAvailable
+    }
+
+    private static let amxAvailable = mrc_has_amx_bf16() != 0
+}
+
+/// The fused layer's attention on AMX (see `AttentionAMX`): same arguments and result layout as
+/// `attentionForwardBF16(out16:qkv16:…)`, which calls it where `AttentionAMX.runs(headSize:)`.
+func attentionBF16AMX(out16: BF16Buffer, qkv16: ConstBF16Buffer, plan: AttentionPlan) {
+    let (T, C, D) = (plan.T, plan.C, plan.D)
+    let scratchBytes = Int(mrc_attention_head_amx_scratch_bytes(Int64(T), Int64(D)))
+    let scratch = UnsafeMutableRawPointer.allocate(byteCount: max(1, plan.chunks * scratchBytes), alignment: 64)
+    defer { scratch.deallocate() }
+    parallelChunks(count: plan.pairs, minimumWork: 2) { chunk, pairRange in
+        let headScratch = scratch + chunk * scratchBytes
+        for pair in pairRange {
+            let (b, L, qOffset, outOffset) = plan.head(pair)
+            let bias = plan.mask.hasInteriorPadding[b] ? UnsafePointer(plan.mask.bias + b * T) : nil
+            let q = qkv16 + qOffset
+            mrc_attention_head_amx(q, q + C, q + 2 * C, Int64(3 * C), Int64(T), Int64(L), Int64(D), plan.scale, bias,
+                                   out16 + outOffset, Int64(C), headScratch)
+        }
+    }
+}

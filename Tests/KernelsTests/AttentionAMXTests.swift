@@ -1,0 +1,71 @@
+import CKernels
+import Foundation
+import XCTest
+@testable import Kernels
+
+/// The fused inference attention (`attentionForwardBF16(out16:…)`): on AMX tiles where the CPU has them
+/// (`mrc_attention_head_amx`) and as its twin (gathered heads, two matmuls, the softmax rows) on the reference
+/// backend, each against the plain fp32 attention run on the same bf16 q, k, v. The products are exact in fp32
+/// and summed in fp32; what remains is the rounding of the probabilities to bf16 (8 significant bits: half an ulp
+/// is ≤ 2⁻⁸ relative, so the context moves by ≤ 2⁻⁸ · max|v|; the AMX kernel rounds e^(s − max) and divides
+/// by the fp32 sum afterwards, the twin rounds the quotient: the same bound), e^x's error (≤ 3.6e-6 relative in
+/// the numerator and in the sum, with the fp32 sums of ≤ 50 terms: under 1e-5 · max|v|), and the context's own
+/// rounding to bf16 (≤ 2⁻⁸ of the rounded value's magnitude).
+final class AttentionAMXTests: XCTestCase {
+    private var cpuHasAMX: Bool {
+        let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        return flags.contains(" amx_bf16") && flags.contains(" amx_tile") && flags.contains(" avx512_bf16")
+    }
+
+    func testRunsExactlyWhereTheCPUHasAMXAndNoCapForbidsIt() {
+        let saved = LowPrecision.backend
+        defer { LowPrecision.backend = saved }
+        LowPrecision.backend = .onednn
+        let cap = ProcessInfo.processInfo.environment["MRC_ONEDNN_MAX_ISA"]
+        let capped = cap.map { !["AVX512_CORE_AMX", "ALL"].contains($0) } ?? false
+        let expected = cpuHasAMX && !capped && OneDNN.isLinked && AttentionAMX.enabled
+        XCTAssertEqual(AttentionAMX.runs(headSize: 32), expected, "AMX: \(cpuHasAMX), cap \(cap ?? "none"), oneDNN \(OneDNN.isa)")
+        XCTAssertEqual(AttentionAMX.runs(headSize: 64), expected)
+        XCTAssertFalse(AttentionAMX.runs(headSize: 48), "head sizes other than 32 and 64 keep the twin")
+        LowPrecision.backend = .reference
+        XCTAssertFalse(AttentionAMX.runs(headSize: 32), "the reference backend runs the twin")
+    }
+
+    /// Head sizes 32 and 64 (AMX) and 48 (the twin on every backend); 37 and 50 positions (a partial block of 16
+    /// queries); a full sequence, suffix padding (keys no multiple of 32) and interior padding (the additive mask).
+    func testFusedAttentionMatchesThePlainOneOnRoundedInputs() {
+        let saved = LowPrecision.backend
+        defer { LowPrecision.backend = saved }
+        var random = TestRandom(seed: 77)
+        for (C, heads) in [(64, 2), (128, 2), (96, 2)] {
+            for T in [37, 50] {
+                let batch = 3
+                let qkv = TestBuffer(normal: batch * T * 3 * C, &random, scale: 2)
+                for i in 0..<qkv.count { qkv.p[i] = float(bfloat16: bfloat16(qkv.p[i])) }
+                let qkv16 = BF16Buffer.allocate(capacity: qkv.count)
+                defer { qkv16.deallocate() }
+                for i in 0..<qkv.count { qkv16[i] = bfloat16(qkv.p[i]) }
+                var mask = [Int32](repeating: 1, count: batch * T)
+                for t in 29..<T { mask[T + t] = 0 }          // suffix padding: 29 keys
+                for t in [3, 11, 30] { mask[2 * T + t] = 0 }  // interior padding
+                let naive = TestBuffer(count: batch * T * C)
+                naiveAttentionForward(out: naive.p, probs: nil, qkv: qkv.c, keyMask: mask, batch: batch, seqLen: T, channels: C,
+                                      heads: heads, dropout: nil)
+                var largestV: Float = 0
+                for b in 0..<batch { for t in 0..<T { for c in 0..<C { largestV = max(largestV, abs(qkv.p[(b * T + t) * 3 * C + 2 * C + c])) } } }
+                for backend in [LowPrecisionBackend.onednn, .reference] {
+                    LowPrecision.backend = backend
+                    let out16 = BF16Buffer.allocate(capacity: batch * T * C)
+                    defer { out16.deallocate() }
+                    out16.initialize(repeating: 0x7FC0, count: batch * T * C)  // NaN: every element must be written
+                    attentionForwardBF16(out16: out16, qkv16: qkv16, keyMask: mask, batch: batch, seqLen: T, channels: C, heads: heads)
+                    let out = TestBuffer(count: batch * T * C)
+                    for i in 0..<out.count { out.p[i] = float(bfloat16: out16[i]) }
+                    let path = AttentionAMX.runs(headSize: C / heads) ? "AMX" : "twin"
+                    assertClose(out, naive, absolute: (0x1p-8 + 1e-5) * largestV * (1 + 0x1p-8), relative: 0x1p-8,
+                                "\(path) (\(backend)) D=\(C / heads) T=\(T)")
+                }
+            }
+        }
+    }
+}
