@@ -75,25 +75,37 @@ static void transpose_keys(uint32_t *kt, const uint16_t *k, int64_t stride, int6
     for (int64_t r = 0; r < D / 2; r++) memset(kt + r * padded + keys, 0, 4 * (size_t)(padded - keys));
 }
 
-/// One row of probabilities before normalisation: e^(s·scale (+ bias) − max) over `cols` scores, rounded to bf16
-/// into `out` (zeros up to `padded`); returns the fp32 sum of the unrounded values. Two passes: the maximum,
-/// then the exponentials, their sum and their rounding.
-static AMX_BF16 float exp_row_bf16(const float *x, float scale, const float *bias, int64_t cols, int64_t padded, uint16_t *out) {
-    const __m512 lowest = _mm512_set1_ps(-INFINITY), s = _mm512_set1_ps(scale);
-    __m512 mv = lowest;
-    for (int64_t c = 0; c < cols; c += 16) {
-        __mmask16 live = cols - c >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (cols - c)) - 1);
-        __m512 v = _mm512_mask_mul_ps(lowest, live, _mm512_maskz_loadu_ps(live, x + c), s);
-        if (bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(live, bias + c));
+/// One row of probabilities before normalisation: v = s·scale (+ bias) over `cols` scores (kept in `x`), then
+/// e^(v − max) rounded to bf16 into `out` (zeros up to `padded`); returns the fp32 sum of the unrounded values.
+/// Two passes: v and its maximum, then the exponentials (the e^x of `mrc_softmax_row_bf16`), their sum and rounding.
+static AMX_BF16 float exp_row_bf16(float *x, float scale, const float *bias, int64_t cols, int64_t padded, uint16_t *out) {
+    const __m512 s = _mm512_set1_ps(scale);
+    const int64_t full = cols & ~(int64_t)15;
+    const __mmask16 tail = (__mmask16)((1u << (cols - full)) - 1);
+    __m512 mv = _mm512_set1_ps(-INFINITY);
+    for (int64_t c = 0; c < full; c += 16) {
+        __m512 v = _mm512_mul_ps(_mm512_loadu_ps(x + c), s);
+        if (bias) v = _mm512_add_ps(v, _mm512_loadu_ps(bias + c));
+        _mm512_storeu_ps(x + c, v);
         mv = _mm512_max_ps(mv, v);
     }
-    const __m512 m = _mm512_set1_ps(_mm512_reduce_max_ps(mv));
+    if (tail) {
+        __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, x + full), s);
+        if (bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(tail, bias + full));
+        _mm512_mask_storeu_ps(x + full, tail, v);
+        mv = _mm512_mask_max_ps(mv, tail, mv, v);
+    }
+    const __m512 m = _mm512_set1_ps(_mm512_reduce_max_ps(mv)), log2e = _mm512_set1_ps(MRC_LOG2E);
     __m512 sum = _mm512_setzero_ps();
-    for (int64_t c = 0; c < padded; c += 16) {
-        __mmask16 live = c >= cols ? 0 : cols - c >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (cols - c)) - 1);
-        __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(live, x + c), s);
-        if (bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(live, bias + c));
-        __m512 e = _mm512_maskz_mov_ps(live, exp512(_mm512_sub_ps(v, m)));
+    int64_t c = 0;
+    for (; c < full; c += 16) {
+        __m512 e = exp2_512(_mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(x + c), m), log2e));
+        sum = _mm512_add_ps(sum, e);
+        _mm256_storeu_si256((__m256i *)(out + c), (__m256i)_mm512_cvtneps_pbh(e));
+    }
+    for (; c < padded; c += 16) {  // the tail, then zeros up to the padded width
+        const __mmask16 live = c == full ? tail : 0;
+        __m512 e = _mm512_maskz_mov_ps(live, exp2_512(_mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(live, x + c), m), log2e)));
         sum = _mm512_add_ps(sum, e);
         _mm256_storeu_si256((__m256i *)(out + c), (__m256i)_mm512_cvtneps_pbh(e));
     }

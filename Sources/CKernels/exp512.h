@@ -6,24 +6,25 @@
 #define AVX512_BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16,fma")))
 
 #if defined(__x86_64__)
-/// e^x per lane for x <= 0 (a softmax row less its maximum): n = round(x / ln 2), r = x − n ln 2 in two
-/// fused parts (exact to float precision), e^r on |r| <= ln 2 / 2 by Horner to degree 5 with fused
-/// multiply-adds (truncation r⁶/6! · e^|r| <= 3.4e-6 relative, plus about 2e-7 of rounding), times 2^n
-/// (vscalefps); 0 where x < −87.3. A probability is stored as bf16 (2⁻⁹ relative resolution at best):
-/// the error is under 0.2 % of its rounding step.
-static inline AVX512_BF16 __m512 exp512(__m512 x) {
-    __mmask16 underflow = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-87.3f), _CMP_LT_OQ);
-    x = _mm512_max_ps(x, _mm512_set1_ps(-87.3f));
-    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.69314575f), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.4286068e-6f), r);
-    __m512 p = _mm512_set1_ps(1.0f / 120.0f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-    return _mm512_maskz_mov_ps(~underflow, _mm512_scalef_ps(p, n));
+/// log₂e in fp32 (relative error ≤ 2⁻²⁵).
+#define MRC_LOG2E 1.44269504088896341f
+
+/// 2^y per lane, for y <= 0 (a softmax row less its maximum, times log₂e): n = round(y), f = y − n in
+/// [−½, ½] (exact), 2^f by a degree-4 minimax polynomial in fp32 Horner with fused multiply-adds (relative
+/// error ≤ 2.7e-6 over [−½, ½], checked on 200,001 points against Double), times 2^n by vscalefps, which
+/// gives 0 (or a denormal, which the bf16 rounding reads as 0) far below 2^−126. Nine instructions, against
+/// fifteen for a Cody–Waite e^x with a degree-5 polynomial. e^(v − m) is exp2_512((v − m) · log₂e): the
+/// two roundings of the argument add ≤ 3 · 2⁻²⁴ · |y| · ln 2 ≤ 1.24e-7 · |y| relative (tiny where the
+/// probability is not).
+static inline AVX512_BF16 __m512 exp2_512(__m512 y) {
+    __m512 n = _mm512_roundscale_ps(y, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 f = _mm512_sub_ps(y, n);
+    __m512 p = _mm512_set1_ps(0.009570101276040077f);
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(0.05591786280274391f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(0.240247443318367f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(0.6931217908859253f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(0.9999992847442627f));
+    return _mm512_scalef_ps(p, n);
 }
 #endif
 #endif

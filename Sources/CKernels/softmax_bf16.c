@@ -29,15 +29,15 @@ AVX512_BF16 void mrc_softmax_row_bf16(float *x, const float *bias, int64_t cols,
         if (bias) { v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(tail, bias + c)); _mm512_mask_storeu_ps(x + c, tail, v); }
         mv = _mm512_max_ps(mv, v);
     }
-    const __m512 m = _mm512_set1_ps(_mm512_reduce_max_ps(mv));
+    const __m512 m = _mm512_set1_ps(_mm512_reduce_max_ps(mv)), log2e = _mm512_set1_ps(MRC_LOG2E);
     __m512 sum = _mm512_setzero_ps();
     for (c = 0; c + 16 <= cols; c += 16) {
-        __m512 e = exp512(_mm512_sub_ps(_mm512_loadu_ps(x + c), m));
+        __m512 e = exp2_512(_mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(x + c), m), log2e));
         sum = _mm512_add_ps(sum, e);
         _mm512_storeu_ps(x + c, e);
     }
     if (tail) {
-        __m512 e = _mm512_maskz_mov_ps(tail, exp512(_mm512_sub_ps(_mm512_mask_loadu_ps(lowest, tail, x + c), m)));
+        __m512 e = _mm512_maskz_mov_ps(tail, exp2_512(_mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, x + c), m), log2e)));
         sum = _mm512_add_ps(sum, e);
         _mm512_mask_storeu_ps(x + c, tail, e);
     }
