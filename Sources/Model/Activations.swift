@@ -26,6 +26,8 @@ final class Activations {
     let projection: Int
     private(set) var tokenCapacity = 0
     private(set) var probsCapacity = 0
+    /// How many times the arena was (re)allocated (and zeroed): a batched run should size it once.
+    private(set) var allocations = 0
     private var arena: UnsafeMutablePointer<Float>?
     private var positionArena: UnsafeMutablePointer<Int32>?
 
@@ -106,6 +108,7 @@ final class Activations {
     }
 
     private func allocate(tokens N: Int, probs P: Int, training: Bool) {
+        allocations += 1
         arena?.deallocate()
         positionArena?.deallocate()
         let C = channels, I = intermediate

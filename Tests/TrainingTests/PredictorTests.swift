@@ -3,6 +3,7 @@ import MRC
 import TestSupport
 import Text
 import XCTest
+@testable import Model
 @testable import Training
 
 final class PredictorTests: XCTestCase {
@@ -29,6 +30,23 @@ final class PredictorTests: XCTestCase {
                 XCTAssertEqual(batched[index].endLogits[t], alone.endLogits[t], accuracy: 1e-4, "window \(index) token \(t)")
             }
         }
+    }
+
+    /// The longest batch runs first, so the activation arena is sized (and zeroed) once for the whole run, not
+    /// again at nearly every batch as the lengths grow.
+    func testBatchesRunLongestFirstAndSizeTheArenaOnce() throws {
+        let directory = TestPaths.fixture("training/tiny_qa_parity")
+        let model = try BertSpanTrainable(directory: directory).model
+        let tokenizer = try WordPieceTokenizer(vocabFile: directory.appendingPathComponent("vocab.txt"))
+        let settings = WindowSettings(maxSeqLen: 64, docStride: 16, maxQueryLen: 16)
+        let dataset = try MRCReader.read(TestPaths.fixture("training/tiny_squad.json"))
+        let windows = try WindowBuilder(tokenizer: tokenizer, settings: settings).windows(for: dataset.examples).windows
+        let widths = Set(windows.map { ($0.length + 7) / 8 * 8 })
+        XCTAssertGreaterThanOrEqual(widths.count, 2, "the batches must differ in width")
+        let before = model.activations.allocations
+        _ = try ModelScorer(model: model, batchSize: 2).scores(windows)
+        XCTAssertEqual(model.activations.allocations - before, before == 0 ? 1 : 0, "one arena for every batch")
+        XCTAssertEqual(model.activations.tokenCapacity, 2 * widths.max()!)
     }
 
     /// A prediction run stopped after some chunks resumes from its journal, skips the finished chunks (a line cut
