@@ -3,11 +3,13 @@
 small Python HTTP server, as question-answering services are commonly deployed.
 
     python3 scripts/reference/pipeline_server.py --model runs/demo/student-distilled [--port 8090] [--threads 2]
+                                                 [--precision fp32|bf16]
 
 Takes the inference shape `{"inputs": {"question", "context"}}` (a list of inputs too) on POST
 /v1/answer (and POST /) and answers `{"score", "start", "end", "answer"}`, as our server's
 Hugging Face shape does; GET /health. The pipeline runs one request at a time (a lock: a pipeline and
-its model are not made for concurrent calls) on `--threads` PyTorch threads. Needs transformers<5 (the
+its model are not made for concurrent calls) on `--threads` PyTorch threads; `--precision bf16` runs it under
+`torch.autocast("cpu", dtype=torch.bfloat16)`, as scripts/reference/pipeline_predict.py does. Needs transformers<5 (the
 question-answering pipeline was removed in 5) and torch.
 
 Settings follow `mrc-distill serve`'s defaults where the pipeline has them: windows of 384 tokens,
@@ -15,6 +17,7 @@ questions of at most 64, answers of at most 30 tokens. (The pipeline's `doc_stri
 between windows, not BERT's stride; its default 128 is kept.)
 """
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -28,6 +31,7 @@ def main():
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8090)
     parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
+    parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="bf16: under torch.autocast")
     args = parser.parse_args()
 
     import torch
@@ -40,7 +44,14 @@ def main():
     qa = pipeline("question-answering", model=args.model, tokenizer=args.model, device=-1)
     settings = dict(max_seq_len=384, max_question_len=64, max_answer_len=30, doc_stride=128)
     lock = threading.Lock()
-    qa(question="warm up", context="warm up the model", **settings)
+
+    def precision():
+        if args.precision == "bf16":
+            return torch.autocast("cpu", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    with torch.inference_mode(), precision():
+        qa(question="warm up", context="warm up the model", **settings)
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -74,7 +85,7 @@ def main():
                 self.reply(400, {"error": {"status": 400, "message": f"bad request: {error}"}})
                 return
             try:
-                with lock:
+                with lock, torch.inference_mode(), precision():
                     result = qa(question=questions if len(pairs) > 1 else questions[0],
                                 context=contexts if len(pairs) > 1 else contexts[0], **settings)
             except Exception as error:  # the pipeline refuses some inputs (e.g. empty) with exceptions
