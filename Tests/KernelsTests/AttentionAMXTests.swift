@@ -43,20 +43,11 @@ final class AttentionAMXTests: XCTestCase {
         var random = TestRandom(seed: 77)
         for (C, heads) in [(64, 2), (128, 2), (96, 2)] {
             for T in [37, 50] {
-                let batch = 3
-                let qkv = TestBuffer(normal: batch * T * 3 * C, &random, scale: 2)
-                for i in 0..<qkv.count { qkv.p[i] = float(bfloat16: bfloat16(qkv.p[i])) }
+                let input = RoundedAttentionCase(T: T, C: C, heads: heads, &random)
+                let (batch, qkv, mask, naive, largestV) = (input.batch, input.qkv, input.mask, input.naive, input.largestV)
                 let qkv16 = BF16Buffer.allocate(capacity: qkv.count)
                 defer { qkv16.deallocate() }
                 for i in 0..<qkv.count { qkv16[i] = bfloat16(qkv.p[i]) }
-                var mask = [Int32](repeating: 1, count: batch * T)
-                for t in 29..<T { mask[T + t] = 0 }          // suffix padding: 29 keys
-                for t in [3, 11, 30] { mask[2 * T + t] = 0 }  // interior padding
-                let naive = TestBuffer(count: batch * T * C)
-                naiveAttentionForward(out: naive.p, probs: nil, qkv: qkv.c, keyMask: mask, batch: batch, seqLen: T, channels: C,
-                                      heads: heads, dropout: nil)
-                var largestV: Float = 0
-                for b in 0..<batch { for t in 0..<T { for c in 0..<C { largestV = max(largestV, abs(qkv.p[(b * T + t) * 3 * C + 2 * C + c])) } } }
                 let D = C / heads, scale = 1 / Double(D).squareRoot()
                 var largestAbsScore = 0.0  // max over heads, queries, keys of Σ_d |q_d k_d| · scale
                 for b in 0..<batch { for h in 0..<heads { for i in 0..<T { for j in 0..<T {

@@ -105,3 +105,31 @@ func dot(_ w: TestBuffer, _ y: TestBuffer) -> Double {
 func added(_ after: TestBuffer, since before: TestBuffer) -> [Float] {
     (0..<after.count).map { after.p[$0] - before.p[$0] }
 }
+
+/// An attention input for the bf16 tests: q|k|v [3, T, 3C] drawn normal (×2) and rounded to bf16, sequence 1
+/// padded after 29 keys, sequence 2 with interior padding at 3, 11 and 30; the plain fp32 attention of those
+/// rounded values, and max|v|.
+struct RoundedAttentionCase {
+    let batch = 3, T: Int, C: Int, heads: Int
+    let qkv: TestBuffer
+    let mask: [Int32]
+    let naive: TestBuffer
+    let largestV: Float
+
+    init(T: Int, C: Int, heads: Int, _ random: inout TestRandom) {
+        (self.T, self.C, self.heads) = (T, C, heads)
+        let batch = self.batch
+        qkv = TestBuffer(normal: batch * T * 3 * C, &random, scale: 2)
+        for i in 0..<qkv.count { qkv.p[i] = float(bfloat16: bfloat16(qkv.p[i])) }
+        var mask = [Int32](repeating: 1, count: batch * T)
+        for t in 29..<T { mask[T + t] = 0 }          // suffix padding: 29 keys
+        for t in [3, 11, 30] { mask[2 * T + t] = 0 }  // interior padding
+        self.mask = mask
+        naive = TestBuffer(count: batch * T * C)
+        naiveAttentionForward(out: naive.p, probs: nil, qkv: qkv.c, keyMask: mask, batch: batch, seqLen: T, channels: C,
+                              heads: heads, dropout: nil)
+        var largest: Float = 0
+        for b in 0..<batch { for t in 0..<T { for c in 0..<C { largest = max(largest, abs(qkv.p[(b * T + t) * 3 * C + 2 * C + c])) } } }
+        largestV = largest
+    }
+}

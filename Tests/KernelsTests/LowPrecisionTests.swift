@@ -189,17 +189,9 @@ final class AttentionBF16Tests: XCTestCase {
         let saved = LowPrecision.backend
         defer { LowPrecision.backend = saved }
         var random = TestRandom(seed: 21)
-        let (batch, T, C, heads) = (3, 37, 64, 4)
-        let qkv = TestBuffer(normal: batch * T * 3 * C, &random, scale: 2)
-        for i in 0..<qkv.count { qkv.p[i] = float(bfloat16: bfloat16(qkv.p[i])) }
-        var mask = [Int32](repeating: 1, count: batch * T)
-        for t in 29..<T { mask[T + t] = 0 }          // suffix padding
-        for t in [3, 11, 30] { mask[2 * T + t] = 0 }  // interior padding
-        let naive = TestBuffer(count: batch * T * C)
-        naiveAttentionForward(out: naive.p, probs: nil, qkv: qkv.c, keyMask: mask, batch: batch, seqLen: T, channels: C,
-                              heads: heads, dropout: nil)
-        var largestV: Float = 0
-        for b in 0..<batch { for t in 0..<T { for c in 0..<C { largestV = max(largestV, abs(qkv.p[(b * T + t) * 3 * C + 2 * C + c])) } } }
+        let input = RoundedAttentionCase(T: 37, C: 64, heads: 4, &random)
+        let (batch, T, C, heads, qkv, mask, naive, largestV) = (input.batch, input.T, input.C, input.heads, input.qkv, input.mask,
+                                                                input.naive, input.largestV)
         let scratch = BF16Buffer.allocate(capacity: batch * T * 3 * C)
         defer { scratch.deallocate() }
         for backend in [LowPrecisionBackend.onednn, .reference] {
