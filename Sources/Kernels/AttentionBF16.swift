@@ -19,7 +19,7 @@ public func attentionForwardBF16(out: FloatBuffer, probs: FloatBuffer? = nil, qk
 /// The inference attention of the fused bf16 layer: q|k|v already bf16 (the QKV matmul's output,
 /// [batch, seqLen, 3·channels]), the context written as bf16 [batch, seqLen, channels] (the next matmul's
 /// input). Each head's products are those of `attentionForwardBF16`; its softmax rows run the AVX-512 BF16
-/// kernel (`mrc_softmax_row_bf16`: a degree-5 e^x, the hardware's rounding) where the CPU has it
+/// kernel (`mrc_softmax_row_bf16`: a degree-4 minimax 2^x, the hardware's rounding) where the CPU has it
 /// (`softmaxRowsUseAVX512BF16`), and the fp32 context is not written (it is rounded to
 /// bf16 where it is stored). On AMX the whole head runs as one kernel (`AttentionAMX`), this path its twin.
 /// `attentionForwardBF16` itself keeps the portable softmax, the training forward's arithmetic: an unfused

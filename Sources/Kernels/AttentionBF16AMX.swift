@@ -12,8 +12,9 @@ public enum AttentionAMX {
     nonisolated(unsafe) public static var enabled = ProcessInfo.processInfo.environment["MRC_ATTENTION_AMX"] != "0"
 
     /// Whether the fused inference attention of heads of size `headSize` runs on AMX tiles here: the CPU has
-    /// AMX-BF16 and the OS lets this process use it, oneDNN is the backend and dispatches AMX itself (so
-    /// `MRC_ONEDNN_MAX_ISA` below AVX512_CORE_AMX turns this kernel off too), and the head size is 32 or 64.
+    /// AMX-BF16, oneDNN is the backend and dispatches AMX itself (after `OneDNN` asked Linux for the tile
+    /// permission; `MRC_ONEDNN_MAX_ISA` below AVX512_CORE_AMX turns this kernel off too), and the head size is
+    /// 32 or 64.
     public static func runs(headSize: Int) -> Bool {
         enabled && (headSize == 32 || headSize == 64) && LowPrecision.backend == .onednn && OneDNN.isa == "avx512_core_amx"
             && amxAvailable

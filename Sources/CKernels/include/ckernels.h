@@ -16,8 +16,9 @@ int mrc_has_avx512_bf16(void);
 /// Needs mrc_has_avx512_bf16().
 void mrc_softmax_row_bf16(float *scores, const float *bias, int64_t cols, uint16_t *out);
 
-/// Whether this CPU has AMX-TILE and AMX-BF16 with AVX-512 BF16, the OS saves the tile state and has given
-/// this process the tile data (arch_prctl ARCH_REQ_XCOMP_PERM, asked once here).
+/// Whether this CPU has AMX-TILE and AMX-BF16 with AVX-512 BF16 and the OS saves the tile state. Linux also
+/// wants the process to ask for the tile data (ARCH_REQ_XCOMP_PERM): the oneDNN face asks once
+/// (`mrc_request_amx`), before oneDNN reports AMX, which `AttentionAMX.runs` requires too.
 int mrc_has_amx_bf16(void);
 
 /// Bytes of scratch one `mrc_attention_head_amx` call needs (64-byte aligned inside).
