@@ -14,6 +14,7 @@ dnnl_status_t mrc_plain_md(dnnl_memory_desc_t *md, int64_t rows, int64_t cols, i
 
 struct mrc_packed_layout {
     dnnl_memory_desc_t md;    // the k × n weights in oneDNN's chosen (blocked) format
+    mrc_dtype type;
     int plain;
 };
 

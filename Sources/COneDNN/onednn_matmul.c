@@ -36,12 +36,17 @@ mrc_matmul *mrc_matmul_create(const mrc_matmul_desc *d, char *error, size_t erro
     TRY(dnnl_matmul_desc_init(&md, &mm->a, &mm->b, d->has_bias ? &mm->bias : NULL, &mm->c), "matmul descriptor");
     TRY(dnnl_primitive_attr_create(&attr), "attributes");
     TRY(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "scratchpad mode");
-    if (d->alpha != 1.0f) TRY(dnnl_primitive_attr_set_output_scales(attr, 1, 0, &d->alpha), "output scale");
+    if (d->scales && d->alpha != 1.0f) { snprintf(error, error_length, "oneDNN: alpha or column scales, not both"); goto fail; }
+    // Per-column scales are baked into the primitive: oneDNN 2.6's brgemm kernels refuse run-time scales
+    // (they fall to gemm:jit or the reference code, 4-5x slower at the model's shapes).
+    if (d->scales) TRY(dnnl_primitive_attr_set_output_scales(attr, d->n, 1 << 1, d->scales), "column scales");
+    else if (d->alpha != 1.0f) TRY(dnnl_primitive_attr_set_output_scales(attr, 1, 0, &d->alpha), "output scale");
+    float post_scale = d->post_scale == 0.0f ? 1.0f : d->post_scale;
     if (d->accumulate && d->epilogue != MRC_EPILOGUE_NONE) {
         snprintf(error, error_length, "oneDNN: an epilogue does not combine with accumulation");
         goto fail;
     }
-    if (d->accumulate || d->epilogue != MRC_EPILOGUE_NONE) {
+    if (d->accumulate || d->epilogue != MRC_EPILOGUE_NONE || post_scale != 1.0f) {
         TRY(dnnl_post_ops_create(&ops), "post-ops");
         if (d->accumulate) TRY(dnnl_post_ops_append_sum(ops, 1.0f), "sum post-op");
         if (d->epilogue == MRC_EPILOGUE_GELU)
@@ -51,6 +56,8 @@ mrc_matmul *mrc_matmul_create(const mrc_matmul_desc *d, char *error, size_t erro
             TRY(dnnl_post_ops_append_binary(ops, dnnl_binary_add, &mm->residual), "residual post-op");
             mm->has_residual = 1;
         }
+        if (post_scale != 1.0f)
+            TRY(dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_linear, post_scale, 0.0f), "scale post-op");
         TRY(dnnl_primitive_attr_set_post_ops(attr, ops), "post-ops");
     }
     TRY(dnnl_primitive_desc_create(&pd, &md, attr, mrc_engine(), NULL), "matmul (this type combination)");

@@ -4,10 +4,12 @@ let layerNormParallelThreshold = 200_000
 /// LayerNorm over the last dimension: `out = (x - mean) * rstd * weight + bias`, saving the row
 /// `mean` and `rstd = 1 / sqrt(var + eps)` (biased variance, as PyTorch) for the backward.
 /// - Parameters: out/inp [rows, channels], weight/bias [channels], mean/rstd [rows]; `out16` [rows,
-///   channels], when given, gets `out` rounded to bf16 as each row is made (the next matmul's input).
+///   channels], when given, gets `out` rounded to bf16 as each row is made (the next matmul's input);
+///   `out8` gets it quantised to static int8 with per-channel `multipliers` (`quantizeStaticInt8`).
 public func layerNormForward(out: FloatBuffer, mean: FloatBuffer, rstd: FloatBuffer, inp: ConstFloatBuffer,
                              weight: ConstFloatBuffer, bias: ConstFloatBuffer,
-                             rows: Int, channels: Int, eps: Float, out16: BF16Buffer? = nil) {
+                             rows: Int, channels: Int, eps: Float, out16: BF16Buffer? = nil,
+                             out8: (values: UnsafeMutablePointer<Int8>, multipliers: ConstFloatBuffer)? = nil) {
     let profileStart = KernelProfile.start()
     defer { KernelProfile.stop(profileStart, "layerNormForward") }
     parallelFor(count: rows, minimumWork: max(1, layerNormParallelThreshold / max(1, channels))) { rowRange in
@@ -34,6 +36,7 @@ public func layerNormForward(out: FloatBuffer, mean: FloatBuffer, rstd: FloatBuf
             }
             while c < channels { y[c] = (x[c] - m) * s * weight[c] + bias[c]; c += 1 }
             if let out16 { convertRowToBF16(out: out16 + r * channels, inp: y, count: channels) }
+            if let out8 { quantizeRowStaticInt8(out: out8.values + r * channels, inp: y, multipliers: out8.multipliers, count: channels) }
         }
     }
 }

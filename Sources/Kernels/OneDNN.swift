@@ -17,6 +17,15 @@ public enum MatmulEpilogue: Hashable, Sendable {
     case residual(ld: Int)
 }
 
+/// Per-column output scales of an int8 matmul (a weight's, times its input's scale), one object per weight:
+/// a description names them by identity, so describing costs no hashing of the values.
+public final class ColumnScales: Hashable, @unchecked Sendable {
+    public let values: [Float]
+    public init(_ values: [Float]) { self.values = values }
+    public static func == (a: ColumnScales, b: ColumnScales) -> Bool { a === b }
+    public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
+}
+
 /// One matmul described once and executed many times (oneDNN's model): row-major
 /// `C = alpha · op(A) · op(B) (+ bias) (+ C)`, shapes and strides as in `gemm`.
 public struct MatmulDescription: Hashable, Sendable {
@@ -32,6 +41,11 @@ public struct MatmulDescription: Hashable, Sendable {
     public var epilogue = MatmulEpilogue.none
     /// B is a weight stored in this layout (`ldb`, `transB` unused), or plain.
     public var packedB: PackedLayout? = nil
+    /// Per-column output scales of an int8 product (`n` of them), applied to `A·B + bias` before the
+    /// epilogue; not with `alpha`. Baked into the primitive, so one description per scale vector.
+    public var columnScales: ColumnScales? = nil
+    /// Multiplies the result after the epilogue (static quantisation of an s8 output); 1 for none.
+    public var postScale: Float = 1
 
     public init(m: Int, n: Int, k: Int, lda: Int, ldb: Int, ldc: Int, transA: Bool, transB: Bool,
                 a: MatrixElement, b: MatrixElement, c: MatrixElement) {
@@ -152,11 +166,18 @@ public enum OneDNN {
                                 a_type: mrc_dtype(UInt32(d.a.rawValue)), b_type: mrc_dtype(UInt32(d.b.rawValue)),
                                 c_type: mrc_dtype(UInt32(d.c.rawValue)), accumulate: d.accumulate ? 1 : 0,
                                 alpha: d.alpha, has_bias: d.hasBias ? 1 : 0, epilogue: d.epilogue.c, ldr: d.epilogue.ld,
-                                packed_b: d.packedB?.pointer)
+                                packed_b: d.packedB?.pointer, scales: nil, post_scale: d.postScale)
         var message = [CChar](repeating: 0, count: 256)
-        let created = mrc_matmul_create(&c, &message, message.count).map(Primitive.init)
-        cache.primitives[d] = created
-        return created
+        let created = d.columnScales.map { scales in
+            scales.values.withUnsafeBufferPointer { v -> OpaquePointer? in
+                precondition(v.count == d.n, "OneDNN: \(v.count) column scales for \(d.n) columns")
+                c.scales = v.baseAddress
+                return mrc_matmul_create(&c, &message, message.count)
+            }
+        } ?? mrc_matmul_create(&c, &message, message.count)
+        let primitive = created.map(Primitive.init)
+        cache.primitives[d] = primitive
+        return primitive
     }
     #endif
 }
