@@ -22,16 +22,26 @@ public final class BertModel {
     var lowPrecisionScratch: LowPrecisionScratch
     /// Whether the activations are an `InferenceArena` other models use too (inference only).
     public internal(set) var sharesInferenceArena = false
-    private(set) var lowPrecisionWeights: LowPrecisionWeights?
+    /// The converted weights (`BertModelWeights.swift` makes them; only one of the three is kept at a time).
+    var lowPrecisionWeights: LowPrecisionWeights?
     /// The bf16 weights packed for the fused inference layers (then `lowPrecisionWeights` is nil).
-    private(set) var packedWeights: PackedWeights?
+    var packedWeights: PackedWeights?
+    /// The weights of the static int8 inference layers (with `int8Calibration`).
+    var staticInt8Weights: StaticInt8Weights?
     /// Whether the converted weights may differ from the masters (see `parametersDidChange`).
-    private var lowPrecisionStale = true
+    var lowPrecisionStale = true
 
     /// The number format of the encoder's matmuls (fp32 by default). bf16 serves inference and mixed-
     /// precision training; int8 is for inference only (a training forward refuses it).
     public var precision: Precision = .fp32 {
-        didSet { if precision != oldValue { lowPrecisionWeights = nil; packedWeights = nil; lowPrecisionStale = true } }
+        didSet { if precision != oldValue { dropConvertedWeights() } }
+    }
+
+    /// Static int8 scales (`mrc-distill calibrate`): with them an int8 inference forward runs the static int8
+    /// layers (`encoderLayerForwardInt8`: quantisation in the producers, dequantisation on the matmuls' tiles);
+    /// without, the unfused layers with dynamic per-token quantisation.
+    public var int8Calibration: Int8Calibration? {
+        didSet { if int8Calibration != oldValue { dropConvertedWeights() } }
     }
 
     /// Tells the model that `parameters` were rewritten outside a training forward (a load, an EMA
@@ -102,7 +112,11 @@ public final class BertModel {
         }
         let fused = fusedInference && precision == .bf16 && !forTraining && capture == nil
         let fusedWeights = fused ? prepareFused(tokens: batch.tokenCount) : nil
-        let lowPrecision = fused ? nil : prepareLowPrecision(tokens: batch.tokenCount, forTraining: forTraining)
+        let int8Weights = try int8Calibration.flatMap { calibration in
+            fusedInference && precision == .int8 && !forTraining && capture == nil
+                ? try prepareStaticInt8(tokens: batch.tokenCount, calibration: calibration) : nil
+        }
+        let lowPrecision = fused || int8Weights != nil ? nil : prepareLowPrecision(tokens: batch.tokenCount, forTraining: forTraining)
         let plan = DropoutPlan(seed: dropoutSeed, hidden: Float(config.hiddenDropoutProb),
                                attention: Float(config.attentionProbsDropoutProb),
                                afterAttentionOutput: config.architecture.dropoutAfterAttentionOutput)
@@ -122,6 +136,10 @@ public final class BertModel {
         capture?.reserve(batch: batch.batch, seqLen: batch.seqLen)
         capture?.copyHidden(0, from: a.embeddingOutput)
         if fused { convertToBF16(out: FusedLayerBuffers(lowPrecisionScratch).hidden, inp: a.embeddingOutput, count: N * C) }
+        if let int8Weights {
+            quantizeStaticInt8(out: Int8LayerBuffers(lowPrecisionScratch).hidden8, inp: a.embeddingOutput,
+                               multipliers: int8Weights.layers[0].inputMultipliers, rows: N, channels: C)
+        }
         batch.attentionMask.withUnsafeBufferPointer { mask in
             var input = UnsafePointer(a.embeddingOutput!)
             for (l, offsets) in layout.layers.enumerated() where l < capture?.deepestLayer ?? layout.layers.count {
@@ -129,6 +147,14 @@ public final class BertModel {
                     encoderLayerForwardFused(input: input, acts: a.slot(l), weights: LayerWeights(w, offsets),
                                              lowPrecision: fusedWeights[l], buffers: FusedLayerBuffers(lowPrecisionScratch),
                                              keyMask: mask.baseAddress!, shape: shape(batch))
+                    input = UnsafePointer(a.slot(l).output)
+                    continue
+                }
+                if let int8Weights {
+                    let next = l + 1 < int8Weights.layers.count ? int8Weights.layers[l + 1].inputMultipliers : nil
+                    encoderLayerForwardInt8(input: input, acts: a.slot(l), weights: LayerWeights(w, offsets), int8: int8Weights.layers[l],
+                                            nextMultipliers: next, buffers: Int8LayerBuffers(lowPrecisionScratch),
+                                            keyMask: mask.baseAddress!, shape: shape(batch))
                     input = UnsafePointer(a.slot(l).output)
                     continue
                 }
@@ -187,38 +213,6 @@ public final class BertModel {
     }
 
     // MARK: helpers
-
-    /// The converted weights for this forward (nil in fp32), converted again when stale; a training
-    /// forward leaves them stale for the next one (the optimizer will change the masters).
-    private func prepareLowPrecision(tokens: Int, forTraining: Bool) -> LowPrecisionWeights? {
-        guard precision != .fp32 else { return nil }
-        packedWeights = nil
-        let weights = lowPrecisionWeights ?? LowPrecisionWeights(layout: layout, precision: precision)
-        if lowPrecisionWeights == nil || lowPrecisionStale || forTraining {
-            weights.refresh(from: parameters.pointer)
-        }
-        lowPrecisionWeights = weights
-        lowPrecisionStale = forTraining
-        lowPrecisionScratch.reserve(tokens: tokens)
-        return weights
-    }
-
-    /// The bf16 weights of the fused inference layers: packed once for oneDNN (the plain copies freed), or
-    /// the plain ones where this CPU or backend has no packed layout.
-    private func prepareFused(tokens: Int) -> [FusedLayerWeights] {
-        // Only oneDNN reads packed weights: a switch to the reference backend (tests do it) unpacks.
-        if let packedWeights, !lowPrecisionStale, LowPrecision.backend == .onednn {
-            lowPrecisionScratch.reserve(tokens: tokens)
-            return packedWeights.layers
-        }
-        let plain = prepareLowPrecision(tokens: tokens, forTraining: false)!
-        guard let packed = PackedWeights(packing: plain, config: ModelDimensions(config: config)) else {
-            return plain.layers.map(FusedLayerWeights.init(plain:))
-        }
-        packedWeights = packed
-        lowPrecisionWeights = nil
-        return packed.layers
-    }
 
     var eps: Float { Float(config.layerNormEps) }
 

@@ -1,0 +1,98 @@
+import Checkpoint
+import Foundation
+import Kernels
+import Model
+import TestSupport
+import XCTest
+
+/// Static int8 (`Int8Calibration`, `StaticInt8Weights`, `encoderLayerForwardInt8`) on all-MiniLM-L6-v2 and the
+/// real SQuAD pairs of minilm_hidden.safetensors, held to PyTorch's dynamic int8 deviation from fp32 on the
+/// same inputs (as `LowPrecisionModelTests` holds the dynamic path), on both backends. The calibration is
+/// measured on the same three pairs: these tests check the machinery; the accuracy on data the calibration
+/// never saw is the SQuAD dev F1 of `scripts/recipes/precision-squad`.
+final class StaticInt8ModelTests: XCTestCase {
+    private func model() throws -> BertModel { try ModelDirectory.load(TestPaths.miniLMDirectory, spanHead: .ifPresent).model }
+
+    private func batch() throws -> EncoderBatch {
+        try fixtureBatch(try SafeTensorsFile(contentsOf: TestPaths.fixture("model/minilm_hidden.safetensors")))
+    }
+
+    private func meanAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
+        zip(a, b).reduce(0) { $0 + abs($1.0 - $1.1) } / Float(a.count)
+    }
+
+    func testStaticInt8IsAtLeastAsCloseToFP32AsDynamicQuantization() throws {
+        let saved = LowPrecision.backend
+        defer { LowPrecision.backend = saved }
+        let fixture = try SafeTensorsFile(contentsOf: TestPaths.fixture("model/minilm_hidden.safetensors"))
+        let fp32 = try fixture.floats("last_hidden_state")
+        let pytorch = try SafeTensorsFile(contentsOf: TestPaths.fixture("model/minilm_low_precision.safetensors")).floats("int8_dynamic")
+        let allowedMax = maxAbsDifference(pytorch, fp32), allowedMean = meanAbsDifference(pytorch, fp32)
+        let calibration = try model().calibrateInt8(batches: [try batch()], source: "minilm_hidden.safetensors")
+        for backend in [LowPrecisionBackend.onednn, .reference] {
+            LowPrecision.backend = backend
+            let bert = try model()
+            bert.precision = .int8
+            try bert.encode(try batch(), forTraining: false)
+            let dynamic = bert.lastHiddenState()
+            bert.int8Calibration = calibration
+            try bert.encode(try batch(), forTraining: false)
+            let ours = bert.lastHiddenState()
+            XCTAssertNotEqual(ours, dynamic, "\(backend): the static layers did not run")
+            let (maxError, meanError) = (maxAbsDifference(ours, fp32), meanAbsDifference(ours, fp32))
+            XCTAssertLessThanOrEqual(maxError, allowedMax, "static int8 \(backend): max |ours − fp32| vs PyTorch's dynamic int8")
+            XCTAssertLessThanOrEqual(meanError, allowedMean, "static int8 \(backend): mean |ours − fp32| vs PyTorch's dynamic int8")
+            print("static int8 \(backend): max \(maxError) mean \(meanError); PyTorch int8_dynamic max \(allowedMax) mean \(allowedMean)")
+        }
+    }
+
+    /// The static weights are made again when the masters change, and dropped with the calibration: without
+    /// it the int8 forward is the dynamic one again, bit for bit.
+    func testStaticWeightsFollowTheMastersAndTheCalibration() throws {
+        let bert = try model(), input = try batch()
+        bert.precision = .int8
+        try bert.encode(input, forTraining: false)
+        let dynamic = bert.lastHiddenState()
+        bert.int8Calibration = try bert.calibrateInt8(batches: [input], source: "fixture")
+        XCTAssertEqual(bert.precision, .int8, "calibration restores the precision")
+        try bert.encode(input, forTraining: false)
+        let before = bert.lastHiddenState()
+        let w = bert.parameters.pointer, o = bert.layout.layers[0]
+        for i in o.intermediateWeight..<(o.intermediateWeight + 2000) { w[i] *= 0.5 }
+        bert.parametersDidChange()
+        try bert.encode(input, forTraining: false)
+        XCTAssertNotEqual(bert.lastHiddenState(), before, "the static int8 weights were not made again from the masters")
+        for i in o.intermediateWeight..<(o.intermediateWeight + 2000) { w[i] *= 2 }
+        bert.parametersDidChange()
+        try bert.encode(input, forTraining: false)
+        XCTAssertEqual(bert.lastHiddenState(), before, "the same masters give the same static forward")
+        bert.int8Calibration = nil
+        try bert.encode(input, forTraining: false)
+        XCTAssertEqual(bert.lastHiddenState(), dynamic, "without a calibration int8 is the dynamic path")
+    }
+
+    func testCalibrationFilesRoundTripAndBadOnesNameThemselves() throws {
+        let directory = try CLIProcess.temporaryDirectory("int8-calibration")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        XCTAssertNil(try Int8Calibration.load(directory: directory), "no file, no calibration")
+        let bert = try model()
+        let calibration = try bert.calibrateInt8(batches: [try batch()], source: "fixture")
+        XCTAssertEqual(calibration.layers.count, 6)
+        XCTAssertTrue(calibration.layers.allSatisfy { $0.contextRange > 0 && $0.feedForwardRange > 0 })
+        let url = directory.appendingPathComponent(Int8Calibration.fileName)
+        try calibration.write(to: url)
+        XCTAssertEqual(try Int8Calibration.load(directory: directory), calibration)
+        try Data("{\"format\": 1, \"source\": 3}".utf8).write(to: url)
+        XCTAssertThrowsError(try Int8Calibration.load(directory: directory)) { error in
+            XCTAssertTrue("\(error)".contains(url.path), "\(error)")
+        }
+        // A calibration of another model is refused at the first int8 forward, saying what it holds.
+        var other = calibration
+        other.layers.removeLast()
+        bert.precision = .int8
+        bert.int8Calibration = other
+        XCTAssertThrowsError(try bert.encode(try batch(), forTraining: false)) { error in
+            XCTAssertTrue("\(error)".contains("5 layers"), "\(error)")
+        }
+    }
+}
