@@ -47,7 +47,7 @@ public final class ServedModel: @unchecked Sendable {
                 throw ServingSetupError("model \(name): \(directory.path) has no span head (qa_outputs); "
                     + "serve a span-QA model that `mrc-distill train` or `distill` wrote")
             }
-            trainable.model.precision = precision
+            try trainable.model.usePrecision(precision, modelDirectory: directory)
             let tokenizer = trainable.tokenizer
             if let first {
                 guard tokenizer.tokenisesLike(first.tokenizer) else {

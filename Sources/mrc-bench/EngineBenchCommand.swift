@@ -38,6 +38,10 @@ struct EngineBenchCommand: ParsableCommand {
     @Option(help: "Precision of the encoder's matmuls: fp32, bf16 or int8 (int8: forward only).")
     var precision: Precision = .fp32
 
+    @Flag(help: ArgumentHelp("int8: quantise the activations per token at every call (the dynamic scheme) instead of "
+                             + "with static scales calibrated on the bench's own batch."))
+    var dynamicInt8 = false
+
     func run() throws {
         Parallelism.splitsMatmuls = !blasThreads
         shape.applyThreads()
@@ -48,6 +52,9 @@ struct EngineBenchCommand: ParsableCommand {
         let inputs = try EncoderBatch(batch: shape.batch, seqLen: shape.seqLen,
                                       inputIds: benchInputIds(batch: shape.batch, seqLen: shape.seqLen,
                                                               vocab: config.vocabSize))
+        if precision == .int8, !dynamicInt8 {
+            bert.int8Calibration = try bert.calibrateInt8(batches: [inputs], source: "the bench's batch")
+        }
         let starts = (0..<shape.batch).map { Int32((7 * $0) % shape.seqLen) }
         let ends = (0..<shape.batch).map { Int32((7 * $0 + 5) % shape.seqLen) }
         let segments = try ParameterSegments(tensors: bert.layout.entries.map { ($0.name, $0.range, $0.decays) },
@@ -57,7 +64,8 @@ struct EngineBenchCommand: ParsableCommand {
         var results: [String: Any] = ["engine": "swift mrc-distill", "threads": shape.threads,
                                       "batch": shape.batch, "seq_len": shape.seqLen,
                                       "blas": BLAS.coreName.map { "OpenBLAS \($0)" } ?? "system BLAS",
-                                      "precision": precision.rawValue, "low_precision": LowPrecision.summary]
+                                      "precision": precision.rawValue, "low_precision": LowPrecision.summary,
+                                      "int8_scheme": precision != .int8 ? "" : dynamicInt8 ? "dynamic" : "static"]
         let sgemm = KernelBenchmarks.sgemm(rows: shape.batch * shape.seqLen, inFeatures: config.hiddenSize,
                                            outFeatures: config.intermediateSize)
         results["sgemm_gflops"] = sgemm.flops / sgemm.seconds / 1e9

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Kernels
+import Model
 import Text
 import Training
 
@@ -44,7 +45,7 @@ struct EnsembleOptions: ParsableArguments {
             let trainable = try BertSpanTrainable(directory: directory, layers: try layers.map(Preflight.parseLayers),
                                                   weightsFile: ema ? "ema.safetensors" : nil)
             if !trainable.initialised.isEmpty { untrained.append(spec.path) }
-            trainable.model.precision = precision
+            try trainable.model.usePrecision(precision, modelDirectory: directory)
             let own = trainable.tokenizer
             if let first = tokenizer, !first.tokenisesLike(own) {
                 throw ValidationError("--model \(spec.path) has another tokenizer than \(specs[0].path) (the vocabulary, merges or "
@@ -52,7 +53,9 @@ struct EnsembleOptions: ParsableArguments {
             }
             tokenizer = tokenizer ?? own
             scorers.append(try ModelScorer(model: trainable.model, batchSize: batchSize))
-            identities.append(Predictor.identity(of: directory.appendingPathComponent(weightsFile)) + " w \(spec.weight)")
+            identities.append(Predictor.identity(of: directory.appendingPathComponent(weightsFile)) + " w \(spec.weight)"
+                              + (trainable.model.int8Calibration == nil ? ""
+                                 : " int8 " + Predictor.identity(of: directory.appendingPathComponent(Int8Calibration.fileName))))
         }
         ModelScorer.shareInferenceArena(scorers)
         let scorer: SpanScorer = scorers.count == 1 && specs[0].weight == 1 ? scorers[0]

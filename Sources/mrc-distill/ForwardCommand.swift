@@ -46,8 +46,8 @@ struct ForwardCommand: AsyncParsableCommand {
                               paddedLength: tokenizer.pairTemplate.contextStart(questionTokens: questionIds.count) + kept.count + 1)
         let batch = try EncoderBatch(batch: 1, seqLen: input.length, inputIds: input.inputIds, tokenTypeIds: input.tokenTypeIds)
         let network = loaded.model
-        network.precision = precision.precision
-        announce(precision.precision)
+        try network.usePrecision(precision.precision, modelDirectory: directory)
+        announce(precision.precision, models: [model])
         var fields = ["\"input_ids\":[" + batch.inputIds.map(String.init).joined(separator: ",") + "]"]
         if network.heads.contains(.span) {
             let logits = try network.forward(batch, forTraining: false)

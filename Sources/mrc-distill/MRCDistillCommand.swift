@@ -13,6 +13,7 @@ struct MRCDistillCommand: AsyncParsableCommand {
             FeaturesCommand.self,
             TrainCommand.self,
             PredictCommand.self,
+            CalibrateCommand.self,
             TeachCommand.self,
             MergeCommand.self,
             InspectCommand.self,

@@ -48,7 +48,7 @@ struct PredictCommand: AsyncParsableCommand {
         for directory in loaded.untrainedHeads {
             report("warning: \(directory) has no span head; predicting with an untrained one (qa_outputs.weight, qa_outputs.bias)")
         }
-        announce(precision.precision)
+        announce(precision.precision, models: try model.members().map(\.path))
         let baseline = RunEstimate.residentBytes
         let predictor = try loaded.predictor(windows: windows)
         predictor.strict = dataOptions.strict

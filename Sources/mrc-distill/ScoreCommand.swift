@@ -71,7 +71,7 @@ struct ScoreCommand: AsyncParsableCommand {
         let row: ReportRow
         if !model.models.isEmpty {
             let loaded = try model.load(precision: precision.precision, batchSize: batchSize)
-            announce(precision.precision)
+            announce(precision.precision, models: try model.members().map(\.path))
             let directory = URL(fileURLWithPath: out ?? URL(fileURLWithPath: model.models[0]).appendingPathComponent("eval").path)
             let scores = try scoreModel(loaded, files: urls, windows: windows, out: directory, thresholdData: thresholdSearch.url)
             row = ReportRow(name: name, kind: ReportRow.Kind(rawValue: kind)!, command: command, scores: scores.datasets,

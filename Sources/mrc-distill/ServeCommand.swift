@@ -95,7 +95,7 @@ struct ServeCommand: AsyncParsableCommand {
             catalog = try ModelCatalog(specs: try specs, weightsFile: ema ? "ema.safetensors" : nil,
                                        windowSettings: windows.windowSettings, decoderSettings: windows.decoderSettings,
                                        precision: precision.precision)
-            announce(precision.precision)
+            announce(precision.precision, models: try specs.flatMap(\.directories))
         } catch let error as ServingSetupError {
             throw ValidationError(error.description)
         }

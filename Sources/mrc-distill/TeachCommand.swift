@@ -73,7 +73,7 @@ struct TeachCommand: AsyncParsableCommand {
         let (survey, surveySeconds) = try RunEstimate.timed { try source.survey() }
         survey.summaries.forEach(report)
         let specs = try teachers.map { try MemberSpec($0) }
-        announce(precision.precision)
+        announce(precision.precision, models: specs.filter { !$0.isLogitsFile }.map(\.path))
         let ensemble = try TeacherEnsemble(
             teachers: try specs.map { try $0.load(student: tokenizer, useEMA: teacherEMA, batchSize: batchSize, precision: precision.precision) },
             weights: specs.map(\.weight), combination: SoftLabelProvenance.Combination(rawValue: combine)!,

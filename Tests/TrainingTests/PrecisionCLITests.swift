@@ -60,6 +60,53 @@ final class PrecisionCLITests: XCTestCase {
         XCTAssertNotEqual(try hidden(int8.stdout), outputs["best"])
     }
 
+    /// `calibrate` writes the static int8 scales into the model directory, and `--precision int8` then uses them
+    /// (and says so); the result is another than the per-token path's and within PyTorch's dynamic int8 deviation
+    /// from fp32 on the same real pair. Data without a single window is refused, naming the option.
+    func testCalibrateWritesStaticScalesThatInt8Uses() throws {
+        let root = try CLIProcess.temporaryDirectory("calibrate")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let model = root.appendingPathComponent("minilm")
+        try FileManager.default.createDirectory(at: model, withIntermediateDirectories: true)
+        for name in try FileManager.default.contentsOfDirectory(atPath: TestPaths.miniLMDirectory.path) {
+            try FileManager.default.createSymbolicLink(at: model.appendingPathComponent(name),
+                                                       withDestinationURL: TestPaths.miniLMDirectory.appendingPathComponent(name))
+        }
+        let calibrate = try CLIProcess.run(["calibrate", "--model", model.path, "--data", TestPaths.fixture("training/tiny_squad.json").path,
+                                            "--windows", "6", "--batch-size", "4"], logDirectory: root, name: "calibrate")
+        XCTAssertEqual(calibrate.status, 0, calibrate.stderr)
+        XCTAssertTrue(calibrate.stdout.contains("layer 5: "), calibrate.stdout)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: model.appendingPathComponent("int8-calibration.json").path))
+
+        let fixture = try SafeTensorsFile(contentsOf: TestPaths.fixture("model/minilm_hidden.safetensors"))
+        let questions = try JSONSerialization.jsonObject(with: Data(fixture.metadata["questions"]!.utf8)) as! [String]
+        let contexts = try JSONSerialization.jsonObject(with: Data(fixture.metadata["contexts"]!.utf8)) as! [String]
+        let seqLen = try fixture.info("input_ids").shape[1], width = 384
+        let fp32Row = Array(try fixture.floats("last_hidden_state")[0..<(seqLen * width)])
+        let dynamicRow = Array(try SafeTensorsFile(contentsOf: TestPaths.fixture("model/minilm_low_precision.safetensors"))
+            .floats("int8_dynamic")[0..<(seqLen * width)])
+        let allowed = zip(dynamicRow, fp32Row).reduce(Float(0)) { max($0, abs($1.0 - $1.1)) }
+        func forward(_ directory: URL, _ name: String) throws -> (values: [Float], stderr: String) {
+            let result = try CLIProcess.run(["forward", "--model", directory.path, "--question", questions[0], "--context", contexts[0],
+                                             "--max-seq-len", String(seqLen), "--hidden", "--precision", "int8"],
+                                            logDirectory: root, name: name)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            return (try hidden(result.stdout), result.stderr)
+        }
+        let staticRun = try forward(model, "static"), dynamicRun = try forward(TestPaths.miniLMDirectory, "dynamic")
+        XCTAssertTrue(staticRun.stderr.contains("static scales from int8-calibration.json"), staticRun.stderr)
+        XCTAssertTrue(dynamicRun.stderr.contains("per-token scales"), dynamicRun.stderr)
+        XCTAssertNotEqual(staticRun.values, dynamicRun.values)
+        let error = zip(staticRun.values, fp32Row).reduce(Float(0)) { max($0, abs($1.0 - $1.1)) }
+        XCTAssertLessThanOrEqual(error, allowed, "static int8: max |int8 − fp32| against PyTorch's dynamic int8 \(allowed)")
+
+        let empty = root.appendingPathComponent("empty.json")
+        try Data(#"{"version": "1.1", "data": []}"#.utf8).write(to: empty)
+        let refused = try CLIProcess.run(["calibrate", "--model", model.path, "--data", empty.path], logDirectory: root, name: "empty")
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("--data gave no windows"), refused.stderr)
+    }
+
     func testBF16TrainingRunsAndAResumeMustKeepThePrecision() throws {
         let root = try CLIProcess.temporaryDirectory("precision-train")
         defer { try? FileManager.default.removeItem(at: root) }

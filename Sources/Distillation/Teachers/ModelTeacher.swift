@@ -47,7 +47,7 @@ public final class ModelTeacher: Teacher {
             throw TrainingError.invalidArgument("teacher \(directory.path) has no span head (qa_outputs): train it first")
         }
         model = trainable.model
-        model.precision = precision
+        try model.usePrecision(precision, modelDirectory: directory)
         tokenizer = trainable.tokenizer
         self.name = name ?? directory.lastPathComponent
         self.batchSize = batchSize
@@ -57,7 +57,11 @@ public final class ModelTeacher: Teacher {
         let size = (attributes?[.size] as? NSNumber)?.intValue ?? 0
         // The weights' bytes are hashed (a 90 MB file takes a fraction of a second).
         let bytes = (try? Data(contentsOf: weights, options: .alwaysMapped)) ?? Data()
+        // Static int8 scales change the soft labels too: their file's bytes join the fingerprint.
+        let calibration = model.int8Calibration == nil ? nil
+            : try? Data(contentsOf: directory.appendingPathComponent(Int8Calibration.fileName))
         fingerprint = Self.hash(bytes) + "-\(size)" + (precision == .fp32 ? "" : "-\(precision)")
+            + (calibration.map { "-static-" + Self.hash($0) } ?? "")
     }
 
     /// Whether the teacher reads the student's token ids as they are.
