@@ -4,16 +4,17 @@ import Kernels
 /// What static int8 needs to know of a model's activations, measured once on real windows (`calibrateInt8`):
 /// per layer, the largest |value| of each channel of the two LayerNorm outputs that feed a matmul (the layer
 /// input, read by q|k|v, and LayerNorm 1's, read by the first feed-forward matmul), and a high percentile of
-/// |value| of the attention context and of the GELU output (the inputs of the other two matmuls).
+/// |value| of the attention context (the attention output matmul's input). The second feed-forward matmul
+/// stays bf16 (`StaticInt8Weights` says why).
 ///
 /// The scales follow from these and the weights (`StaticInt8Weights`): the LayerNorm-fed inputs are smoothed
 /// per channel first (SmoothQuant, α = 0.5: channel j divided by sⱼ = √(max|xⱼ|) / √(max|W·ⱼ|) and the
-/// weight's column multiplied by it), which moves BERT's outlier channels into the weights; the other two
-/// take a per-tensor scale at the percentile, which clips the rare outliers rather than flatten every value.
+/// weight's column multiplied by it), which moves BERT's outlier channels into the weights; the context
+/// takes a per-tensor scale at the percentile, which clips the rare outliers rather than flatten every value.
 /// Stored as JSON beside the model (`fileName`) by `mrc-distill calibrate`.
 public struct Int8Calibration: Codable, Equatable, Sendable {
     public static let fileName = "int8-calibration.json"
-    /// The percentile of |context| and |GELU output| taken as their range.
+    /// The percentile of |context| taken as its range.
     public static let percentile = 99.99
 
     public struct Layer: Codable, Equatable, Sendable {
@@ -23,8 +24,6 @@ public struct Int8Calibration: Codable, Equatable, Sendable {
         public var norm1ChannelMax: [Float]
         /// The `percentile`-th percentile of |context|, averaged over the calibration batches.
         public var contextRange: Float
-        /// The same of |gelu(·)|, the second feed-forward matmul's input.
-        public var feedForwardRange: Float
     }
 
     public var format = 1
@@ -70,7 +69,7 @@ public struct Int8Calibration: Codable, Equatable, Sendable {
             throw ModelError.invalidInput("the int8 calibration (\(source)) has \(layers.count) layers of "
                                           + "\(layers.first?.inputChannelMax.count ?? 0) channels; the model has \(count) of \(channels)")
         }
-        let values = layers.flatMap { $0.inputChannelMax + $0.norm1ChannelMax + [$0.contextRange, $0.feedForwardRange] }
+        let values = layers.flatMap { $0.inputChannelMax + $0.norm1ChannelMax + [$0.contextRange] }
         guard values.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
             throw ModelError.invalidInput("the int8 calibration (\(source)) holds a negative or non-finite range")
         }
@@ -80,19 +79,18 @@ public struct Int8Calibration: Codable, Equatable, Sendable {
 /// Accumulates `Int8Calibration`'s statistics over batches.
 struct Int8CalibrationStatistics {
     private var inputMax: [[Float]], norm1Max: [[Float]]
-    private var contextRanges: [[Float]], feedForwardRanges: [[Float]]
+    private var contextRanges: [[Float]]
 
     init(layers: Int, channels: Int) {
         inputMax = Array(repeating: Array(repeating: 0, count: channels), count: layers)
         norm1Max = inputMax
         contextRanges = Array(repeating: [], count: layers)
-        feedForwardRanges = contextRanges
     }
 
-    /// Adds layer `l` of one forward: its [tokens, ·] input, LayerNorm 1 output, context and GELU output;
-    /// only the rows in `valid` (not padding) count.
+    /// Adds layer `l` of one forward: its [tokens, channels] input, LayerNorm 1 output and context; only the
+    /// rows in `valid` (not padding) count.
     mutating func add(layer l: Int, input: ConstFloatBuffer, norm1: ConstFloatBuffer, context: ConstFloatBuffer,
-                      feedForward: ConstFloatBuffer, valid: [Int], channels: Int, intermediate: Int) {
+                      valid: [Int], channels: Int) {
         for r in valid {
             for j in 0..<channels {
                 inputMax[l][j] = max(inputMax[l][j], abs(input[r * channels + j]))
@@ -100,7 +98,6 @@ struct Int8CalibrationStatistics {
             }
         }
         contextRanges[l].append(Self.percentile(context, valid: valid, width: channels))
-        feedForwardRanges[l].append(Self.percentile(feedForward, valid: valid, width: intermediate))
     }
 
     /// The `Int8Calibration.percentile`-th percentile of |x| over the valid rows (nearest rank, every value).
@@ -118,7 +115,7 @@ struct Int8CalibrationStatistics {
         func mean(_ v: [Float]) -> Float { v.isEmpty ? 0 : v.reduce(0, +) / Float(v.count) }
         return Int8Calibration(source: source, layers: inputMax.indices.map { l in
             Int8Calibration.Layer(inputChannelMax: inputMax[l], norm1ChannelMax: norm1Max[l],
-                                  contextRange: mean(contextRanges[l]), feedForwardRange: mean(feedForwardRanges[l]))
+                                  contextRange: mean(contextRanges[l]))
         })
     }
 }
@@ -134,7 +131,7 @@ extension BertModel {
         let kept = precision
         precision = .fp32
         defer { precision = kept }
-        let C = config.hiddenSize, I = config.intermediateSize
+        let C = config.hiddenSize
         var statistics = Int8CalibrationStatistics(layers: layout.layers.count, channels: C)
         for batch in batches {
             try encode(batch, forTraining: true)
@@ -143,7 +140,7 @@ extension BertModel {
             for l in layout.layers.indices {
                 let input = l == 0 ? UnsafePointer(a.embeddingOutput!) : UnsafePointer(a.slot(l - 1).output)
                 statistics.add(layer: l, input: input, norm1: a.slot(l).norm1, context: a.slot(l).context,
-                               feedForward: a.slot(l).ffnAct, valid: valid, channels: C, intermediate: I)
+                               valid: valid, channels: C)
             }
         }
         saved = nil

@@ -13,8 +13,7 @@ struct CalibrateCommand: ParsableCommand {
         discussion: """
             Runs fp32 forwards over --windows windows spread evenly over the questions of the --data files \
             (training data, not the data you will score) and records, per layer, each channel's largest value \
-            of the two LayerNorm outputs and the 99.99th percentile of the attention context and of the GELU \
-            output. With that file in the model directory, --precision int8 (predict, score, serve, teach, \
+            of the two LayerNorm outputs and the 99.99th percentile of the attention context. With that file in the model directory, --precision int8 (predict, score, serve, teach, \
             forward) quantises the activations with these fixed scales inside the kernels that produce them; \
             without it, per token at every call.
             """)
@@ -58,9 +57,8 @@ struct CalibrateCommand: ParsableCommand {
         try calibration.write(to: url)
         report(String(format: "calibrated on %d windows in %.1f s; wrote %@", chosen.count, Date().timeIntervalSince(started), url.path))
         for (l, layer) in calibration.layers.enumerated() {
-            print(String(format: "layer %d: input max %.2f, LayerNorm 1 max %.2f, context p99.99 %.3f, GELU p99.99 %.3f", l,
-                         layer.inputChannelMax.max() ?? 0, layer.norm1ChannelMax.max() ?? 0, layer.contextRange,
-                         layer.feedForwardRange))
+            print(String(format: "layer %d: input max %.2f, LayerNorm 1 max %.2f, context p99.99 %.3f", l,
+                         layer.inputChannelMax.max() ?? 0, layer.norm1ChannelMax.max() ?? 0, layer.contextRange))
         }
     }
 

@@ -23,22 +23,14 @@ final class LowPrecisionModelTests: XCTestCase {
         return loaded.model.lastHiddenState()
     }
 
-    private func meanAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
-        zip(a, b).reduce(0) { $0 + abs($1.0 - $1.1) } / Float(a.count)
-    }
-
     private func check(_ precision: Precision, pytorchKey: String) throws {
         let fixture = try SafeTensorsFile(contentsOf: TestPaths.fixture("model/minilm_hidden.safetensors"))
         let fp32 = try fixture.floats("last_hidden_state")
         let pytorch = try SafeTensorsFile(contentsOf: TestPaths.fixture("model/minilm_low_precision.safetensors")).floats(pytorchKey)
-        let allowedMax = maxAbsDifference(pytorch, fp32), allowedMean = meanAbsDifference(pytorch, fp32)
         for backend in [LowPrecisionBackend.onednn, .reference] {
             let ours = try hidden(precision, backend: backend)
             XCTAssertNotEqual(ours, fp32, "\(precision) must not silently run fp32")
-            let (maxError, meanError) = (maxAbsDifference(ours, fp32), meanAbsDifference(ours, fp32))
-            XCTAssertLessThanOrEqual(maxError, allowedMax, "\(precision) \(backend): max |ours − fp32| vs PyTorch \(pytorchKey)")
-            XCTAssertLessThanOrEqual(meanError, allowedMean, "\(precision) \(backend): mean |ours − fp32| vs PyTorch \(pytorchKey)")
-            print("\(precision) \(backend): max \(maxError) mean \(meanError); PyTorch \(pytorchKey) max \(allowedMax) mean \(allowedMean)")
+            assertAsCloseAsPyTorch(ours, fp32: fp32, pytorch: pytorch, "\(precision) \(backend) vs PyTorch \(pytorchKey)")
         }
     }
 

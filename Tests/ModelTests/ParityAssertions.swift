@@ -55,3 +55,15 @@ func fixtureBatch(_ fixture: SafeTensorsFile) throws -> EncoderBatch {
     return try EncoderBatch(batch: shape[0], seqLen: shape[1], inputIds: try fixture.int32s("input_ids"),
                             tokenTypeIds: try fixture.int32s("token_type_ids"), attentionMask: try fixture.int32s("attention_mask"))
 }
+
+/// Holds a low-precision `ours` to PyTorch's own scheme (`pytorch`) in its deviation from `fp32`: at least as close
+/// in the largest and in the mean absolute difference; prints both.
+func assertAsCloseAsPyTorch(_ ours: [Float], fp32: [Float], pytorch: [Float], _ what: String,
+                            file: StaticString = #filePath, line: UInt = #line) {
+    func mean(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).reduce(0) { $0 + abs($1.0 - $1.1) } / Float(a.count) }
+    let (allowedMax, allowedMean) = (maxAbsDifference(pytorch, fp32), mean(pytorch, fp32))
+    let (maxError, meanError) = (maxAbsDifference(ours, fp32), mean(ours, fp32))
+    XCTAssertLessThanOrEqual(maxError, allowedMax, "\(what): max |ours − fp32| vs PyTorch's", file: file, line: line)
+    XCTAssertLessThanOrEqual(meanError, allowedMean, "\(what): mean |ours − fp32| vs PyTorch's", file: file, line: line)
+    print("\(what): max \(maxError) mean \(meanError); PyTorch max \(allowedMax) mean \(allowedMean)")
+}

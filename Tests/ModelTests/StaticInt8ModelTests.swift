@@ -17,17 +17,12 @@ final class StaticInt8ModelTests: XCTestCase {
         try fixtureBatch(try SafeTensorsFile(contentsOf: TestPaths.fixture("model/minilm_hidden.safetensors")))
     }
 
-    private func meanAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
-        zip(a, b).reduce(0) { $0 + abs($1.0 - $1.1) } / Float(a.count)
-    }
-
     func testStaticInt8IsAtLeastAsCloseToFP32AsDynamicQuantization() throws {
         let saved = LowPrecision.backend
         defer { LowPrecision.backend = saved }
         let fixture = try SafeTensorsFile(contentsOf: TestPaths.fixture("model/minilm_hidden.safetensors"))
         let fp32 = try fixture.floats("last_hidden_state")
         let pytorch = try SafeTensorsFile(contentsOf: TestPaths.fixture("model/minilm_low_precision.safetensors")).floats("int8_dynamic")
-        let allowedMax = maxAbsDifference(pytorch, fp32), allowedMean = meanAbsDifference(pytorch, fp32)
         let calibration = try model().calibrateInt8(batches: [try batch()], source: "minilm_hidden.safetensors")
         for backend in [LowPrecisionBackend.onednn, .reference] {
             LowPrecision.backend = backend
@@ -39,10 +34,7 @@ final class StaticInt8ModelTests: XCTestCase {
             try bert.encode(try batch(), forTraining: false)
             let ours = bert.lastHiddenState()
             XCTAssertNotEqual(ours, dynamic, "\(backend): the static layers did not run")
-            let (maxError, meanError) = (maxAbsDifference(ours, fp32), meanAbsDifference(ours, fp32))
-            XCTAssertLessThanOrEqual(maxError, allowedMax, "static int8 \(backend): max |ours − fp32| vs PyTorch's dynamic int8")
-            XCTAssertLessThanOrEqual(meanError, allowedMean, "static int8 \(backend): mean |ours − fp32| vs PyTorch's dynamic int8")
-            print("static int8 \(backend): max \(maxError) mean \(meanError); PyTorch int8_dynamic max \(allowedMax) mean \(allowedMean)")
+            assertAsCloseAsPyTorch(ours, fp32: fp32, pytorch: pytorch, "static int8 \(backend) vs PyTorch's dynamic int8")
         }
     }
 
@@ -78,7 +70,7 @@ final class StaticInt8ModelTests: XCTestCase {
         let bert = try model()
         let calibration = try bert.calibrateInt8(batches: [try batch()], source: "fixture")
         XCTAssertEqual(calibration.layers.count, 6)
-        XCTAssertTrue(calibration.layers.allSatisfy { $0.contextRange > 0 && $0.feedForwardRange > 0 })
+        XCTAssertTrue(calibration.layers.allSatisfy { $0.contextRange > 0 })
         let url = directory.appendingPathComponent(Int8Calibration.fileName)
         try calibration.write(to: url)
         XCTAssertEqual(try Int8Calibration.load(directory: directory), calibration)

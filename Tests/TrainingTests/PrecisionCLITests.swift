@@ -3,6 +3,30 @@ import Foundation
 import TestSupport
 import XCTest
 
+/// The first (longest, unpadded) real SQuAD pair of fixtures/model/minilm_hidden.safetensors: its question and
+/// context, its token count, fp32 PyTorch's last hidden state and a PyTorch low-precision scheme's.
+private struct FixturePair {
+    let question: String, context: String, seqLen: Int
+    let fp32: [Float]
+
+    init() throws {
+        let fixture = try SafeTensorsFile(contentsOf: TestPaths.fixture("model/minilm_hidden.safetensors"))
+        question = (try JSONSerialization.jsonObject(with: Data(fixture.metadata["questions"]!.utf8)) as! [String])[0]
+        context = (try JSONSerialization.jsonObject(with: Data(fixture.metadata["contexts"]!.utf8)) as! [String])[0]
+        seqLen = try fixture.info("input_ids").shape[1]
+        fp32 = Array(try fixture.floats("last_hidden_state")[0..<(seqLen * 384)])
+    }
+
+    /// PyTorch's `key` scheme (bf16_autocast, int8_dynamic) on the pair, and its largest deviation from fp32.
+    func allowedDeviation(_ key: String) throws -> Float {
+        let row = Array(try SafeTensorsFile(contentsOf: TestPaths.fixture("model/minilm_low_precision.safetensors"))
+            .floats(key)[0..<(seqLen * 384)])
+        return maxDeviation(row, fp32)
+    }
+
+    func maxDeviation(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).reduce(Float(0)) { max($0, abs($1.0 - $1.1)) } }
+}
+
 /// `--precision` end to end, with each dispatch path forced: oneDNN's best ISA here, oneDNN capped at
 /// AVX-512 (no BF16 instructions) and at AVX2 (oneDNN 2.6 has no bf16 matmul there: the reference
 /// path runs), and the reference path by request. Every path must say which one ran and stay within
@@ -18,15 +42,10 @@ final class PrecisionCLITests: XCTestCase {
     func testEveryDispatchPathStaysWithinAutocastsDeviation() throws {
         let root = try CLIProcess.temporaryDirectory("precision")
         defer { try? FileManager.default.removeItem(at: root) }
-        let fixture = try SafeTensorsFile(contentsOf: TestPaths.fixture("model/minilm_hidden.safetensors"))
-        let questions = try JSONSerialization.jsonObject(with: Data(fixture.metadata["questions"]!.utf8)) as! [String]
-        let contexts = try JSONSerialization.jsonObject(with: Data(fixture.metadata["contexts"]!.utf8)) as! [String]
-        let seqLen = try fixture.info("input_ids").shape[1], width = 384
-        let fp32Row = Array(try fixture.floats("last_hidden_state")[0..<(seqLen * width)])
-        let autocastRow = Array(try SafeTensorsFile(contentsOf: TestPaths.fixture("model/minilm_low_precision.safetensors"))
-            .floats("bf16_autocast")[0..<(seqLen * width)])
-        let allowed = zip(autocastRow, fp32Row).reduce(Float(0)) { max($0, abs($1.0 - $1.1)) }
-        let base = ["forward", "--model", TestPaths.miniLMDirectory.path, "--question", questions[0], "--context", contexts[0],
+        let pair = try FixturePair()
+        let (seqLen, fp32Row) = (pair.seqLen, pair.fp32)
+        let allowed = try pair.allowedDeviation("bf16_autocast")
+        let base = ["forward", "--model", TestPaths.miniLMDirectory.path, "--question", pair.question, "--context", pair.context,
                     "--max-seq-len", String(seqLen), "--hidden"]
 
         let fp32 = try CLIProcess.run(base, logDirectory: root, name: "fp32")
@@ -78,17 +97,11 @@ final class PrecisionCLITests: XCTestCase {
         XCTAssertTrue(calibrate.stdout.contains("layer 5: "), calibrate.stdout)
         XCTAssertTrue(FileManager.default.fileExists(atPath: model.appendingPathComponent("int8-calibration.json").path))
 
-        let fixture = try SafeTensorsFile(contentsOf: TestPaths.fixture("model/minilm_hidden.safetensors"))
-        let questions = try JSONSerialization.jsonObject(with: Data(fixture.metadata["questions"]!.utf8)) as! [String]
-        let contexts = try JSONSerialization.jsonObject(with: Data(fixture.metadata["contexts"]!.utf8)) as! [String]
-        let seqLen = try fixture.info("input_ids").shape[1], width = 384
-        let fp32Row = Array(try fixture.floats("last_hidden_state")[0..<(seqLen * width)])
-        let dynamicRow = Array(try SafeTensorsFile(contentsOf: TestPaths.fixture("model/minilm_low_precision.safetensors"))
-            .floats("int8_dynamic")[0..<(seqLen * width)])
-        let allowed = zip(dynamicRow, fp32Row).reduce(Float(0)) { max($0, abs($1.0 - $1.1)) }
+        let pair = try FixturePair()
+        let allowed = try pair.allowedDeviation("int8_dynamic")
         func forward(_ directory: URL, _ name: String) throws -> (values: [Float], stderr: String) {
-            let result = try CLIProcess.run(["forward", "--model", directory.path, "--question", questions[0], "--context", contexts[0],
-                                             "--max-seq-len", String(seqLen), "--hidden", "--precision", "int8"],
+            let result = try CLIProcess.run(["forward", "--model", directory.path, "--question", pair.question, "--context", pair.context,
+                                             "--max-seq-len", String(pair.seqLen), "--hidden", "--precision", "int8"],
                                             logDirectory: root, name: name)
             XCTAssertEqual(result.status, 0, result.stderr)
             return (try hidden(result.stdout), result.stderr)
@@ -97,7 +110,7 @@ final class PrecisionCLITests: XCTestCase {
         XCTAssertTrue(staticRun.stderr.contains("static scales from int8-calibration.json"), staticRun.stderr)
         XCTAssertTrue(dynamicRun.stderr.contains("per-token scales"), dynamicRun.stderr)
         XCTAssertNotEqual(staticRun.values, dynamicRun.values)
-        let error = zip(staticRun.values, fp32Row).reduce(Float(0)) { max($0, abs($1.0 - $1.1)) }
+        let error = pair.maxDeviation(staticRun.values, pair.fp32)
         XCTAssertLessThanOrEqual(error, allowed, "static int8: max |int8 − fp32| against PyTorch's dynamic int8 \(allowed)")
 
         let empty = root.appendingPathComponent("empty.json")
