@@ -137,7 +137,7 @@ public final class BertModel {
         capture?.copyHidden(0, from: a.embeddingOutput)
         if fused { convertToBF16(out: FusedLayerBuffers(lowPrecisionScratch).hidden, inp: a.embeddingOutput, count: N * C) }
         if let int8Weights {
-            quantizeStaticInt8(out: Int8LayerBuffers(lowPrecisionScratch).hidden8, inp: a.embeddingOutput,
+            quantizeStaticInt8(out: FusedLayerBuffers(lowPrecisionScratch).hidden8, inp: a.embeddingOutput,
                                multipliers: int8Weights.layers[0].inputMultipliers, rows: N, channels: C)
         }
         batch.attentionMask.withUnsafeBufferPointer { mask in
@@ -153,7 +153,7 @@ public final class BertModel {
                 if let int8Weights {
                     let next = l + 1 < int8Weights.layers.count ? int8Weights.layers[l + 1].inputMultipliers : nil
                     encoderLayerForwardInt8(input: input, acts: a.slot(l), weights: LayerWeights(w, offsets), int8: int8Weights.layers[l],
-                                            nextMultipliers: next, buffers: Int8LayerBuffers(lowPrecisionScratch),
+                                            nextMultipliers: next, buffers: FusedLayerBuffers(lowPrecisionScratch),
                                             keyMask: mask.baseAddress!, shape: shape(batch))
                     input = UnsafePointer(a.slot(l).output)
                     continue

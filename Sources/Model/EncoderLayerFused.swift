@@ -1,20 +1,24 @@
 import Kernels
 
-/// The bf16 buffers that carry one inference forward through the fused layers (views of the
+/// The buffers that carry one inference forward through the fused bf16 or static int8 layers (views of the
 /// low-precision scratch, which an inference forward does not otherwise use this way):
-/// - `hidden` [N, C]: in turn the layer input, the attention context, LayerNorm 1's output and the layer
-///   output, each the input of the next matmul and dead once it has run;
-/// - `qkv` [N, 3C]: the QKV matmul's output, read by the attention;
-/// - `feedForward` [N, I]: GELU's output, the second feed-forward matmul's input.
+/// - `hidden` [N, C] bf16: in turn the layer input, the attention context, LayerNorm 1's output and the layer
+///   output, each the input of the next matmul and dead once it has run (int8: only the context);
+/// - `qkv` [N, 3C] bf16: the QKV matmul's output, read by the attention;
+/// - `feedForward` [N, I] bf16: GELU's output, the second feed-forward matmul's input;
+/// - `hidden8` [N, C] s8 (static int8): in turn the layer input, the context and LayerNorm 1's output,
+///   quantised.
 struct FusedLayerBuffers {
     let hidden: BF16Buffer
     let qkv: BF16Buffer
     let feedForward: BF16Buffer
+    let hidden8: UnsafeMutablePointer<Int8>
 
     init(_ scratch: LowPrecisionScratch) {
         hidden = scratch.gradient
         qkv = scratch.qkv
         feedForward = scratch.input
+        hidden8 = scratch.quantized
     }
 }
 

@@ -1,23 +1,5 @@
 import Kernels
 
-/// The buffers that carry one static int8 inference forward through the layers (views of the low-precision
-/// scratch, as `FusedLayerBuffers`):
-/// - `hidden8` [N, C]: in turn the layer input, the attention context and LayerNorm 1's output, quantised,
-///   each the input of the next matmul and dead once it has run;
-/// - `qkv` [N, 3C] bf16: the q|k|v matmul's output, read by the attention;
-/// - `bf16` [N, max(C, I)]: in turn the attention's context and the GELU output (bf16).
-struct Int8LayerBuffers {
-    let hidden8: UnsafeMutablePointer<Int8>
-    let qkv: BF16Buffer
-    let bf16: BF16Buffer
-
-    init(_ scratch: LowPrecisionScratch) {
-        hidden8 = scratch.quantized
-        qkv = scratch.qkv
-        bf16 = scratch.gradient
-    }
-}
-
 /// One post-LN BERT layer for inference with static int8 matmuls (`StaticInt8Weights`, `Int8Calibration`):
 /// - `qkv₁₆ = x₈ W_qkvᵀ` dequantised with the bias on the tile, stored as bf16; the attention (bf16, as in
 ///   the fused bf16 layer) writes its context as bf16, quantised by one pass;
@@ -27,9 +9,9 @@ struct Int8LayerBuffers {
 /// - `r₂ = g₁₆ W₂ᵀ + b₂ + h` in bf16, as the fused bf16 layer; LayerNorm 2 writes `y` and, unless this is the
 ///   last layer, `y₈` for the next (`nextMultipliers`: its input multipliers).
 ///
-/// On entry `buffers.hidden8` holds `x` quantised with this layer's `inputMultipliers`.
+/// On entry `buffers.hidden8` (`FusedLayerBuffers`) holds `x` quantised with this layer's `inputMultipliers`.
 func encoderLayerForwardInt8(input x: ConstFloatBuffer, acts a: LayerActivations, weights w: LayerWeights,
-                             int8 q: Int8LayerWeights, nextMultipliers: ConstFloatBuffer?, buffers f: Int8LayerBuffers,
+                             int8 q: Int8LayerWeights, nextMultipliers: ConstFloatBuffer?, buffers f: FusedLayerBuffers,
                              keyMask: UnsafePointer<Int32>, shape s: LayerShape) {
     let N = s.tokens, C = s.channels, I = s.intermediate, workers = Parallelism.workers
     func product(_ m: Int8Matrix, _ inp: UnsafePointer<Int8>, k: Int, n: Int, epilogue: GemmEpilogue = .none,
@@ -38,15 +20,15 @@ func encoderLayerForwardInt8(input x: ConstFloatBuffer, acts a: LayerActivations
                  epilogue: epilogue, c: out, cType: type, ldc: n, threads: workers)
     }
     product(q.qkv, f.hidden8, k: C, n: 3 * C, out: UnsafeMutableRawPointer(f.qkv), type: .bf16)
-    attentionForwardBF16(out16: f.bf16, qkv16: f.qkv, keyMask: keyMask, batch: s.batch, seqLen: s.seqLen, channels: C,
+    attentionForwardBF16(out16: f.hidden, qkv16: f.qkv, keyMask: keyMask, batch: s.batch, seqLen: s.seqLen, channels: C,
                          heads: s.heads)
-    quantizeStaticInt8(out: f.hidden8, inp: f.bf16, multiplier: q.contextMultiplier, rows: N, channels: C)
+    quantizeStaticInt8(out: f.hidden8, inp: f.hidden, multiplier: q.contextMultiplier, rows: N, channels: C)
     product(q.attentionOutput, f.hidden8, k: C, n: C, epilogue: .residual(x, ld: C), out: UnsafeMutableRawPointer(a.residual1),
             type: .f32)
     layerNormForward(out: a.norm1, mean: a.norm1Mean, rstd: a.norm1Rstd, inp: a.residual1, weight: w.attentionNormWeight,
                      bias: w.attentionNormBias, rows: N, channels: C, eps: s.eps, out8: (f.hidden8, q.norm1Multipliers))
-    product(q.intermediate, f.hidden8, k: C, n: I, epilogue: .gelu, out: UnsafeMutableRawPointer(f.bf16), type: .bf16)
-    matmulForwardBF16(out: UnsafeMutableRawPointer(a.residual2), outType: .f32, inp16: f.bf16, weight: q.output.values,
+    product(q.intermediate, f.hidden8, k: C, n: I, epilogue: .gelu, out: UnsafeMutableRawPointer(f.feedForward), type: .bf16)
+    matmulForwardBF16(out: UnsafeMutableRawPointer(a.residual2), outType: .f32, inp16: f.feedForward, weight: q.output.values,
                       packed: q.output.layout, bias: w.outputBias, epilogue: .residual(a.norm1, ld: C), rows: N, inFeatures: I,
                       outFeatures: C)
     layerNormForward(out: a.output, mean: a.norm2Mean, rstd: a.norm2Rstd, inp: a.residual2, weight: w.outputNormWeight,
