@@ -58,7 +58,8 @@ struct PredictCommand: AsyncParsableCommand {
                 try predictor.builder.windowLengths(files: data.map(URL.init(fileURLWithPath:)), strict: dataOptions.strict)
             }
             let inference = RunEstimate.inference(models: loaded.scorer.models.map(\.config), lengths: lengths, batchSize: batchSize,
-                                                  maxSeqLen: windows.maxSeqLen, precision: precision.precision)
+                                                  maxSeqLen: windows.maxSeqLen, precision: precision.precision,
+                                                  staticInt8: loaded.scorer.models.allSatisfy { $0.int8Calibration != nil })
             return RunEstimate(command: "predict", windows: lengths.count,
                                phases: [done, .init(name: "reading and windowing", seconds: reading),
                                         .init(name: "scoring", seconds: inference.seconds)],

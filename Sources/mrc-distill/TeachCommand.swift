@@ -85,7 +85,8 @@ struct TeachCommand: AsyncParsableCommand {
             let baseline = RunEstimate.residentBytes, loaded = RunEstimate.loaded
             let range = try shard.map(SoftLabelShard.parse)?.range(windows: survey.count) ?? 0..<survey.count
             let inference = RunEstimate.inference(models: models.map(\.config), lengths: Array(survey.lengths[range]),
-                                                  batchSize: batchSize, maxSeqLen: windows.maxSeqLen, precision: precision.precision)
+                                                  batchSize: batchSize, maxSeqLen: windows.maxSeqLen, precision: precision.precision,
+                                                  staticInt8: models.allSatisfy { $0.int8Calibration != nil })
             return RunEstimate(command: "teach", windows: range.count,
                                phases: [loaded, .init(name: "windowing again", seconds: surveySeconds),
                                         .init(name: "teachers", seconds: inference.seconds)],

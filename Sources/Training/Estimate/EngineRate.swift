@@ -74,10 +74,13 @@ public enum EngineCalibration {
     }
 
     /// The rate for `config` in `precision` at batches of `rows` × `seqLen` (training: the training pass
-    /// and optimizer too), from the cache or measured now (and cached).
-    public static func rate(config: BertConfig, precision: Precision, rows: Int, seqLen: Int, training: Bool) -> EngineRate {
+    /// and optimizer too), from the cache or measured now (and cached). `staticInt8`: int8 with static scales
+    /// (a calibrated model) rather than per token.
+    public static func rate(config: BertConfig, precision: Precision, rows: Int, seqLen: Int, training: Bool,
+                            staticInt8: Bool = false) -> EngineRate {
         let cap = ProcessInfo.processInfo.environment["MRC_ONEDNN_MAX_ISA"].map { " cap \($0)" } ?? ""
-        let key = "\(processor)|\(Parallelism.workers) threads\(cap)|\(precision.rawValue)|L\(config.numHiddenLayers) "
+        let scheme = precision == .int8 && staticInt8 ? "-static" : ""
+        let key = "\(processor)|\(Parallelism.workers) threads\(cap)|\(precision.rawValue)\(scheme)|L\(config.numHiddenLayers) "
             + "C\(config.hiddenSize) I\(config.intermediateSize) H\(config.numAttentionHeads) V\(config.vocabSize)|"
             + "\(rows)x\(seqLen)|\(training ? "train" : "infer")|v4"
         var cache = (try? JSONDecoder().decode([String: EngineRate].self, from: Data(contentsOf: cacheURL))) ?? [:]
@@ -85,7 +88,8 @@ public enum EngineCalibration {
             cached.measured = "cached, " + cached.measured
             return cached
         }
-        let rate = measure(config: config, precision: precision, rows: rows, seqLen: seqLen, training: training)
+        let rate = measure(config: config, precision: precision, rows: rows, seqLen: seqLen, training: training,
+                           staticInt8: staticInt8)
         cache[key] = rate
         try? FileManager.default.createDirectory(at: cacheURL.deletingLastPathComponent(), withIntermediateDirectories: true)
         let encoder = JSONEncoder()
@@ -95,7 +99,8 @@ public enum EngineCalibration {
     }
 
     /// Times the engine now (see the type's documentation).
-    public static func measure(config: BertConfig, precision: Precision, rows: Int, seqLen: Int, training: Bool) -> EngineRate {
+    public static func measure(config: BertConfig, precision: Precision, rows: Int, seqLen: Int, training: Bool,
+                               staticInt8: Bool = false) -> EngineRate {
         let model = BertModel(config: config, heads: .span)
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
         for index in 0..<model.parameters.count {
@@ -103,6 +108,11 @@ public enum EngineCalibration {
             model.parameters.pointer[index] = Float(Int64(bitPattern: state >> 11) % 2001 - 1000) * 2e-5  // within ±0.02
         }
         model.precision = precision
+        if precision == .int8, staticInt8 {
+            // Static scales from the sample batch itself: timing needs scales, not good ones.
+            model.int8Calibration = try! model.calibrateInt8(batches: [sampleBatch(config: config, rows: rows, seqLen: seqLen)],
+                                                             source: "the estimate's batch")
+        }
         let cost = EncoderCost(config: config)
         let lengths = Array(Set([seqLen, max(8, seqLen / 2 / 8 * 8)])).sorted()
         var rate = EngineRate(inference: [], measured: "measured \(ISO8601DateFormatter().string(from: Date()))")

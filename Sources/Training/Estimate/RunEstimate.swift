@@ -81,8 +81,9 @@ public struct RunEstimate: Sendable {
     /// Inference over windows of `lengths` tokens by each model (`predict`, `score`, `teach`, a dev
     /// evaluation), `batchSize` windows per forward: the phase's seconds and the bytes of the buffers
     /// the models allocate (each its converted weights; one arena per shape, shared as `InferenceArena` shares it).
-    public static func inference(models: [BertConfig], lengths: [Int], batchSize: Int, maxSeqLen: Int, precision: Precision)
-        -> (seconds: Double, workingBytes: Int, basis: String)
+    /// `staticInt8`: the models run int8 with static scales (`BertModel.int8Calibration`).
+    public static func inference(models: [BertConfig], lengths: [Int], batchSize: Int, maxSeqLen: Int, precision: Precision,
+                                 staticInt8: Bool = false) -> (seconds: Double, workingBytes: Int, basis: String)
     {
         var seconds = 0.0, bytes = 0, basis = ""
         let rows = max(1, min(batchSize, lengths.count))
@@ -90,7 +91,8 @@ public struct RunEstimate: Sendable {
         for config in models where !shapes.contains(config) { shapes.append(config) }
         for config in shapes {
             let count = models.filter { $0 == config }.count
-            let rate = EngineCalibration.rate(config: config, precision: precision, rows: rows, seqLen: maxSeqLen, training: false)
+            let rate = EngineCalibration.rate(config: config, precision: precision, rows: rows, seqLen: maxSeqLen, training: false,
+                                              staticInt8: staticInt8)
             let cost = EncoderCost(config: config)
             seconds += Double(count) * lengths.reduce(0) { total, length in
                 let padded = (length + 7) / 8 * 8
@@ -103,6 +105,7 @@ public struct RunEstimate: Sendable {
             bytes += count * converted + arena
             basis = rate.measured
         }
-        return (seconds, bytes, "\(basis) on \(EngineCalibration.processor), \(precision.rawValue)")
+        let scheme = precision == .int8 ? (staticInt8 ? " (static scales)" : " (per-token scales)") : ""
+        return (seconds, bytes, "\(basis) on \(EngineCalibration.processor), \(precision.rawValue)\(scheme)")
     }
 }
