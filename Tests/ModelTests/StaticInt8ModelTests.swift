@@ -1,7 +1,7 @@
 import Checkpoint
 import Foundation
 import Kernels
-import Model
+@testable import Model
 import TestSupport
 import XCTest
 
@@ -61,6 +61,20 @@ final class StaticInt8ModelTests: XCTestCase {
         bert.int8Calibration = nil
         try bert.encode(input, forTraining: false)
         XCTAssertEqual(bert.lastHiddenState(), dynamic, "without a calibration int8 is the dynamic path")
+    }
+
+    /// The context's range: the nearest-rank 99.99th percentile of |x| over the rows that are not padding.
+    func testPercentileIsTheNearestRankOverValidRows() {
+        let width = 100, rows = 101
+        // Rows 0..<100 hold ±1...±10,000 (every other value negative); row 100 is padding with larger values.
+        var x = [Float](repeating: 0, count: rows * width)
+        for i in 0..<(100 * width) { x[i] = Float(i + 1) * (i % 2 == 0 ? 1 : -1) }
+        for j in 0..<width { x[100 * width + j] = 1e6 }
+        let valid = Array(0..<100)
+        XCTAssertEqual(Int8CalibrationStatistics.percentile(x, valid: valid, width: width), 9_999)
+        XCTAssertEqual(Int8CalibrationStatistics.percentile(x, valid: valid + [100], width: width), 1e6,
+                       "padding counts only when asked")
+        XCTAssertEqual(Int8CalibrationStatistics.percentile(x, valid: [], width: width), 0)
     }
 
     func testCalibrationFilesRoundTripAndBadOnesNameThemselves() throws {
