@@ -150,9 +150,18 @@ extension BertModel {
 
 extension BertModel {
     /// Sets `precision` and, in int8, the static scales the model directory holds (`Int8Calibration.fileName`),
-    /// or none there (then int8 quantises per token at every call).
+    /// or none there (then int8 quantises per token at every call). A calibration that does not fit this model
+    /// (measured on other layers: `--layers` keeps fewer) is refused here, naming the file.
     public func usePrecision(_ precision: Precision, modelDirectory: URL) throws {
         self.precision = precision
-        int8Calibration = precision == .int8 ? try Int8Calibration.load(directory: modelDirectory) : nil
+        int8Calibration = nil
+        guard precision == .int8, let calibration = try Int8Calibration.load(directory: modelDirectory) else { return }
+        do {
+            try calibration.check(layers: layout.layers.count, channels: config.hiddenSize)
+        } catch {
+            throw ModelError.invalidInput("\(modelDirectory.appendingPathComponent(Int8Calibration.fileName).path): \(error); "
+                                          + "calibrate the model as it runs (mrc-distill calibrate) or remove the file")
+        }
+        int8Calibration = calibration
     }
 }

@@ -100,5 +100,15 @@ final class StaticInt8ModelTests: XCTestCase {
         XCTAssertThrowsError(try bert.encode(try batch(), forTraining: false)) { error in
             XCTAssertTrue("\(error)".contains("5 layers"), "\(error)")
         }
+        // Read from a model directory, it is refused at once, naming the file; one that fits is taken.
+        try other.write(to: url)
+        XCTAssertThrowsError(try bert.usePrecision(.int8, modelDirectory: directory)) { error in
+            XCTAssertTrue("\(error)".contains(url.path) && "\(error)".contains("5 layers"), "\(error)")
+        }
+        try calibration.write(to: url)
+        try bert.usePrecision(.int8, modelDirectory: directory)
+        XCTAssertEqual(bert.int8Calibration, calibration)
+        try bert.usePrecision(.bf16, modelDirectory: directory)
+        XCTAssertNil(bert.int8Calibration, "only int8 reads the calibration")
     }
 }
