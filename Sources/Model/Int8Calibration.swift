@@ -158,9 +158,10 @@ extension BertModel {
         guard precision == .int8, let calibration = try Int8Calibration.load(directory: modelDirectory) else { return }
         do {
             try calibration.check(layers: layout.layers.count, channels: config.hiddenSize)
-        } catch {
-            throw ModelError.invalidInput("\(modelDirectory.appendingPathComponent(Int8Calibration.fileName).path): \(error); "
-                                          + "calibrate the model as it runs (mrc-distill calibrate) or remove the file")
+        } catch ModelError.invalidInput(let message) {
+            throw ModelError.invalidInput("\(modelDirectory.appendingPathComponent(Int8Calibration.fileName).path): \(message); "
+                                          + "static scales fit the model they were measured on (with --layers, save the selected "
+                                          + "model and calibrate that, or move the file away for per-token int8)")
         }
         int8Calibration = calibration
     }
