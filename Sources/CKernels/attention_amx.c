@@ -1,11 +1,8 @@
 // One (sequence, head) of inference attention on AMX tiles: per block of 16 queries, the scores against
 // every key go to an fp32 block in L1 (16 × L), their exponentials become bf16 there, and P·V is accumulated
-// in tiles and normalised at the end; no score matrix leaves the block. The Swift path (gatherHead, two
-// oneDNN matmuls, the softmax rows) is its reference twin.
-#include "ckernels.h"
-#include "exp512.h"
-#include <math.h>
-#include <string.h>
+// in tiles and normalised at the end; no score matrix leaves the block (the loop: attention_head.h). The Swift
+// path (gatherHead, two oneDNN matmuls, the softmax rows) is its reference twin.
+#include "attention_head.h"
 #if defined(__linux__) && defined(__x86_64__)
 #include <cpuid.h>
 #endif
@@ -36,82 +33,12 @@ typedef struct {
     uint8_t rows[16];
 } tile_config;
 
-int64_t mrc_attention_head_amx_scratch_bytes(int64_t keys, int64_t headSize) {
-    int64_t padded = (keys + 31) / 32 * 32;
-    // kᵀ as dword pairs [D/2, Lp], v as key pairs [Lp/2, D], scores [16, Lp] fp32, probabilities [16, Lp] bf16,
-    // the padded q block [16, D] bf16, two output blocks [16, D] fp32, the row sums [16]; + 64 for alignment.
-    return 4 * (headSize / 2) * padded + 4 * (padded / 2) * headSize + 4 * 16 * padded + 2 * 16 * padded + 2 * 16 * headSize +
-           2 * 4 * 16 * headSize + 4 * 16 + 64;
-}
-
-/// Interleaves key rows 2j and 2j+1 of v into the pairs AMX multiplies ([Lp/2, D] dwords: (v[2j][d], v[2j+1][d])).
-static AMX_BF16 void pair_values(uint32_t *pairs, const uint16_t *v, int64_t stride, int64_t keys, int64_t padded, int64_t D) {
-    uint16_t low[32], high[32];
-    for (int e = 0; e < 32; e++) {
-        low[e] = (uint16_t)((e / 2) | ((e & 1) << 5));
-        high[e] = (uint16_t)((16 + e / 2) | ((e & 1) << 5));
-    }
-    const __m512i lowIndex = _mm512_loadu_si512(low), highIndex = _mm512_loadu_si512(high);
-    for (int64_t j = 0; j < padded / 2; j++) {
-        const uint16_t *even = v + 2 * j * stride, *odd = even + stride;
-        for (int64_t c = 0; c < D; c += 32) {
-            __m512i a = 2 * j < keys ? _mm512_loadu_si512(even + c) : _mm512_setzero_si512();
-            __m512i b = 2 * j + 1 < keys ? _mm512_loadu_si512(odd + c) : _mm512_setzero_si512();
-            _mm512_storeu_si512(pairs + j * D + c, _mm512_permutex2var_epi16(a, lowIndex, b));
-            _mm512_storeu_si512(pairs + j * D + c + 16, _mm512_permutex2var_epi16(a, highIndex, b));
-        }
-    }
-}
-
-/// kᵀ as AMX's B operand of q·kᵀ: row r holds dword r (dims 2r, 2r+1) of every key ([D/2, Lp], 0 past `keys`).
-static void transpose_keys(uint32_t *kt, const uint16_t *k, int64_t stride, int64_t keys, int64_t padded, int64_t D) {
-    for (int64_t n = 0; n < keys; n++) {
-        const uint32_t *row = (const uint32_t *)(k + n * stride);
-        for (int64_t r = 0; r < D / 2; r++) kt[r * padded + n] = row[r];
-    }
-    for (int64_t r = 0; r < D / 2; r++) memset(kt + r * padded + keys, 0, 4 * (size_t)(padded - keys));
-}
-
-/// One row of probabilities before normalisation: v = s·scale (+ bias) over `cols` scores (kept in `x`), then
-/// e^(v − max) rounded to bf16 into `out` (zeros up to `padded`); returns the fp32 sum of the unrounded values.
-/// Two passes: v and its maximum, then the exponentials (the e^x of `mrc_softmax_row_bf16`), their sum and rounding.
-static AMX_BF16 float exp_row_bf16(float *x, float scale, const float *bias, int64_t cols, int64_t padded, uint16_t *out) {
-    const __m512 s = _mm512_set1_ps(scale);
-    const int64_t full = cols & ~(int64_t)15;
-    const __mmask16 tail = (__mmask16)((1u << (cols - full)) - 1);
-    __m512 mv = _mm512_set1_ps(-INFINITY);
-    for (int64_t c = 0; c < full; c += 16) {
-        __m512 v = _mm512_mul_ps(_mm512_loadu_ps(x + c), s);
-        if (bias) v = _mm512_add_ps(v, _mm512_loadu_ps(bias + c));
-        _mm512_storeu_ps(x + c, v);
-        mv = _mm512_max_ps(mv, v);
-    }
-    if (tail) {
-        __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, x + full), s);
-        if (bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(tail, bias + full));
-        _mm512_mask_storeu_ps(x + full, tail, v);
-        mv = _mm512_mask_max_ps(mv, tail, mv, v);
-    }
-    const __m512 m = _mm512_set1_ps(_mm512_reduce_max_ps(mv)), log2e = _mm512_set1_ps(MRC_LOG2E);
-    __m512 sum = _mm512_setzero_ps();
-    int64_t c = 0;
-    for (; c < full; c += 16) {
-        __m512 e = exp2_512(_mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(x + c), m), log2e));
-        sum = _mm512_add_ps(sum, e);
-        _mm256_storeu_si256((__m256i *)(out + c), (__m256i)_mm512_cvtneps_pbh(e));
-    }
-    for (; c < padded; c += 16) {  // the tail, then zeros up to the padded width
-        const __mmask16 live = c == full ? tail : 0;
-        __m512 e = _mm512_maskz_mov_ps(live, exp2_512(_mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(live, x + c), m), log2e)));
-        sum = _mm512_add_ps(sum, e);
-        _mm256_storeu_si256((__m256i *)(out + c), (__m256i)_mm512_cvtneps_pbh(e));
-    }
-    return _mm512_reduce_add_ps(sum);
-}
-
 /// scores[16, padded] = q block · kᵀ: q in tile 0 (dims 0–31) and 1 (32–63); keys in tiles 2 and 3 by turns;
 /// four 16 × 16 accumulators (tiles 4–7) in flight, so the products overlap instead of waiting on each other.
-static AMX_BF16 void score_block(float *scores, const uint32_t *kt, int64_t padded, int64_t D) {
+static AMX_BF16 void score_block(float *scores, const uint16_t *qRows, int64_t qStride, const uint32_t *kt, int64_t padded,
+                                 int64_t D) {
+    _tile_loadd(0, qRows, 2 * qStride);
+    if (D == 64) _tile_loadd(1, qRows + 32, 2 * qStride);
     const int64_t bytes = 4 * padded;
     const uint32_t *kt2 = kt + 16 * padded;
     int64_t n0 = 0;
@@ -187,53 +114,16 @@ static AMX_BF16 void value_block(float *out, float *spare, const uint16_t *proba
 AMX_BF16 void mrc_attention_head_amx(const uint16_t *q, const uint16_t *k, const uint16_t *v, int64_t stride, int64_t rows,
                                      int64_t keys, int64_t D, float scale, const float *bias, uint16_t *out, int64_t outStride,
                                      void *scratch) {
-    const int64_t padded = (keys + 31) / 32 * 32;
-    char *base = (char *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
-    uint32_t *kt = (uint32_t *)base;
-    uint32_t *pairs = kt + (D / 2) * padded;
-    float *scores = (float *)(pairs + (padded / 2) * D);
-    uint16_t *probabilities = (uint16_t *)(scores + 16 * padded);
-    uint16_t *qBlock = probabilities + 16 * padded;
-    float *outBlock = (float *)(qBlock + 16 * D), *spare = outBlock + 16 * D, *sums = spare + 16 * D;
-    transpose_keys(kt, k, stride, keys, padded, D);
-    pair_values(pairs, v, stride, keys, padded, D);
-
     tile_config config;
     memset(&config, 0, sizeof config);
     config.palette = 1;
     for (int t = 0; t < 8; t++) { config.rows[t] = 16; config.colsb[t] = 64; }
     _tile_loadconfig(&config);
-    for (int64_t i0 = 0; i0 < rows; i0 += 16) {
-        const int64_t blockRows = rows - i0 < 16 ? rows - i0 : 16;
-        const uint16_t *qRows = q + i0 * stride;
-        int64_t qBytes = 2 * stride;
-        if (blockRows < 16) {  // the last, partial block: its q rows copied, zeros below
-            memset(qBlock, 0, 2 * 16 * (size_t)D);
-            for (int64_t i = 0; i < blockRows; i++) memcpy(qBlock + i * D, qRows + i * stride, 2 * (size_t)D);
-            qRows = qBlock;
-            qBytes = 2 * D;
-        }
-        _tile_loadd(0, qRows, qBytes);
-        if (D == 64) _tile_loadd(1, qRows + 32, qBytes);
-        score_block(scores, kt, padded, D);
-        for (int64_t i = 0; i < blockRows; i++)
-            sums[i] = exp_row_bf16(scores + i * padded, scale, bias, keys, padded, probabilities + i * padded);
-        // The rows under a partial block's last query multiply to outputs nobody reads: zeros, not stale values.
-        if (blockRows < 16) memset(probabilities + blockRows * padded, 0, 2 * (size_t)((16 - blockRows) * padded));
-        value_block(outBlock, spare, probabilities, pairs, padded, D);
-        for (int64_t i = 0; i < blockRows; i++) {
-            const __m512 inverse = _mm512_set1_ps(1.0f / sums[i]);
-            for (int64_t c = 0; c < D; c += 16) {
-                __m256bh h = _mm512_cvtneps_pbh(_mm512_mul_ps(_mm512_loadu_ps(outBlock + i * D + c), inverse));
-                _mm256_storeu_si256((__m256i *)(out + (i0 + i) * outStride + c), (__m256i)h);
-            }
-        }
-    }
+    mrc_attention_head_blocks(q, k, v, stride, rows, keys, D, scale, bias, out, outStride, scratch, score_block, value_block);
     _tile_release();
 }
 #else
 int mrc_has_amx_bf16(void) { return 0; }
-int64_t mrc_attention_head_amx_scratch_bytes(int64_t keys, int64_t headSize) { (void)keys; (void)headSize; return 0; }
 void mrc_attention_head_amx(const uint16_t *q, const uint16_t *k, const uint16_t *v, int64_t stride, int64_t rows, int64_t keys,
                             int64_t D, float scale, const float *bias, uint16_t *out, int64_t outStride, void *scratch) {
     (void)q; (void)k; (void)v; (void)stride; (void)rows; (void)keys; (void)D; (void)scale; (void)bias; (void)out;

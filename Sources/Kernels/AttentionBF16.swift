@@ -38,8 +38,8 @@ private func attentionBF16(out: FloatBuffer?, out16: BF16Buffer?, probs: FloatBu
     defer { plan.deallocate() }
     let profileStart = KernelProfile.start()
     defer { KernelProfile.stop(profileStart, "attentionForwardBF16", flops: 4 * Double(batch * seqLen * seqLen * channels)) }
-    if let out16, AttentionAMX.runs(headSize: plan.D) {
-        attentionBF16AMX(out16: out16, qkv16: qkv16, plan: plan)
+    if let out16, AttentionAMX.runs(headSize: plan.D) || AttentionAMX.runsOnAVX512(headSize: plan.D) {
+        attentionBF16Fused(out16: out16, qkv16: qkv16, plan: plan)
         return
     }
     let (T, C, D, scale, layout) = (plan.T, plan.C, plan.D, plan.scale, plan.mask)

@@ -21,7 +21,7 @@ void mrc_softmax_row_bf16(float *scores, const float *bias, int64_t cols, uint16
 /// (`mrc_request_amx`), before oneDNN reports AMX, which `AttentionAMX.runs` requires too.
 int mrc_has_amx_bf16(void);
 
-/// Bytes of scratch one `mrc_attention_head_amx` call needs (64-byte aligned inside).
+/// Bytes of scratch one `mrc_attention_head_amx` or `mrc_attention_head_avx512` call needs (64-byte aligned inside).
 int64_t mrc_attention_head_amx_scratch_bytes(int64_t keys, int64_t headSize);
 
 /// One (sequence, head) of inference attention on AMX tiles, with no score matrix written out: `rows` queries
@@ -33,5 +33,11 @@ int64_t mrc_attention_head_amx_scratch_bytes(int64_t keys, int64_t headSize);
 void mrc_attention_head_amx(const uint16_t *q, const uint16_t *k, const uint16_t *v, int64_t stride, int64_t rows,
                             int64_t keys, int64_t headSize, float scale, const float *bias, uint16_t *out,
                             int64_t outStride, void *scratch);
+
+/// `mrc_attention_head_amx` with its two products in AVX-512 BF16 (vdpbf16ps) instead of AMX tiles: the same
+/// layouts, softmax rows and normalisation. Needs mrc_has_avx512_bf16().
+void mrc_attention_head_avx512(const uint16_t *q, const uint16_t *k, const uint16_t *v, int64_t stride, int64_t rows,
+                               int64_t keys, int64_t headSize, float scale, const float *bias, uint16_t *out,
+                               int64_t outStride, void *scratch);
 
 #endif

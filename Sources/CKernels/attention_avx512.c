@@ -1,0 +1,93 @@
+// One (sequence, head) of inference attention on AVX-512 BF16 (Zen 4/5, or an Intel CPU without AMX): the loop
+// and layouts of the AMX kernel (attention_head.h), its two products in vdpbf16ps. A block's scores stay in an
+// fp32 block in L1 and no score matrix is written out. The Swift path (gatherHead, two oneDNN matmuls, the
+// softmax rows) is its reference twin.
+#include "attention_head.h"
+
+int64_t mrc_attention_head_amx_scratch_bytes(int64_t keys, int64_t headSize) {
+    int64_t padded = (keys + 31) / 32 * 32;
+    // kᵀ as dword pairs [D/2, Lp], v as key pairs [Lp/2, D], scores [16, Lp] fp32, probabilities [16, Lp] bf16,
+    // the padded q block [16, D] bf16, two output blocks [16, D] fp32, the row sums [16]; + 64 for alignment.
+    return 4 * (headSize / 2) * padded + 4 * (padded / 2) * headSize + 4 * 16 * padded + 2 * 16 * padded + 2 * 16 * headSize +
+           2 * 4 * 16 * headSize + 4 * 16 + 64;
+}
+
+#if defined(__x86_64__)
+/// Scores of 4 query rows against `G` groups of 16 keys from key `n0`: 4·G accumulators, one vdpbf16ps each per
+/// pair of head dimensions (the query's pair broadcast, the keys' pairs from kᵀ).
+static inline __attribute__((always_inline)) AVX512_BF16 void score_tile(float *scores, const uint16_t *qRows, int64_t qStride,
+                                                                          const uint32_t *kt, int64_t padded, int64_t D,
+                                                                          int64_t i0, int64_t n0, const int G) {
+    __m512 acc[4][4];
+    for (int r = 0; r < 4; r++)
+        for (int g = 0; g < G; g++) acc[r][g] = _mm512_setzero_ps();
+    const uint32_t *q[4];
+    for (int r = 0; r < 4; r++) q[r] = (const uint32_t *)(qRows + (i0 + r) * qStride);
+    for (int64_t p = 0; p < D / 2; p++) {
+        __m512bh keys[4];
+        for (int g = 0; g < G; g++) keys[g] = (__m512bh)_mm512_loadu_si512(kt + p * padded + n0 + 16 * g);
+        for (int r = 0; r < 4; r++) {
+            const __m512bh query = (__m512bh)_mm512_set1_epi32((int)q[r][p]);
+            for (int g = 0; g < G; g++) acc[r][g] = _mm512_dpbf16_ps(acc[r][g], query, keys[g]);
+        }
+    }
+    for (int r = 0; r < 4; r++)
+        for (int g = 0; g < G; g++) _mm512_storeu_ps(scores + (i0 + r) * padded + n0 + 16 * g, acc[r][g]);
+}
+
+/// scores[16, padded] = q block · kᵀ, 4 rows × 64 keys at a time (the last 32 keys as 4 × 32).
+static AVX512_BF16 void score_block_avx512(float *scores, const uint16_t *qRows, int64_t qStride, const uint32_t *kt,
+                                           int64_t padded, int64_t D) {
+    for (int64_t i0 = 0; i0 < 16; i0 += 4) {
+        int64_t n0 = 0;
+        for (; n0 + 64 <= padded; n0 += 64) score_tile(scores, qRows, qStride, kt, padded, D, i0, n0, 4);
+        if (n0 < padded) score_tile(scores, qRows, qStride, kt, padded, D, i0, n0, 2);
+    }
+}
+
+/// The context of `R` rows from row `i0`, all D = 16·G dims: R·G accumulators, one vdpbf16ps each per pair of keys
+/// (the row's two probabilities broadcast, the keys' value pairs).
+static inline __attribute__((always_inline)) AVX512_BF16 void value_tile(float *out, const uint16_t *probabilities,
+                                                                          const uint32_t *pairs, int64_t padded, int64_t i0,
+                                                                          const int R, const int G) {
+    __m512 acc[8][4];
+    for (int r = 0; r < R; r++)
+        for (int g = 0; g < G; g++) acc[r][g] = _mm512_setzero_ps();
+    const uint32_t *p[8];
+    for (int r = 0; r < R; r++) p[r] = (const uint32_t *)(probabilities + (i0 + r) * padded);
+    for (int64_t j = 0; j < padded / 2; j++) {
+        __m512bh values[4];
+        for (int g = 0; g < G; g++) values[g] = (__m512bh)_mm512_loadu_si512(pairs + j * 16 * G + 16 * g);
+        for (int r = 0; r < R; r++) {
+            const __m512bh weights = (__m512bh)_mm512_set1_epi32((int)p[r][j]);
+            for (int g = 0; g < G; g++) acc[r][g] = _mm512_dpbf16_ps(acc[r][g], weights, values[g]);
+        }
+    }
+    for (int r = 0; r < R; r++)
+        for (int g = 0; g < G; g++) _mm512_storeu_ps(out + (i0 + r) * 16 * G + 16 * g, acc[r][g]);
+}
+
+/// out[16, D] = P block · v: 8 rows at a time for D = 32, 4 for D = 64 (16 accumulators either way).
+static AVX512_BF16 void value_block_avx512(float *out, float *spare, const uint16_t *probabilities, const uint32_t *pairs,
+                                           int64_t padded, int64_t D) {
+    (void)spare;
+    if (D == 64) {
+        for (int64_t i0 = 0; i0 < 16; i0 += 4) value_tile(out, probabilities, pairs, padded, i0, 4, 4);
+    } else {
+        for (int64_t i0 = 0; i0 < 16; i0 += 8) value_tile(out, probabilities, pairs, padded, i0, 8, 2);
+    }
+}
+
+AVX512_BF16 void mrc_attention_head_avx512(const uint16_t *q, const uint16_t *k, const uint16_t *v, int64_t stride, int64_t rows,
+                                           int64_t keys, int64_t D, float scale, const float *bias, uint16_t *out,
+                                           int64_t outStride, void *scratch) {
+    mrc_attention_head_blocks(q, k, v, stride, rows, keys, D, scale, bias, out, outStride, scratch, score_block_avx512,
+                              value_block_avx512);
+}
+#else
+void mrc_attention_head_avx512(const uint16_t *q, const uint16_t *k, const uint16_t *v, int64_t stride, int64_t rows, int64_t keys,
+                               int64_t D, float scale, const float *bias, uint16_t *out, int64_t outStride, void *scratch) {
+    (void)q; (void)k; (void)v; (void)stride; (void)rows; (void)keys; (void)D; (void)scale; (void)bias; (void)out;
+    (void)outStride; (void)scratch;
+}
+#endif
