@@ -4,7 +4,7 @@
 // softmax rows) is its reference twin.
 #include "attention_head.h"
 
-int64_t mrc_attention_head_amx_scratch_bytes(int64_t keys, int64_t headSize) {
+int64_t mrc_attention_head_scratch_bytes(int64_t keys, int64_t headSize) {
     int64_t padded = (keys + 31) / 32 * 32;
     // kᵀ as dword pairs [D/2, Lp], v as key pairs [Lp/2, D], scores [16, Lp] fp32, probabilities [16, Lp] bf16,
     // the padded q block [16, D] bf16, two output blocks [16, D] fp32, the row sums [16]; + 64 for alignment.

@@ -39,7 +39,7 @@ public enum AttentionAMX {
 func attentionBF16Fused(out16: BF16Buffer, qkv16: ConstBF16Buffer, plan: AttentionPlan) {
     let kernel = AttentionAMX.runs(headSize: plan.D) ? mrc_attention_head_amx : mrc_attention_head_avx512
     let (T, C, D) = (plan.T, plan.C, plan.D)
-    let scratchBytes = Int(mrc_attention_head_amx_scratch_bytes(Int64(T), Int64(D)))
+    let scratchBytes = Int(mrc_attention_head_scratch_bytes(Int64(T), Int64(D)))
     let scratch = UnsafeMutableRawPointer.allocate(byteCount: max(1, plan.chunks * scratchBytes), alignment: 64)
     defer { scratch.deallocate() }
     parallelChunks(count: plan.pairs, minimumWork: 2) { chunk, pairRange in

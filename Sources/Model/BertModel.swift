@@ -112,10 +112,8 @@ public final class BertModel {
         }
         let fused = fusedInference && precision == .bf16 && !forTraining && capture == nil
         let fusedWeights = fused ? prepareFused(tokens: batch.tokenCount) : nil
-        let int8Weights = try int8Calibration.flatMap { calibration in
-            fusedInference && precision == .int8 && !forTraining && capture == nil
-                ? try prepareStaticInt8(tokens: batch.tokenCount, calibration: calibration) : nil
-        }
+        let staticInt8 = fusedInference && precision == .int8 && !forTraining && capture == nil
+        let int8Weights = try staticInt8 ? int8Calibration.map { try prepareStaticInt8(tokens: batch.tokenCount, calibration: $0) } : nil
         let lowPrecision = fused || int8Weights != nil ? nil : prepareLowPrecision(tokens: batch.tokenCount, forTraining: forTraining)
         let plan = DropoutPlan(seed: dropoutSeed, hidden: Float(config.hiddenDropoutProb),
                                attention: Float(config.attentionProbsDropoutProb),

@@ -13,8 +13,8 @@ struct CalibrateCommand: ParsableCommand {
         discussion: """
             Runs fp32 forwards over --windows windows spread evenly over the questions of the --data files \
             (training data, not the data you will score) and records, per layer, each channel's largest value \
-            of the two LayerNorm outputs and the 99.99th percentile of the attention context. With that file in the model directory, --precision int8 (predict, score, serve, teach, \
-            forward) quantises the activations with these fixed scales inside the kernels that produce them; \
+            of the two LayerNorm outputs and the 99.99th percentile of the attention context. With that file \
+            in the model directory, --precision int8 (predict, score, serve, teach, forward) quantises the activations with these fixed scales inside the kernels that produce them; \
             without it, per token at every call.
             """)
 
@@ -38,8 +38,7 @@ struct CalibrateCommand: ParsableCommand {
     func run() throws {
         let directory = URL(fileURLWithPath: model)
         let trainable = try BertSpanTrainable(directory: directory)
-        let builder = try Predictor(scorer: try ModelScorer(model: trainable.model, batchSize: batchSize), tokenizer: trainable.tokenizer,
-                                    windowSettings: windows.windowSettings, decoderSettings: windows.decoderSettings).builder
+        let builder = try WindowBuilder(tokenizer: trainable.tokenizer, settings: windows.windowSettings)
         var examples: [MRCExample] = []
         for file in data { examples += try MRCReader.read(URL(fileURLWithPath: file), strict: dataOptions.strict).examples }
         // Every k-th question, so that the windows come from across the files, not from their first articles.
@@ -48,7 +47,7 @@ struct CalibrateCommand: ParsableCommand {
         let chosen = Array(builder.windows(for: picked).windows.prefix(windowCount))
         guard !chosen.isEmpty else { throw ValidationError("--data gave no windows to calibrate on") }
         let batches = try stride(from: 0, to: chosen.count, by: batchSize).map {
-            try Self.batch(Array(chosen[$0..<min(chosen.count, $0 + batchSize)]))
+            try EncoderBatch(padding: Array(chosen[$0..<min(chosen.count, $0 + batchSize)]))
         }
         let names = data.map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: ", ")
         let started = Date()
@@ -60,17 +59,5 @@ struct CalibrateCommand: ParsableCommand {
             print(String(format: "layer %d: input max %.2f, LayerNorm 1 max %.2f, context p99.99 %.3f", l,
                          layer.inputChannelMax.max() ?? 0, layer.norm1ChannelMax.max() ?? 0, layer.contextRange))
         }
-    }
-
-    /// Windows as one batch, padded to the longest.
-    static func batch(_ windows: [Window]) throws -> EncoderBatch {
-        let width = windows.map(\.length).max()!
-        var ids: [Int32] = [], types: [Int32] = [], mask: [Int32] = []
-        for window in windows {
-            ids += window.inputIds[0..<width]
-            types += window.tokenTypeIds[0..<width]
-            mask += window.attentionMask[0..<width]
-        }
-        return try EncoderBatch(batch: windows.count, seqLen: width, inputIds: ids, tokenTypeIds: types, attentionMask: mask)
     }
 }

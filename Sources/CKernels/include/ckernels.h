@@ -22,7 +22,7 @@ void mrc_softmax_row_bf16(float *scores, const float *bias, int64_t cols, uint16
 int mrc_has_amx_bf16(void);
 
 /// Bytes of scratch one `mrc_attention_head_amx` or `mrc_attention_head_avx512` call needs (64-byte aligned inside).
-int64_t mrc_attention_head_amx_scratch_bytes(int64_t keys, int64_t headSize);
+int64_t mrc_attention_head_scratch_bytes(int64_t keys, int64_t headSize);
 
 /// One (sequence, head) of inference attention on AMX tiles, with no score matrix written out: `rows` queries
 /// q (row stride `stride` elements) against the first `keys` keys k and values v (same stride), head size

@@ -57,16 +57,8 @@ public final class ModelScorer: SpanScorer {
             // Batches never straddle two blocks.
             let end = min(order.count, start + batchSize, block.map { (start / $0 + 1) * $0 } ?? order.count)
             let members = Array(order[start..<end])
-            let longest = members.map { windows[$0].length }.max()!
-            let width = min(windows[members[0]].inputIds.count, (longest + 7) / 8 * 8)
-            var ids: [Int32] = [], types: [Int32] = [], mask: [Int32] = []
-            ids.reserveCapacity(members.count * width)
-            for index in members {
-                ids += windows[index].inputIds[0..<width]
-                types += windows[index].tokenTypeIds[0..<width]
-                mask += windows[index].attentionMask[0..<width]
-            }
-            let batch = try EncoderBatch(batch: members.count, seqLen: width, inputIds: ids, tokenTypeIds: types, attentionMask: mask)
+            let batch = try EncoderBatch(padding: members.map { windows[$0] })
+            let width = batch.seqLen
             let logits = try model.forward(batch, forTraining: false)
             for (row, index) in members.enumerated() {
                 let range = row * width..<(row * width + windows[index].length)
@@ -86,5 +78,21 @@ extension ModelScorer {
     public static func shareInferenceArena(_ scorers: [ModelScorer]) {
         guard scorers.count > 1 else { return }
         InferenceArena.share(among: scorers.map(\.model))
+    }
+}
+
+extension EncoderBatch {
+    /// `windows` as one batch, padded to the longest rounded up to a multiple of 8 (at most the window size).
+    public init(padding windows: [Window]) throws {
+        let longest = windows.map(\.length).max()!
+        let width = min(windows[0].inputIds.count, (longest + 7) / 8 * 8)
+        var ids: [Int32] = [], types: [Int32] = [], mask: [Int32] = []
+        ids.reserveCapacity(windows.count * width)
+        for window in windows {
+            ids += window.inputIds[0..<width]
+            types += window.tokenTypeIds[0..<width]
+            mask += window.attentionMask[0..<width]
+        }
+        try self.init(batch: windows.count, seqLen: width, inputIds: ids, tokenTypeIds: types, attentionMask: mask)
     }
 }
