@@ -29,13 +29,13 @@ public enum KernelProfile {
 
     /// A start time when profiling, else nil.
     @inline(__always)
-    static func start() -> UInt64? {
+    public static func start() -> UInt64? {
         enabled ? DispatchTime.now().uptimeNanoseconds : nil
     }
 
     /// Adds the time since `start` to `name()` (evaluated only when profiling).
     @inline(__always)
-    static func stop(_ start: UInt64?, _ name: @autoclosure () -> String, flops: Double = 0) {
+    public static func stop(_ start: UInt64?, _ name: @autoclosure () -> String, flops: Double = 0) {
         guard let start else { return }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
         let key = name()

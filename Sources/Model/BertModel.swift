@@ -52,6 +52,10 @@ public final class BertModel {
     /// residual on the matmuls' output tiles, bf16 written once by each producer. Off, it runs the unfused
     /// layers, the fused path's reference.
     public var fusedInference = true
+    /// Whether a bf16 training forward saves the whole attention softmax ([batch, heads, T, T] per layer), which
+    /// `attentionProbabilities` and an attention-score gradient need (attention distillation sets it). Off, where
+    /// `FusedTrainingAttention.runs`, the attention runs fused and saves two statistics per query row instead.
+    public var savesAttentionProbabilities = false
     private(set) var mlmActivations: MLMActivations?
     var saved: SavedForward?
 
@@ -63,6 +67,8 @@ public final class BertModel {
         let forTraining: Bool
         /// The bf16 weights the forward used (nil in fp32): the backward uses the same.
         var lowPrecision: LowPrecisionWeights? = nil
+        /// Whether the attention ran fused (`FusedTrainingAttention`): each layer's `probs` holds the row statistics.
+        var fusedAttention = false
     }
 
     /// A model over `parameters` (which it shares, not copies).
@@ -118,6 +124,8 @@ public final class BertModel {
         let plan = DropoutPlan(seed: dropoutSeed, hidden: Float(config.hiddenDropoutProb),
                                attention: Float(config.attentionProbsDropoutProb),
                                afterAttentionOutput: config.architecture.dropoutAfterAttentionOutput)
+        let fusedAttention = forTraining && lowPrecision != nil && !savesAttentionProbabilities
+            && FusedTrainingAttention.runs(headSize: config.hiddenSize / config.numAttentionHeads)
         saved = nil
         let a = activations
         a.reserve(batch: batch.batch, seqLen: batch.seqLen, forTraining: forTraining)
@@ -162,14 +170,14 @@ public final class BertModel {
                                     hiddenDropout: (plan.attentionOutput(layer: l), plan.feedForwardOutput(layer: l)),
                                     lowPrecision: lowPrecision.map {
                                         LayerLowPrecision(weights: $0.layers[l], scratch: lowPrecisionScratch)
-                                    })
+                                    }, fusedAttention: fusedAttention)
                 input = UnsafePointer(a.slot(l).output)
                 capture?.copyHidden(l + 1, from: a.slot(l).output)
             }
         }
         guard capture == nil else { return }
         saved = SavedForward(batch: batch, dropout: plan, mlmPositions: nil, forTraining: forTraining,
-                             lowPrecision: lowPrecision)
+                             lowPrecision: lowPrecision, fusedAttention: fusedAttention)
     }
 
     /// Encoder plus span head: start/end logits per token. Needs the span head. `dropoutSeed` and
@@ -200,7 +208,7 @@ public final class BertModel {
         mlmHeadForward(acts: mlm, hidden: activations.lastHidden, positions: maskedPositions,
                        weights: MLMWeights(parameters.pointer, head, wordEmbeddings: layout.embeddings.word), eps: eps)
         saved = SavedForward(batch: batch, dropout: saved!.dropout, mlmPositions: maskedPositions, forTraining: forTraining,
-                             lowPrecision: saved!.lowPrecision)
+                             lowPrecision: saved!.lowPrecision, fusedAttention: saved!.fusedAttention)
         return UnsafeBufferPointer(start: mlm.logits, count: maskedPositions.count * config.vocabSize)
     }
 

@@ -67,14 +67,19 @@ private func linearBackward(dinp: FloatBuffer?, dweight: FloatBuffer, dbias: Flo
 /// The attention probabilities go to `probs` ([B, NH, T, T], before dropout): `a.probs` in training; nil in
 /// inference (no backward may follow), or a capture buffer (`LayerCapture`).
 /// With `lowPrecision`, the four linear layers run in its precision and the attention products in bf16.
+/// With `fusedAttention` (bf16 training), the attention runs fused and `probs` gets its row statistics
+/// ([B, NH, T, 2], `FusedTrainingAttention`) instead of the softmax.
 func encoderLayerForward(input x: ConstFloatBuffer, acts a: LayerActivations, weights w: LayerWeights,
                          keyMask: UnsafePointer<Int32>, shape s: LayerShape, probs: FloatBuffer?,
                          attentionDropout: Dropout?, hiddenDropout: (attention: Dropout?, feedForward: Dropout?),
-                         lowPrecision p: LayerLowPrecision? = nil) {
+                         lowPrecision p: LayerLowPrecision? = nil, fusedAttention: Bool = false) {
     let N = s.tokens, C = s.channels, I = s.intermediate
     linearForward(out: a.qkv, inp: x, weight: w.qkvWeight, lowPrecision: p?.weights.qkv, scratch: p?.scratch,
                   bias: w.qkvBias, rows: N, inFeatures: C, outFeatures: 3 * C)
-    if let p {
+    if let p, fusedAttention, let probs {
+        attentionForwardBF16Fused(out: a.context, stats: probs, qkv: a.qkv, qkvScratch: p.scratch.qkv, keyMask: keyMask,
+                                  batch: s.batch, seqLen: s.seqLen, channels: C, heads: s.heads, dropout: attentionDropout)
+    } else if let p {
         attentionForwardBF16(out: a.context, probs: probs, qkv: a.qkv,
                              qkvScratch: p.scratch.qkv, keyMask: keyMask, batch: s.batch, seqLen: s.seqLen, channels: C,
                              heads: s.heads, dropout: attentionDropout)
@@ -112,12 +117,14 @@ struct LayerScratch {
 
 /// Backward of `encoderLayerForward`. On entry `dHidden` [N, C] holds the gradient of the layer output; on
 /// return it holds the gradient of the layer input. Parameter gradients accumulate into `grads`.
-/// `dScores` is an extra gradient of the attention scores (see `attentionBackward`), or nil.
+/// `dScores` is an extra gradient of the attention scores (see `attentionBackward`), or nil; `fusedAttention` as the
+/// forward ran (it takes no `dScores`).
 func encoderLayerBackward(dHidden: FloatBuffer, input x: ConstFloatBuffer, acts a: LayerActivations,
                           weights w: LayerWeights, grads g: LayerWeights, scratch t: LayerScratch,
                           keyMask: UnsafePointer<Int32>, shape s: LayerShape,
                           attentionDropout: Dropout?, hiddenDropout: (attention: Dropout?, feedForward: Dropout?),
-                          lowPrecision p: LayerLowPrecision? = nil, dScores: ConstFloatBuffer? = nil) {
+                          lowPrecision p: LayerLowPrecision? = nil, fusedAttention: Bool = false,
+                          dScores: ConstFloatBuffer? = nil) {
     let N = s.tokens, C = s.channels, I = s.intermediate
     // LayerNorm 2: dResidual = d(residual2) = d(norm1 via the residual) = d(dropped feed-forward output).
     t.dResidual.update(repeating: 0, count: N * C)
@@ -154,7 +161,12 @@ func encoderLayerBackward(dHidden: FloatBuffer, input x: ConstFloatBuffer, acts 
                    inp: a.context, weight: w.attentionOutputWeight, lowPrecision: p?.weights.attentionOutput,
                    scratch: p?.scratch, rows: N, inFeatures: C, outFeatures: C)
     t.dQKV.update(repeating: 0, count: 3 * N * C)
-    if let p {
+    if let p, fusedAttention {
+        precondition(dScores == nil, "the fused attention saved no probabilities for an attention-score gradient")
+        attentionBackwardBF16Fused(dqkv: t.dQKV, dout: t.dContext, qkv: a.qkv, stats: a.probs, keyMask: keyMask, batch: s.batch,
+                                   seqLen: s.seqLen, channels: C, heads: s.heads, dropout: attentionDropout,
+                                   qkvScratch: p.scratch.qkv, doutScratch: p.scratch.gradient)
+    } else if let p {
         attentionBackwardBF16(dqkv: t.dQKV, dout: t.dContext, qkv: a.qkv, probs: a.probs, keyMask: keyMask, batch: s.batch,
                               seqLen: s.seqLen, channels: C, heads: s.heads, dropout: attentionDropout,
                               qkvScratch: p.scratch.qkv, doutScratch: p.scratch.gradient, dScores: dScores)

@@ -116,6 +116,7 @@ extension BertModel {
             preconditionFailure("attentionProbabilities needs a training forward just before it")
         }
         precondition((1...config.numHiddenLayers).contains(layer), "attention of layer \(layer) of a \(config.numHiddenLayers)-layer model")
+        precondition(!saved.fusedAttention, "the attention ran fused and saved no probabilities: set savesAttentionProbabilities")
         return UnsafePointer(activations.layers[layer - 1].probs)
     }
 }

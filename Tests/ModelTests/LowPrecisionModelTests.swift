@@ -118,10 +118,26 @@ final class LowPrecisionModelTests: XCTestCase {
     /// not be worse than autocast's in total, nor in the worst tensor. Gradients that are zero in exact
     /// arithmetic (see assertGradientsMatch) are skipped: both sides are rounding noise there.
     func testBF16BackwardIsAtLeastAsCloseToFP32AsAutocast() throws {
-        let loaded = try ModelDirectory.load(TestPaths.fixture("model/tiny_qa_model"), spanHead: .require)
+        try checkBackward("tiny_qa")
+    }
+
+    /// Heads 32 wide on 3 × 100 tokens with suffix and interior padding: the fused training attention where it runs
+    /// (AMX or AVX-512 BF16), and the twin, each held to autocast's gradients.
+    func testBF16BackwardWithTheFusedTrainingAttentionIsAtLeastAsCloseToFP32AsAutocast() throws {
+        let saved = FusedTrainingAttention.enabled
+        defer { FusedTrainingAttention.enabled = saved }
+        for fused in [true, false] {
+            FusedTrainingAttention.enabled = fused
+            print("head32: fused training attention \(FusedTrainingAttention.runs(headSize: 32) ? "runs" : "does not run")")
+            try checkBackward("head32_qa")
+        }
+    }
+
+    private func checkBackward(_ name: String) throws {
+        let loaded = try ModelDirectory.load(TestPaths.fixture("model/\(name)_model"), spanHead: .require)
         let model = loaded.model
-        let fixture = try SafeTensorsFile(contentsOf: TestPaths.fixture("model/tiny_qa.safetensors"))
-        let autocast = try SafeTensorsFile(contentsOf: TestPaths.fixture("model/tiny_qa_autocast.safetensors"))
+        let fixture = try SafeTensorsFile(contentsOf: TestPaths.fixture("model/\(name).safetensors"))
+        let autocast = try SafeTensorsFile(contentsOf: TestPaths.fixture("model/\(name)_autocast.safetensors"))
         model.precision = .bf16
         model.zeroGradients()
         let loss = try model.spanLossStep(try fixtureBatch(fixture), startPositions: try fixture.int32s("start_positions"),

@@ -40,4 +40,45 @@ void mrc_attention_head_avx512(const uint16_t *q, const uint16_t *k, const uint1
                                int64_t keys, int64_t headSize, float scale, const float *bias, uint16_t *out,
                                int64_t outStride, void *scratch);
 
+/// The dropout of a fused training attention: the keys and threshold of Kernels/Dropout.swift's hash
+/// (`Dropout.keys`, `.dropThreshold`) and its keep scale 1/(1 − p).
+typedef struct {
+    uint32_t k1, k2, threshold;
+    float keepScale;
+} mrc_dropout_keys;
+
+/// One (sequence, head) of the fused training attention: the head's q, k, v columns of a bf16 q|k|v (row stride
+/// `stride` elements), `rows` queries against the first `keys` keys, head size 32 or 64, the score scale, the key
+/// bias (NULL or [keys]: 0 or −∞-like at interior padding), the dropout (NULL: none) and the dropout mask index of
+/// element (0, 0) of the head's [rows, rows] probabilities (element (i, j) is maskStart + i·rows + j).
+typedef struct {
+    const uint16_t *q, *k, *v;
+    int64_t stride, rows, keys, headSize;
+    float scale;
+    const float *bias;
+    const mrc_dropout_keys *dropout;
+    uint32_t maskStart;
+} mrc_attention_train_head;
+
+/// Bytes of scratch one training forward or backward call needs (64-byte aligned inside).
+int64_t mrc_attention_train_scratch_bytes(int64_t rows, int64_t keys, int64_t headSize);
+
+/// Training forward of one head: per query, scores = q·kᵀ · scale (+ bias) with bf16 products and fp32 sums, the
+/// softmax in fp32 (e^x of `mrc_softmax_row_bf16`), the dropout, the probabilities rounded to bf16, the context
+/// P·v in fp32 into `out` (row stride `outStride`). `stats` [rows, 2] gets each row's score maximum and 1/sum, all
+/// the backward needs to recompute the probabilities. The _amx kernel needs mrc_has_amx_bf16(), the _avx512 one
+/// mrc_has_avx512_bf16().
+void mrc_attention_train_forward_amx(const mrc_attention_train_head *head, float *out, int64_t outStride, float *stats,
+                                     void *scratch);
+void mrc_attention_train_forward_avx512(const mrc_attention_train_head *head, float *out, int64_t outStride, float *stats,
+                                        void *scratch);
+
+/// Training backward of one head, from the output gradient `dout` (bf16, row stride `doutStride`) and the forward's
+/// `stats`: the probabilities recomputed, dS = P ⊙ (dP − Σ P·dP) through the dropout, and scale·dS·k, scale·dSᵀ·q,
+/// Pᵀ·dout (bf16 products, fp32 sums) added into dq, dk, dv (fp32, row stride `dStride`).
+void mrc_attention_train_backward_amx(const mrc_attention_train_head *head, const uint16_t *dout, int64_t doutStride,
+                                      const float *stats, float *dq, float *dk, float *dv, int64_t dStride, void *scratch);
+void mrc_attention_train_backward_avx512(const mrc_attention_train_head *head, const uint16_t *dout, int64_t doutStride,
+                                         const float *stats, float *dq, float *dk, float *dv, int64_t dStride, void *scratch);
+
 #endif

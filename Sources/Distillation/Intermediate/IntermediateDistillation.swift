@@ -92,6 +92,8 @@ public final class IntermediateDistillation {
         }
         projectedStates = hiddenPairs.filter { $0.projection != nil }.map(\.student)
         attentionPairs = settings.attentionWeight > 0 ? settings.layerMap.pairs : []
+        // The attention term reads the student's softmax and adds a gradient to its scores: no fused attention.
+        if !attentionPairs.isEmpty { student.savesAttentionProbabilities = true }
         capture = try LayerCapture(config: t, hiddenLayers: hiddenPairs.map(\.teacher), attentionLayers: attentionPairs.map(\.teacher))
         self.teacher = teacher
         self.settings = settings

@@ -1,0 +1,119 @@
+import CKernels
+import Foundation
+
+/// The fused bf16 training attention (`mrc_attention_train_forward_*`, `mrc_attention_train_backward_*`): per
+/// (sequence, head) one kernel forward and one backward, with no [batch, heads, T, T] tensor between them. The
+/// forward saves each query row's score maximum and 1/sum (`stats`, [batch, heads, T, 2]); the backward recomputes
+/// the scores and probabilities from them and regenerates the dropout mask from its hash (flash-attention style).
+/// The products are bf16 with fp32 sums on AMX tiles or in vdpbf16ps, the softmax and its backward fp32.
+/// `attentionForwardBF16(out:probs:…)` and `attentionBackwardBF16`, which save and read the whole softmax, are its
+/// reference twin (same arithmetic but for the e^x: the C kernels' degree-4 2^x, relative error ≤ 2.7e-6).
+public enum FusedTrainingAttention {
+    /// Turns the fused training attention off (`MRC_TRAINING_ATTENTION=0`): for before/after benchmarks.
+    nonisolated(unsafe) public static var enabled = ProcessInfo.processInfo.environment["MRC_TRAINING_ATTENTION"] != "0"
+
+    /// Whether a training attention with heads of `headSize` runs fused here: wherever the fused inference attention
+    /// runs (`AttentionAMX.runs`, `.runsOnAVX512`: AMX or AVX-512 BF16, the cap allowing, oneDNN the backend, head
+    /// size 32 or 64), unless turned off.
+    public static func runs(headSize: Int) -> Bool {
+        enabled && (AttentionAMX.runs(headSize: headSize) || AttentionAMX.runsOnAVX512(headSize: headSize))
+    }
+
+    /// Floats of the saved statistics of a [batch, heads, seqLen] attention.
+    public static func statsCount(batch: Int, heads: Int, seqLen: Int) -> Int { 2 * batch * heads * seqLen }
+}
+
+/// The head description and dropout keys the C kernels take, for pair `pair` of `plan`.
+private func describeHead(_ plan: AttentionPlan, pair: Int, qkv16: ConstBF16Buffer, dropout: UnsafePointer<mrc_dropout_keys>?)
+    -> (head: mrc_attention_train_head, out: Int, stats: Int) {
+    let (b, L, qOffset, outOffset) = plan.head(pair)
+    let T = plan.T
+    let q = qkv16 + qOffset
+    let bias = plan.mask.hasInteriorPadding[b] ? UnsafePointer(plan.mask.bias + b * T) : nil
+    let head = mrc_attention_train_head(q: q, k: q + plan.C, v: q + 2 * plan.C, stride: Int64(3 * plan.C), rows: Int64(T),
+                                        keys: Int64(L), headSize: Int64(plan.D), scale: plan.scale, bias: bias,
+                                        dropout: dropout, maskStart: UInt32(truncatingIfNeeded: pair * T * T))
+    return (head, outOffset, pair * T * 2)
+}
+
+/// Runs `body` with the C form of `dropout` (nil without).
+private func withDropoutKeys<R>(_ dropout: Dropout?, _ body: (UnsafePointer<mrc_dropout_keys>?) -> R) -> R {
+    guard let dropout else { return body(nil) }
+    let (k1, k2) = dropout.keys
+    var keys = mrc_dropout_keys(k1: k1, k2: k2, threshold: dropout.dropThreshold, keepScale: dropout.keepScale)
+    return withUnsafePointer(to: &keys) { body($0) }
+}
+
+/// Per-worker scratch of the fused training kernels for `plan`, and whether they run on AMX tiles.
+private func fusedScratch(_ plan: AttentionPlan) -> (UnsafeMutableRawPointer, Int, amx: Bool) {
+    let bytes = Int(mrc_attention_train_scratch_bytes(Int64(plan.T), Int64(plan.T), Int64(plan.D)))
+    return (.allocate(byteCount: max(1, plan.chunks * bytes), alignment: 64), bytes, AttentionAMX.runs(headSize: plan.D))
+}
+
+/// Training forward of the fused attention: the context [batch, seqLen, channels] in fp32 into `out` and the
+/// statistics [batch, heads, seqLen, 2] into `stats`, from q|k|v [batch, seqLen, 3·channels] (rounded to bf16 into
+/// `qkvScratch` first). Same semantics as `attentionForwardBF16(out:probs:…)`; needs
+/// `FusedTrainingAttention.runs(headSize: channels / heads)`.
+public func attentionForwardBF16Fused(out: FloatBuffer, stats: FloatBuffer, qkv: ConstFloatBuffer, qkvScratch: BF16Buffer,
+                                      keyMask: UnsafePointer<Int32>, batch: Int, seqLen: Int, channels: Int, heads: Int,
+                                      dropout: Dropout?) {
+    convertToBF16(out: qkvScratch, inp: qkv, count: batch * seqLen * 3 * channels)
+    let plan = AttentionPlan(keyMask: keyMask, batch: batch, seqLen: seqLen, channels: channels, heads: heads, dropout: dropout)
+    defer { plan.deallocate() }
+    precondition(FusedTrainingAttention.runs(headSize: plan.D), "the fused training attention does not run here")
+    let profileStart = KernelProfile.start()
+    defer { KernelProfile.stop(profileStart, "attentionForwardBF16Fused", flops: 4 * Double(batch * seqLen * seqLen * channels)) }
+    let (scratch, bytes, amx) = fusedScratch(plan)
+    defer { scratch.deallocate() }
+    let qkv16 = UnsafePointer(qkvScratch)
+    withDropoutKeys(dropout) { keys in
+        parallelChunks(count: plan.pairs, minimumWork: 2) { chunk, pairRange in
+            for pair in pairRange {
+                var (head, outOffset, statsOffset) = describeHead(plan, pair: pair, qkv16: qkv16, dropout: keys)
+                if amx {
+                    mrc_attention_train_forward_amx(&head, out + outOffset, Int64(channels), stats + statsOffset, scratch + chunk * bytes)
+                } else {
+                    mrc_attention_train_forward_avx512(&head, out + outOffset, Int64(channels), stats + statsOffset,
+                                                       scratch + chunk * bytes)
+                }
+            }
+        }
+    }
+}
+
+/// Training backward of the fused attention: accumulates into `dqkv` [batch, seqLen, 3·channels] from the context
+/// gradient `dout` [batch, seqLen, channels], the forward's q|k|v and `stats`, and the same `dropout`; q|k|v and
+/// `dout` are rounded to bf16 into the scratch buffers first. Same semantics as `attentionBackwardBF16` without
+/// `dScores`.
+public func attentionBackwardBF16Fused(dqkv: FloatBuffer, dout: ConstFloatBuffer, qkv: ConstFloatBuffer, stats: ConstFloatBuffer,
+                                       keyMask: UnsafePointer<Int32>, batch: Int, seqLen: Int, channels: Int, heads: Int,
+                                       dropout: Dropout?, qkvScratch: BF16Buffer, doutScratch: BF16Buffer) {
+    convertToBF16(out: qkvScratch, inp: qkv, count: batch * seqLen * 3 * channels)
+    convertToBF16(out: doutScratch, inp: dout, count: batch * seqLen * channels)
+    let plan = AttentionPlan(keyMask: keyMask, batch: batch, seqLen: seqLen, channels: channels, heads: heads, dropout: dropout)
+    defer { plan.deallocate() }
+    precondition(FusedTrainingAttention.runs(headSize: plan.D), "the fused training attention does not run here")
+    let profileStart = KernelProfile.start()
+    defer {
+        KernelProfile.stop(profileStart, "attentionBackwardBF16Fused", flops: 8 * Double(batch * seqLen * seqLen * channels))
+    }
+    let (scratch, bytes, amx) = fusedScratch(plan)
+    defer { scratch.deallocate() }
+    let qkv16 = UnsafePointer(qkvScratch), dout16 = UnsafePointer(doutScratch)
+    withDropoutKeys(dropout) { keys in
+        parallelChunks(count: plan.pairs, minimumWork: 2) { chunk, pairRange in
+            for pair in pairRange {
+                var (head, outOffset, statsOffset) = describeHead(plan, pair: pair, qkv16: qkv16, dropout: keys)
+                let dq = dqkv + (pair / heads) * seqLen * 3 * channels + (pair % heads) * plan.D
+                let g = dout16 + outOffset
+                if amx {
+                    mrc_attention_train_backward_amx(&head, g, Int64(channels), stats + statsOffset, dq, dq + channels,
+                                                     dq + 2 * channels, Int64(3 * channels), scratch + chunk * bytes)
+                } else {
+                    mrc_attention_train_backward_avx512(&head, g, Int64(channels), stats + statsOffset, dq, dq + channels,
+                                                        dq + 2 * channels, Int64(3 * channels), scratch + chunk * bytes)
+                }
+            }
+        }
+    }
+}
