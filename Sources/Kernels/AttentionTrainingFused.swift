@@ -3,8 +3,8 @@ import Foundation
 
 /// The fused bf16 training attention (`mrc_attention_train_forward_*`, `mrc_attention_train_backward_*`): per
 /// (sequence, head) one kernel forward and one backward, with no [batch, heads, T, T] tensor between them. The
-/// forward saves each query row's score maximum and 1/sum (`stats`, [batch, heads, T, 2]); the backward recomputes
-/// the scores and probabilities from them and regenerates the dropout mask from its hash (flash-attention style).
+/// forward saves each query row's score maximum and 1/sum, and with dropout the mask's kept lanes as bits
+/// (`savedFloats`); the backward recomputes the scores and probabilities from them (flash-attention style).
 /// The products are bf16 with fp32 sums on AMX tiles or in vdpbf16ps, the softmax and its backward fp32.
 /// `attentionForwardBF16(out:probs:…)` and `attentionBackwardBF16`, which save and read the whole softmax, are its
 /// reference twin (same arithmetic but for the e^x: the C kernels' degree-4 2^x, relative error ≤ 2.7e-6).
@@ -19,20 +19,30 @@ public enum FusedTrainingAttention {
         enabled && (AttentionAMX.runs(headSize: headSize) || AttentionAMX.runsOnAVX512(headSize: headSize))
     }
 
-    /// Floats of the saved statistics of a [batch, heads, seqLen] attention.
-    public static func statsCount(batch: Int, heads: Int, seqLen: Int) -> Int { 2 * batch * heads * seqLen }
+    /// Floats the forward saves for the backward: [batch, heads, seqLen, 2] statistics, then with dropout the kept
+    /// lanes, one bit per probability (`maskStride` uint16 per query row).
+    public static func savedFloats(batch: Int, heads: Int, seqLen: Int, dropout: Bool) -> Int {
+        let pairs = batch * heads
+        return 2 * pairs * seqLen + (dropout ? (pairs * seqLen * maskStride(seqLen) + 1) / 2 : 0)
+    }
+
+    /// uint16 words of kept lanes per query row: 16 keys each, the keys padded to a multiple of 32.
+    static func maskStride(_ seqLen: Int) -> Int { (seqLen + 31) / 32 * 2 }
 }
 
 /// The head description and dropout keys the C kernels take, for pair `pair` of `plan`.
-private func describeHead(_ plan: AttentionPlan, pair: Int, qkv16: ConstBF16Buffer, dropout: UnsafePointer<mrc_dropout_keys>?)
-    -> (head: mrc_attention_train_head, out: Int, stats: Int) {
+private func describeHead(_ plan: AttentionPlan, pair: Int, qkv16: ConstBF16Buffer, dropout: UnsafePointer<mrc_dropout_keys>?,
+                          saved: FloatBuffer) -> (head: mrc_attention_train_head, out: Int, stats: Int) {
     let (b, L, qOffset, outOffset) = plan.head(pair)
     let T = plan.T
     let q = qkv16 + qOffset
     let bias = plan.mask.hasInteriorPadding[b] ? UnsafePointer(plan.mask.bias + b * T) : nil
+    let stride = FusedTrainingAttention.maskStride(T)
+    let masks = UnsafeMutableRawPointer(saved + 2 * plan.pairs * T).assumingMemoryBound(to: UInt16.self)
     let head = mrc_attention_train_head(q: q, k: q + plan.C, v: q + 2 * plan.C, stride: Int64(3 * plan.C), rows: Int64(T),
                                         keys: Int64(L), headSize: Int64(plan.D), scale: plan.scale, bias: bias,
-                                        dropout: dropout, maskStart: UInt32(truncatingIfNeeded: pair * T * T))
+                                        dropout: dropout, maskStart: UInt32(truncatingIfNeeded: pair * T * T),
+                                        keptMasks: dropout == nil ? nil : masks + pair * T * stride, maskStride: Int64(stride))
     return (head, outOffset, pair * T * 2)
 }
 
@@ -50,11 +60,11 @@ private func fusedScratch(_ plan: AttentionPlan) -> (UnsafeMutableRawPointer, In
     return (.allocate(byteCount: max(1, plan.chunks * bytes), alignment: 64), bytes, AttentionAMX.runs(headSize: plan.D))
 }
 
-/// Training forward of the fused attention: the context [batch, seqLen, channels] in fp32 into `out` and the
-/// statistics [batch, heads, seqLen, 2] into `stats`, from q|k|v [batch, seqLen, 3·channels] (rounded to bf16 into
+/// Training forward of the fused attention: the context [batch, seqLen, channels] in fp32 into `out` and what the
+/// backward needs into `saved` (`FusedTrainingAttention.savedFloats`), from q|k|v [batch, seqLen, 3·channels] (rounded to bf16 into
 /// `qkvScratch` first). Same semantics as `attentionForwardBF16(out:probs:…)`; needs
 /// `FusedTrainingAttention.runs(headSize: channels / heads)`.
-public func attentionForwardBF16Fused(out: FloatBuffer, stats: FloatBuffer, qkv: ConstFloatBuffer, qkvScratch: BF16Buffer,
+public func attentionForwardBF16Fused(out: FloatBuffer, saved: FloatBuffer, qkv: ConstFloatBuffer, qkvScratch: BF16Buffer,
                                       keyMask: UnsafePointer<Int32>, batch: Int, seqLen: Int, channels: Int, heads: Int,
                                       dropout: Dropout?) {
     convertToBF16(out: qkvScratch, inp: qkv, count: batch * seqLen * 3 * channels)
@@ -69,11 +79,11 @@ public func attentionForwardBF16Fused(out: FloatBuffer, stats: FloatBuffer, qkv:
     withDropoutKeys(dropout) { keys in
         parallelChunks(count: plan.pairs, minimumWork: 2) { chunk, pairRange in
             for pair in pairRange {
-                var (head, outOffset, statsOffset) = describeHead(plan, pair: pair, qkv16: qkv16, dropout: keys)
+                var (head, outOffset, statsOffset) = describeHead(plan, pair: pair, qkv16: qkv16, dropout: keys, saved: saved)
                 if amx {
-                    mrc_attention_train_forward_amx(&head, out + outOffset, Int64(channels), stats + statsOffset, scratch + chunk * bytes)
+                    mrc_attention_train_forward_amx(&head, out + outOffset, Int64(channels), saved + statsOffset, scratch + chunk * bytes)
                 } else {
-                    mrc_attention_train_forward_avx512(&head, out + outOffset, Int64(channels), stats + statsOffset,
+                    mrc_attention_train_forward_avx512(&head, out + outOffset, Int64(channels), saved + statsOffset,
                                                        scratch + chunk * bytes)
                 }
             }
@@ -82,10 +92,10 @@ public func attentionForwardBF16Fused(out: FloatBuffer, stats: FloatBuffer, qkv:
 }
 
 /// Training backward of the fused attention: accumulates into `dqkv` [batch, seqLen, 3·channels] from the context
-/// gradient `dout` [batch, seqLen, channels], the forward's q|k|v and `stats`, and the same `dropout`; q|k|v and
+/// gradient `dout` [batch, seqLen, channels], the forward's q|k|v and `saved`, and the same `dropout`; q|k|v and
 /// `dout` are rounded to bf16 into the scratch buffers first. Same semantics as `attentionBackwardBF16` without
 /// `dScores`.
-public func attentionBackwardBF16Fused(dqkv: FloatBuffer, dout: ConstFloatBuffer, qkv: ConstFloatBuffer, stats: ConstFloatBuffer,
+public func attentionBackwardBF16Fused(dqkv: FloatBuffer, dout: ConstFloatBuffer, qkv: ConstFloatBuffer, saved: FloatBuffer,
                                        keyMask: UnsafePointer<Int32>, batch: Int, seqLen: Int, channels: Int, heads: Int,
                                        dropout: Dropout?, qkvScratch: BF16Buffer, doutScratch: BF16Buffer) {
     convertToBF16(out: qkvScratch, inp: qkv, count: batch * seqLen * 3 * channels)
@@ -103,14 +113,14 @@ public func attentionBackwardBF16Fused(dqkv: FloatBuffer, dout: ConstFloatBuffer
     withDropoutKeys(dropout) { keys in
         parallelChunks(count: plan.pairs, minimumWork: 2) { chunk, pairRange in
             for pair in pairRange {
-                var (head, outOffset, statsOffset) = describeHead(plan, pair: pair, qkv16: qkv16, dropout: keys)
+                var (head, outOffset, statsOffset) = describeHead(plan, pair: pair, qkv16: qkv16, dropout: keys, saved: saved)
                 let dq = dqkv + (pair / heads) * seqLen * 3 * channels + (pair % heads) * plan.D
                 let g = dout16 + outOffset
                 if amx {
-                    mrc_attention_train_backward_amx(&head, g, Int64(channels), stats + statsOffset, dq, dq + channels,
+                    mrc_attention_train_backward_amx(&head, g, Int64(channels), saved + statsOffset, dq, dq + channels,
                                                      dq + 2 * channels, Int64(3 * channels), scratch + chunk * bytes)
                 } else {
-                    mrc_attention_train_backward_avx512(&head, g, Int64(channels), stats + statsOffset, dq, dq + channels,
+                    mrc_attention_train_backward_avx512(&head, g, Int64(channels), saved + statsOffset, dq, dq + channels,
                                                         dq + 2 * channels, Int64(3 * channels), scratch + chunk * bytes)
                 }
             }

@@ -124,7 +124,8 @@ public final class BertModel {
         let plan = DropoutPlan(seed: dropoutSeed, hidden: Float(config.hiddenDropoutProb),
                                attention: Float(config.attentionProbsDropoutProb),
                                afterAttentionOutput: config.architecture.dropoutAfterAttentionOutput)
-        let fusedAttention = forTraining && lowPrecision != nil && !savesAttentionProbabilities
+        // What the fused attention saves fits where the softmax would be (not for T < 4).
+        let fusedAttention = forTraining && lowPrecision != nil && !savesAttentionProbabilities && batch.seqLen >= 4
             && FusedTrainingAttention.runs(headSize: config.hiddenSize / config.numAttentionHeads)
         saved = nil
         let a = activations

@@ -67,8 +67,8 @@ private func linearBackward(dinp: FloatBuffer?, dweight: FloatBuffer, dbias: Flo
 /// The attention probabilities go to `probs` ([B, NH, T, T], before dropout): `a.probs` in training; nil in
 /// inference (no backward may follow), or a capture buffer (`LayerCapture`).
 /// With `lowPrecision`, the four linear layers run in its precision and the attention products in bf16.
-/// With `fusedAttention` (bf16 training), the attention runs fused and `probs` gets its row statistics
-/// ([B, NH, T, 2], `FusedTrainingAttention`) instead of the softmax.
+/// With `fusedAttention` (bf16 training), the attention runs fused and `probs` gets what its backward needs (row
+/// statistics and dropout bits, `FusedTrainingAttention.savedFloats`) instead of the softmax.
 func encoderLayerForward(input x: ConstFloatBuffer, acts a: LayerActivations, weights w: LayerWeights,
                          keyMask: UnsafePointer<Int32>, shape s: LayerShape, probs: FloatBuffer?,
                          attentionDropout: Dropout?, hiddenDropout: (attention: Dropout?, feedForward: Dropout?),
@@ -77,7 +77,7 @@ func encoderLayerForward(input x: ConstFloatBuffer, acts a: LayerActivations, we
     linearForward(out: a.qkv, inp: x, weight: w.qkvWeight, lowPrecision: p?.weights.qkv, scratch: p?.scratch,
                   bias: w.qkvBias, rows: N, inFeatures: C, outFeatures: 3 * C)
     if let p, fusedAttention, let probs {
-        attentionForwardBF16Fused(out: a.context, stats: probs, qkv: a.qkv, qkvScratch: p.scratch.qkv, keyMask: keyMask,
+        attentionForwardBF16Fused(out: a.context, saved: probs, qkv: a.qkv, qkvScratch: p.scratch.qkv, keyMask: keyMask,
                                   batch: s.batch, seqLen: s.seqLen, channels: C, heads: s.heads, dropout: attentionDropout)
     } else if let p {
         attentionForwardBF16(out: a.context, probs: probs, qkv: a.qkv,
@@ -163,7 +163,7 @@ func encoderLayerBackward(dHidden: FloatBuffer, input x: ConstFloatBuffer, acts 
     t.dQKV.update(repeating: 0, count: 3 * N * C)
     if let p, fusedAttention {
         precondition(dScores == nil, "the fused attention saved no probabilities for an attention-score gradient")
-        attentionBackwardBF16Fused(dqkv: t.dQKV, dout: t.dContext, qkv: a.qkv, stats: a.probs, keyMask: keyMask, batch: s.batch,
+        attentionBackwardBF16Fused(dqkv: t.dQKV, dout: t.dContext, qkv: a.qkv, saved: a.probs, keyMask: keyMask, batch: s.batch,
                                    seqLen: s.seqLen, channels: C, heads: s.heads, dropout: attentionDropout,
                                    qkvScratch: p.scratch.qkv, doutScratch: p.scratch.gradient)
     } else if let p {

@@ -58,13 +58,14 @@ final class AttentionTrainingFusedTests: XCTestCase {
         naiveAttentionBackward(dqkv: naiveGrad.p, dout: dout.c, qkv: qkv.c, probs: probs.c, keyMask: mask, batch: batch, seqLen: T,
                                channels: C, heads: heads, dropout: dropout)
         // The fused kernels.
-        let out = TestBuffer(count: batch * T * C, value: .nan), stats = TestBuffer(count: 2 * batch * heads * T)
+        let out = TestBuffer(count: batch * T * C, value: .nan)
+        let saved = TestBuffer(count: FusedTrainingAttention.savedFloats(batch: batch, heads: heads, seqLen: T, dropout: dropout != nil))
         let grad = TestBuffer(count: batch * T * 3 * C)
         let qkvScratch = BF16Buffer.allocate(capacity: batch * T * 3 * C), doutScratch = BF16Buffer.allocate(capacity: batch * T * C)
         defer { qkvScratch.deallocate(); doutScratch.deallocate() }
-        attentionForwardBF16Fused(out: out.p, stats: stats.p, qkv: qkv.c, qkvScratch: qkvScratch, keyMask: mask, batch: batch,
+        attentionForwardBF16Fused(out: out.p, saved: saved.p, qkv: qkv.c, qkvScratch: qkvScratch, keyMask: mask, batch: batch,
                                   seqLen: T, channels: C, heads: heads, dropout: dropout)
-        attentionBackwardBF16Fused(dqkv: grad.p, dout: dout.c, qkv: qkv.c, stats: stats.c, keyMask: mask, batch: batch, seqLen: T,
+        attentionBackwardBF16Fused(dqkv: grad.p, dout: dout.c, qkv: qkv.c, saved: saved.p, keyMask: mask, batch: batch, seqLen: T,
                                    channels: C, heads: heads, dropout: dropout, qkvScratch: qkvScratch, doutScratch: doutScratch)
         // Bounds, per element.
         let keep = Double(dropout?.keepScale ?? 1)

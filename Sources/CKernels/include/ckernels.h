@@ -49,8 +49,10 @@ typedef struct {
 
 /// One (sequence, head) of the fused training attention: the head's q, k, v columns of a bf16 q|k|v (row stride
 /// `stride` elements), `rows` queries against the first `keys` keys, head size 32 or 64, the score scale, the key
-/// bias (NULL or [keys]: 0 or −∞-like at interior padding), the dropout (NULL: none) and the dropout mask index of
-/// element (0, 0) of the head's [rows, rows] probabilities (element (i, j) is maskStart + i·rows + j).
+/// bias (NULL or [keys]: 0 or −∞-like at interior padding), the dropout (NULL: none), the dropout mask index of
+/// element (0, 0) of the head's [rows, rows] probabilities (element (i, j) is maskStart + i·rows + j), and the kept
+/// lanes of the mask, 16 probabilities per uint16 (`maskStride` of them per query row, ≥ ⌈keys / 32⌉ · 2): the
+/// forward writes them, the backward reads them instead of hashing again (NULL without dropout).
 typedef struct {
     const uint16_t *q, *k, *v;
     int64_t stride, rows, keys, headSize;
@@ -58,6 +60,8 @@ typedef struct {
     const float *bias;
     const mrc_dropout_keys *dropout;
     uint32_t maskStart;
+    uint16_t *keptMasks;
+    int64_t maskStride;
 } mrc_attention_train_head;
 
 /// Bytes of scratch one training forward or backward call needs (64-byte aligned inside).
