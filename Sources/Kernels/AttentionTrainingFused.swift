@@ -92,13 +92,12 @@ public func attentionForwardBF16Fused(out: FloatBuffer, saved: FloatBuffer, qkv:
 }
 
 /// Training backward of the fused attention: accumulates into `dqkv` [batch, seqLen, 3·channels] from the context
-/// gradient `dout` [batch, seqLen, channels], the forward's q|k|v and `saved`, and the same `dropout`; q|k|v and
-/// `dout` are rounded to bf16 into the scratch buffers first. Same semantics as `attentionBackwardBF16` without
+/// gradient `dout` [batch, seqLen, channels] (rounded to bf16 into `doutScratch` first), the forward's bf16 q|k|v
+/// (its `qkvScratch`) and `saved`, and the same `dropout`. Same semantics as `attentionBackwardBF16` without
 /// `dScores`.
-public func attentionBackwardBF16Fused(dqkv: FloatBuffer, dout: ConstFloatBuffer, qkv: ConstFloatBuffer, saved: FloatBuffer,
+public func attentionBackwardBF16Fused(dqkv: FloatBuffer, dout: ConstFloatBuffer, qkv16: ConstBF16Buffer, saved: FloatBuffer,
                                        keyMask: UnsafePointer<Int32>, batch: Int, seqLen: Int, channels: Int, heads: Int,
-                                       dropout: Dropout?, qkvScratch: BF16Buffer, doutScratch: BF16Buffer) {
-    convertToBF16(out: qkvScratch, inp: qkv, count: batch * seqLen * 3 * channels)
+                                       dropout: Dropout?, doutScratch: BF16Buffer) {
     convertToBF16(out: doutScratch, inp: dout, count: batch * seqLen * channels)
     let plan = AttentionPlan(keyMask: keyMask, batch: batch, seqLen: seqLen, channels: channels, heads: heads, dropout: dropout)
     defer { plan.deallocate() }
@@ -109,7 +108,7 @@ public func attentionBackwardBF16Fused(dqkv: FloatBuffer, dout: ConstFloatBuffer
     }
     let (scratch, bytes, amx) = fusedScratch(plan)
     defer { scratch.deallocate() }
-    let qkv16 = UnsafePointer(qkvScratch), dout16 = UnsafePointer(doutScratch)
+    let dout16 = UnsafePointer(doutScratch)
     withDropoutKeys(dropout) { keys in
         parallelChunks(count: plan.pairs, minimumWork: 2) { chunk, pairRange in
             for pair in pairRange {

@@ -4,7 +4,7 @@ import Kernels
 /// Pointers to one encoder layer's saved activations (N = batch × seqLen tokens).
 struct LayerActivations {
     var qkv: FloatBuffer            // [N, 3C]
-    var probs: FloatBuffer          // [B, NH, T, T] attention softmax, before dropout
+    var probs: FloatBuffer          // [B, NH, T, T] attention softmax, before dropout (fused: FusedTrainingAttention.savedFloats)
     var context: FloatBuffer        // [N, C] attention output (heads side by side)
     var residual1: FloatBuffer      // [N, C] input + dropout(dense(context)): LayerNorm 1 input
     var norm1: FloatBuffer          // [N, C]
@@ -78,9 +78,12 @@ final class Activations {
     /// backward: until a training forward comes, the arena holds two layers' activations used in turn
     /// (`slot`), no probabilities and no gradient buffers (for 32 × 384 windows of a 3-layer MiniLM
     /// student, `predict` peaks at 0.74 GB instead of 1.90 GB).
-    func reserve(batch: Int, seqLen: Int, forTraining: Bool = true) {
+    /// A training forward whose attention runs fused (`fusedAttention`) saves its row statistics and dropout bits
+    /// (`FusedTrainingAttention.savedFloats`) where the softmax would be: far less.
+    func reserve(batch: Int, seqLen: Int, forTraining: Bool = true, fusedAttention: Bool = false) {
         let tokens = batch * seqLen
-        let probs = forTraining ? batch * heads * seqLen * seqLen : 0
+        let probs = Self.savedAttentionFloats(batch: batch, heads: heads, seqLen: seqLen, forTraining: forTraining,
+                                              fusedAttention: fusedAttention)
         let training = forTraining || hasBackwardBuffers
         guard tokens > tokenCapacity || probs > probsCapacity || training != hasBackwardBuffers else { return }
         allocate(tokens: max(tokens, tokenCapacity), probs: max(probs, probsCapacity), training: training)
@@ -92,6 +95,14 @@ final class Activations {
 
     /// The activations layer `l` writes: its own in a training arena, one of two used in turn otherwise.
     func slot(_ l: Int) -> LayerActivations { layers[l % layers.count] }
+
+    /// Floats a forward saves per layer for the attention's backward: none in inference, the softmax, or what the
+    /// fused attention keeps instead.
+    static func savedAttentionFloats(batch: Int, heads: Int, seqLen: Int, forTraining: Bool, fusedAttention: Bool) -> Int {
+        guard forTraining else { return 0 }
+        return fusedAttention ? FusedTrainingAttention.savedFloats(batch: batch, heads: heads, seqLen: seqLen, dropout: true)
+                              : batch * heads * seqLen * seqLen
+    }
 
     /// Floats of an arena for `N` tokens and `P` attention probabilities (`allocate` carves exactly these).
     static func floats(_ d: ModelDimensions, tokens N: Int, probs P: Int, training: Bool) -> Int {

@@ -20,6 +20,8 @@ public final class BertModel {
     /// This model's buffers, or an `InferenceArena`'s shared with other models (`useInferenceArena`).
     var activations: Activations
     var lowPrecisionScratch: LowPrecisionScratch
+    /// The bf16 inputs a bf16 training forward keeps for its backward (made at the first one).
+    var bf16Inputs: BF16TrainingInputs?
     /// Whether the activations are an `InferenceArena` other models use too (inference only).
     public internal(set) var sharesInferenceArena = false
     /// The converted weights (`BertModelWeights.swift` makes them; only one of the three is kept at a time).
@@ -124,12 +126,13 @@ public final class BertModel {
         let plan = DropoutPlan(seed: dropoutSeed, hidden: Float(config.hiddenDropoutProb),
                                attention: Float(config.attentionProbsDropoutProb),
                                afterAttentionOutput: config.architecture.dropoutAfterAttentionOutput)
-        // What the fused attention saves fits where the softmax would be (not for T < 4).
-        let fusedAttention = forTraining && lowPrecision != nil && !savesAttentionProbabilities && batch.seqLen >= 4
-            && FusedTrainingAttention.runs(headSize: config.hiddenSize / config.numAttentionHeads)
+        let fusedAttention = lowPrecision != nil
+            && Self.runsFusedTrainingAttention(config: config, training: forTraining, precision: precision, seqLen: batch.seqLen,
+                                               savesAttentionProbabilities: savesAttentionProbabilities)
         saved = nil
         let a = activations
-        a.reserve(batch: batch.batch, seqLen: batch.seqLen, forTraining: forTraining)
+        a.reserve(batch: batch.batch, seqLen: batch.seqLen, forTraining: forTraining, fusedAttention: fusedAttention)
+        let inputs16 = forTraining && lowPrecision != nil ? keptBF16Inputs(tokens: batch.tokenCount) : nil
         let N = batch.tokenCount, C = config.hiddenSize
         let w = parameters.pointer
         batch.inputIds.withUnsafeBufferPointer { ids in
@@ -171,7 +174,7 @@ public final class BertModel {
                                     hiddenDropout: (plan.attentionOutput(layer: l), plan.feedForwardOutput(layer: l)),
                                     lowPrecision: lowPrecision.map {
                                         LayerLowPrecision(weights: $0.layers[l], scratch: lowPrecisionScratch)
-                                    }, fusedAttention: fusedAttention)
+                                    }, fusedAttention: fusedAttention, saved16: inputs16?.layer(l, tokens: N))
                 input = UnsafePointer(a.slot(l).output)
                 capture?.copyHidden(l + 1, from: a.slot(l).output)
             }

@@ -71,7 +71,9 @@ extension BertModel {
                                      hiddenDropout: (plan.attentionOutput(layer: l), plan.feedForwardOutput(layer: l)),
                                      lowPrecision: saved.lowPrecision.map {
                                          LayerLowPrecision(weights: $0.layers[l], scratch: lowPrecisionScratch)
-                                     }, fusedAttention: saved.fusedAttention, dScores: intermediate?.attentionScores[l + 1])
+                                     }, fusedAttention: saved.fusedAttention,
+                                     saved16: saved.lowPrecision == nil ? nil : bf16Inputs?.layer(l, tokens: N),
+                                     dScores: intermediate?.attentionScores[l + 1])
             }
         }
         if let extra = intermediate?.hidden[0] { addForward(out: a.dHidden, a: a.dHidden, b: extra, count: N * C) }

@@ -34,11 +34,13 @@ struct LayerLowPrecision {
     let scratch: LowPrecisionScratch
 }
 
-/// A linear layer in the layer's precision: fp32 `matmulForward`, or its bf16 / int8 twin.
+/// A linear layer in the layer's precision: fp32 `matmulForward`, or its bf16 / int8 twin. bf16 rounds the input into
+/// `inp16` when given (a training forward's saved copy, `LayerBF16Inputs`), else into the scratch.
 private func linearForward(out: FloatBuffer, inp: ConstFloatBuffer, weight: ConstFloatBuffer, lowPrecision: LowPrecisionMatrix?,
-                           scratch: LowPrecisionScratch?, bias: ConstFloatBuffer, rows: Int, inFeatures: Int, outFeatures: Int) {
+                           scratch: LowPrecisionScratch?, bias: ConstFloatBuffer, rows: Int, inFeatures: Int, outFeatures: Int,
+                           inp16: BF16Buffer? = nil) {
     if let lowPrecision, let scratch, let bf16 = lowPrecision.bf16 {
-        matmulForwardBF16(out: out, inp: inp, scratch: scratch.input, weight: bf16, bias: bias, rows: rows,
+        matmulForwardBF16(out: out, inp: inp, scratch: inp16 ?? scratch.input, weight: bf16, bias: bias, rows: rows,
                           inFeatures: inFeatures, outFeatures: outFeatures)
     } else if let lowPrecision, let scratch, let int8 = lowPrecision.int8, let scales = lowPrecision.scales {
         matmulForwardInt8(out: out, inp: inp, scratch: scratch.quantized, rowScales: scratch.rowScales, weight: int8,
@@ -48,14 +50,15 @@ private func linearForward(out: FloatBuffer, inp: ConstFloatBuffer, weight: Cons
     }
 }
 
-/// Linear layer backward in the layer's precision (fp32, or bf16 inputs with fp32 accumulation).
+/// Linear layer backward in the layer's precision (fp32, or bf16 inputs with fp32 accumulation); `inp16` is the
+/// forward's bf16 copy of `inp` when it kept one.
 private func linearBackward(dinp: FloatBuffer?, dweight: FloatBuffer, dbias: FloatBuffer, dout: ConstFloatBuffer,
                             inp: ConstFloatBuffer, weight: ConstFloatBuffer, lowPrecision: LowPrecisionMatrix?,
-                            scratch: LowPrecisionScratch?, rows: Int, inFeatures: Int, outFeatures: Int) {
+                            scratch: LowPrecisionScratch?, rows: Int, inFeatures: Int, outFeatures: Int, inp16: BF16Buffer? = nil) {
     if let scratch, let bf16 = lowPrecision?.bf16 {
         matmulBackwardBF16(dinp: dinp, dweight: dweight, dbias: dbias, dout: dout, inp: inp, weight: bf16, rows: rows,
                            inFeatures: inFeatures, outFeatures: outFeatures, doutScratch: scratch.gradient,
-                           inpScratch: scratch.input)
+                           inpScratch: inp16 ?? scratch.input, inputRounded: inp16 != nil)
     } else {
         matmulBackward(dinp: dinp, dweight: dweight, dbias: dbias, dout: dout, inp: inp, weight: weight, rows: rows,
                        inFeatures: inFeatures, outFeatures: outFeatures)
@@ -68,16 +71,18 @@ private func linearBackward(dinp: FloatBuffer?, dweight: FloatBuffer, dbias: Flo
 /// inference (no backward may follow), or a capture buffer (`LayerCapture`).
 /// With `lowPrecision`, the four linear layers run in its precision and the attention products in bf16.
 /// With `fusedAttention` (bf16 training), the attention runs fused and `probs` gets what its backward needs (row
-/// statistics and dropout bits, `FusedTrainingAttention.savedFloats`) instead of the softmax.
+/// statistics and dropout bits, `FusedTrainingAttention.savedFloats`) instead of the softmax. `saved16` (bf16
+/// training) keeps the bf16 inputs of the matmuls for the backward.
 func encoderLayerForward(input x: ConstFloatBuffer, acts a: LayerActivations, weights w: LayerWeights,
                          keyMask: UnsafePointer<Int32>, shape s: LayerShape, probs: FloatBuffer?,
                          attentionDropout: Dropout?, hiddenDropout: (attention: Dropout?, feedForward: Dropout?),
-                         lowPrecision p: LayerLowPrecision? = nil, fusedAttention: Bool = false) {
+                         lowPrecision p: LayerLowPrecision? = nil, fusedAttention: Bool = false, saved16: LayerBF16Inputs? = nil) {
+    precondition(!fusedAttention || saved16 != nil, "the fused training attention keeps its bf16 q|k|v in saved16")
     let N = s.tokens, C = s.channels, I = s.intermediate
     linearForward(out: a.qkv, inp: x, weight: w.qkvWeight, lowPrecision: p?.weights.qkv, scratch: p?.scratch,
-                  bias: w.qkvBias, rows: N, inFeatures: C, outFeatures: 3 * C)
-    if let p, fusedAttention, let probs {
-        attentionForwardBF16Fused(out: a.context, saved: probs, qkv: a.qkv, qkvScratch: p.scratch.qkv, keyMask: keyMask,
+                  bias: w.qkvBias, rows: N, inFeatures: C, outFeatures: 3 * C, inp16: saved16?.input)
+    if let p, fusedAttention, let probs, let saved16 {
+        attentionForwardBF16Fused(out: a.context, saved: probs, qkv: a.qkv, qkvScratch: saved16.qkv, keyMask: keyMask,
                                   batch: s.batch, seqLen: s.seqLen, channels: C, heads: s.heads, dropout: attentionDropout)
     } else if let p {
         attentionForwardBF16(out: a.context, probs: probs, qkv: a.qkv,
@@ -89,16 +94,16 @@ func encoderLayerForward(input x: ConstFloatBuffer, acts a: LayerActivations, we
     }
     // residual1 holds dense(context), then its dropout, then the residual sum (the LayerNorm input).
     linearForward(out: a.residual1, inp: a.context, weight: w.attentionOutputWeight, lowPrecision: p?.weights.attentionOutput,
-                  scratch: p?.scratch, bias: w.attentionOutputBias, rows: N, inFeatures: C, outFeatures: C)
+                  scratch: p?.scratch, bias: w.attentionOutputBias, rows: N, inFeatures: C, outFeatures: C, inp16: saved16?.context)
     if let d = hiddenDropout.attention { dropoutForward(out: a.residual1, inp: a.residual1, count: N * C, dropout: d) }
     addForward(out: a.residual1, a: a.residual1, b: x, count: N * C)
     layerNormForward(out: a.norm1, mean: a.norm1Mean, rstd: a.norm1Rstd, inp: a.residual1,
                      weight: w.attentionNormWeight, bias: w.attentionNormBias, rows: N, channels: C, eps: s.eps)
     linearForward(out: a.ffnPre, inp: a.norm1, weight: w.intermediateWeight, lowPrecision: p?.weights.intermediate,
-                  scratch: p?.scratch, bias: w.intermediateBias, rows: N, inFeatures: C, outFeatures: I)
+                  scratch: p?.scratch, bias: w.intermediateBias, rows: N, inFeatures: C, outFeatures: I, inp16: saved16?.norm1)
     geluForward(out: a.ffnAct, inp: a.ffnPre, count: N * I)
     linearForward(out: a.residual2, inp: a.ffnAct, weight: w.outputWeight, lowPrecision: p?.weights.output,
-                  scratch: p?.scratch, bias: w.outputBias, rows: N, inFeatures: I, outFeatures: C)
+                  scratch: p?.scratch, bias: w.outputBias, rows: N, inFeatures: I, outFeatures: C, inp16: saved16?.ffnAct)
     if let d = hiddenDropout.feedForward { dropoutForward(out: a.residual2, inp: a.residual2, count: N * C, dropout: d) }
     addForward(out: a.residual2, a: a.residual2, b: a.norm1, count: N * C)
     layerNormForward(out: a.output, mean: a.norm2Mean, rstd: a.norm2Rstd, inp: a.residual2,
@@ -124,7 +129,7 @@ func encoderLayerBackward(dHidden: FloatBuffer, input x: ConstFloatBuffer, acts 
                           keyMask: UnsafePointer<Int32>, shape s: LayerShape,
                           attentionDropout: Dropout?, hiddenDropout: (attention: Dropout?, feedForward: Dropout?),
                           lowPrecision p: LayerLowPrecision? = nil, fusedAttention: Bool = false,
-                          dScores: ConstFloatBuffer? = nil) {
+                          saved16: LayerBF16Inputs? = nil, dScores: ConstFloatBuffer? = nil) {
     let N = s.tokens, C = s.channels, I = s.intermediate
     // LayerNorm 2: dResidual = d(residual2) = d(norm1 via the residual) = d(dropped feed-forward output).
     t.dResidual.update(repeating: 0, count: N * C)
@@ -139,13 +144,13 @@ func encoderLayerBackward(dHidden: FloatBuffer, input x: ConstFloatBuffer, acts 
     t.dFFNAct.update(repeating: 0, count: N * I)
     linearBackward(dinp: t.dFFNAct, dweight: g.outputWeight, dbias: g.outputBias, dout: dFeedForwardOut,
                    inp: a.ffnAct, weight: w.outputWeight, lowPrecision: p?.weights.output, scratch: p?.scratch,
-                   rows: N, inFeatures: I, outFeatures: C)
+                   rows: N, inFeatures: I, outFeatures: C, inp16: saved16?.ffnAct)
     t.dFFNPre.update(repeating: 0, count: N * I)
     geluBackward(dinp: t.dFFNPre, inp: a.ffnPre, dout: t.dFFNAct, count: N * I)
     // dResidual becomes d(norm1): residual path plus the feed-forward input path.
     linearBackward(dinp: t.dResidual, dweight: g.intermediateWeight, dbias: g.intermediateBias, dout: t.dFFNPre,
                    inp: a.norm1, weight: w.intermediateWeight, lowPrecision: p?.weights.intermediate, scratch: p?.scratch,
-                   rows: N, inFeatures: C, outFeatures: I)
+                   rows: N, inFeatures: C, outFeatures: I, inp16: saved16?.norm1)
     // LayerNorm 1 into dHidden (free now): d(residual1) = d(input via the residual) = d(dropped attention output).
     dHidden.update(repeating: 0, count: N * C)
     layerNormBackward(dinp: dHidden, dweight: g.attentionNormWeight, dbias: g.attentionNormBias, dout: t.dResidual,
@@ -159,13 +164,13 @@ func encoderLayerBackward(dHidden: FloatBuffer, input x: ConstFloatBuffer, acts 
     t.dContext.update(repeating: 0, count: N * C)
     linearBackward(dinp: t.dContext, dweight: g.attentionOutputWeight, dbias: g.attentionOutputBias, dout: dAttentionOut,
                    inp: a.context, weight: w.attentionOutputWeight, lowPrecision: p?.weights.attentionOutput,
-                   scratch: p?.scratch, rows: N, inFeatures: C, outFeatures: C)
+                   scratch: p?.scratch, rows: N, inFeatures: C, outFeatures: C, inp16: saved16?.context)
     t.dQKV.update(repeating: 0, count: 3 * N * C)
-    if let p, fusedAttention {
+    if let p, fusedAttention, let saved16 {
         precondition(dScores == nil, "the fused attention saved no probabilities for an attention-score gradient")
-        attentionBackwardBF16Fused(dqkv: t.dQKV, dout: t.dContext, qkv: a.qkv, saved: a.probs, keyMask: keyMask, batch: s.batch,
-                                   seqLen: s.seqLen, channels: C, heads: s.heads, dropout: attentionDropout,
-                                   qkvScratch: p.scratch.qkv, doutScratch: p.scratch.gradient)
+        attentionBackwardBF16Fused(dqkv: t.dQKV, dout: t.dContext, qkv16: saved16.qkv, saved: a.probs, keyMask: keyMask,
+                                   batch: s.batch, seqLen: s.seqLen, channels: C, heads: s.heads, dropout: attentionDropout,
+                                   doutScratch: p.scratch.gradient)
     } else if let p {
         attentionBackwardBF16(dqkv: t.dQKV, dout: t.dContext, qkv: a.qkv, probs: a.probs, keyMask: keyMask, batch: s.batch,
                               seqLen: s.seqLen, channels: C, heads: s.heads, dropout: attentionDropout,
@@ -178,5 +183,5 @@ func encoderLayerBackward(dHidden: FloatBuffer, input x: ConstFloatBuffer, acts 
     // dHidden (= d(input) through the residual) += d(input) through q, k, v.
     linearBackward(dinp: dHidden, dweight: g.qkvWeight, dbias: g.qkvBias, dout: t.dQKV,
                    inp: x, weight: w.qkvWeight, lowPrecision: p?.weights.qkv, scratch: p?.scratch,
-                   rows: N, inFeatures: C, outFeatures: 3 * C)
+                   rows: N, inFeatures: C, outFeatures: 3 * C, inp16: saved16?.input)
 }

@@ -10,16 +10,24 @@ import Kernels
 public enum ModelMemory {
     /// Bytes of the buffers a forward of `rows` × `seqLen` tokens allocates (`maskedPositions` > 0: an
     /// MLM forward's too), for a model shaped as `layout` in `precision`.
+    /// `savesAttentionProbabilities` as the model's (`BertModel.savesAttentionProbabilities`: attention distillation).
     public static func workingBytes(layout: ParameterLayout, rows: Int, seqLen: Int, training: Bool, precision: Precision,
-                                    maskedPositions: Int = 0) -> Int {
+                                    maskedPositions: Int = 0, savesAttentionProbabilities: Bool = false) -> Int {
         let config = layout.config
         let tokens = rows * seqLen
-        let probs = training ? rows * config.numAttentionHeads * seqLen * seqLen : 0
+        let fused = BertModel.runsFusedTrainingAttention(config: config, training: training, precision: precision, seqLen: seqLen,
+                                                         savesAttentionProbabilities: savesAttentionProbabilities)
+        let probs = Activations.savedAttentionFloats(batch: rows, heads: config.numAttentionHeads, seqLen: seqLen,
+                                                     forTraining: training, fusedAttention: fused)
         var bytes = 4 * Activations.floats(ModelDimensions(config: config), tokens: tokens, probs: probs, training: training)
             + 4 * tokens
         if precision != .fp32 {
             bytes += convertedWeightsBytes(layout: layout, precision: precision, training: training)
                 + LowPrecisionScratch.bytes(channels: config.hiddenSize, intermediate: config.intermediateSize, tokens: tokens)
+        }
+        if precision == .bf16, training {
+            bytes += BF16TrainingInputs.bytes(channels: config.hiddenSize, intermediate: config.intermediateSize,
+                                              layers: layout.layers.count, tokens: tokens)
         }
         if maskedPositions > 0 {
             bytes += 4 * MLMActivations.floats(channels: config.hiddenSize, vocab: config.vocabSize, masked: maskedPositions)
@@ -43,6 +51,6 @@ extension BertModel {
     /// Bytes the model's buffers beyond its weights and gradients hold now (see `ModelMemory`).
     public var workingBytes: Int {
         activations.bytes + (lowPrecisionWeights?.bytes ?? 0) + (packedWeights?.bytes ?? 0) + lowPrecisionScratch.bytes
-            + (mlmActivations?.bytes ?? 0)
+            + (mlmActivations?.bytes ?? 0) + (bf16Inputs?.bytes ?? 0)
     }
 }

@@ -65,8 +65,8 @@ final class AttentionTrainingFusedTests: XCTestCase {
         defer { qkvScratch.deallocate(); doutScratch.deallocate() }
         attentionForwardBF16Fused(out: out.p, saved: saved.p, qkv: qkv.c, qkvScratch: qkvScratch, keyMask: mask, batch: batch,
                                   seqLen: T, channels: C, heads: heads, dropout: dropout)
-        attentionBackwardBF16Fused(dqkv: grad.p, dout: dout.c, qkv: qkv.c, saved: saved.p, keyMask: mask, batch: batch, seqLen: T,
-                                   channels: C, heads: heads, dropout: dropout, qkvScratch: qkvScratch, doutScratch: doutScratch)
+        attentionBackwardBF16Fused(dqkv: grad.p, dout: dout.c, qkv16: qkvScratch, saved: saved.p, keyMask: mask, batch: batch,
+                                   seqLen: T, channels: C, heads: heads, dropout: dropout, doutScratch: doutScratch)
         // Bounds, per element.
         let keep = Double(dropout?.keepScale ?? 1)
         let x = { (b: Int, t: Int, part: Int, h: Int, d: Int) in Double(qkv.p[(b * T + t) * 3 * C + part * C + h * D + d]) }
