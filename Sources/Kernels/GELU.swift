@@ -16,22 +16,23 @@ public func geluForward(out: FloatBuffer, inp: ConstFloatBuffer, count: Int) {
     }
 }
 
-/// GELU backward: `dinp += dout * (Φ(x) + x φ(x))` with Φ the normal CDF and φ its density.
-public func geluBackward(dinp: FloatBuffer, inp: ConstFloatBuffer, dout: ConstFloatBuffer, count: Int) {
+/// GELU backward: `dinp += dout * (Φ(x) + x φ(x))` with Φ the normal CDF and φ its density; without `accumulate`,
+/// `dinp = …` (in place when `dinp` is `dout`).
+public func geluBackward(dinp: FloatBuffer, inp: ConstFloatBuffer, dout: ConstFloatBuffer, count: Int, accumulate: Bool = true) {
     let profileStart = KernelProfile.start()
     defer { KernelProfile.stop(profileStart, "geluBackward") }
     parallelElements(count: count, minimumWork: geluParallelThreshold) { range in
         var i = range.lowerBound
         while i + 16 <= range.upperBound {
-            store16(dinp + i, load16(dinp + i) + load16(dout + i) * geluDerivative(load16(inp + i)))
+            let d = load16(dout + i) * geluDerivative(load16(inp + i))
+            store16(dinp + i, accumulate ? load16(dinp + i) + d : d)
             i += 16
         }
         let rest = range.upperBound - i
         if rest > 0 {
             let x = loadPartial(inp + i, count: rest, fill: 0)
-            let d = loadPartial(dout + i, count: rest, fill: 0)
-            let g = loadPartial(dinp + i, count: rest, fill: 0)
-            storePartial(dinp + i, g + d * geluDerivative(x), count: rest)
+            let d = loadPartial(dout + i, count: rest, fill: 0) * geluDerivative(x)
+            storePartial(dinp + i, accumulate ? loadPartial(dinp + i, count: rest, fill: 0) + d : d, count: rest)
         }
     }
 }

@@ -47,8 +47,7 @@ final class Activations {
     private(set) var dDropped: FloatBuffer!          // [N, C] gradient behind a dropout
     private(set) var dContext: FloatBuffer!          // [N, C]
     private(set) var dQKV: FloatBuffer!              // [N, 3C]
-    private(set) var dFFNAct: FloatBuffer!           // [N, I]
-    private(set) var dFFNPre: FloatBuffer!           // [N, I]
+    private(set) var dFFN: FloatBuffer!              // [N, I] the feed-forward's gradient, before and after GELU
     private(set) var dSpanLogits: FloatBuffer!       // [N, 2]
 
     init(config: ModelDimensions) {
@@ -110,7 +109,7 @@ final class Activations {
         let perLayer = 8 * N * C + P + 2 * N * I + 4 * N
         let B = training ? N : 0  // tokens the gradient buffers hold
         let slots = training ? d.layers : min(2, d.layers)
-        return 2 * N * C + N * d.projection + 2 * N + slots * perLayer + 2 * N + 7 * B * C + 2 * B * I + 2 * B
+        return 2 * N * C + N * d.projection + 2 * N + slots * perLayer + 2 * N + 7 * B * C + B * I + 2 * B
     }
 
     /// Bytes the arena holds now (floats and position ids).
@@ -145,8 +144,7 @@ final class Activations {
         dDropped = carver.take(B * C)
         dContext = carver.take(B * C)
         dQKV = carver.take(3 * B * C)
-        dFFNAct = carver.take(B * I)
-        dFFNPre = carver.take(B * I)
+        dFFN = carver.take(B * I)
         dSpanLogits = carver.take(2 * B)
         precondition(carver.used == total, "activation arena: \(carver.used) of \(total) floats carved")
         arena = carver.base

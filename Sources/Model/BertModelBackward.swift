@@ -59,7 +59,7 @@ extension BertModel {
         let a = activations, w = parameters.pointer, g = gradients.pointer
         let N = batch.tokenCount, C = config.hiddenSize
         let scratch = LayerScratch(dResidual: a.dResidual, dDropped: a.dDropped, dContext: a.dContext, dQKV: a.dQKV,
-                                   dFFNAct: a.dFFNAct, dFFNPre: a.dFFNPre)
+                                   dFFN: a.dFFN)
         batch.attentionMask.withUnsafeBufferPointer { mask in
             for l in layout.layers.indices.reversed() {
                 if let extra = intermediate?.hidden[l + 1] { addForward(out: a.dHidden, a: a.dHidden, b: extra, count: N * C) }

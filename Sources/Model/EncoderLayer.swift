@@ -54,14 +54,16 @@ private func linearForward(out: FloatBuffer, inp: ConstFloatBuffer, weight: Cons
 /// forward's bf16 copy of `inp` when it kept one.
 private func linearBackward(dinp: FloatBuffer?, dweight: FloatBuffer, dbias: FloatBuffer, dout: ConstFloatBuffer,
                             inp: ConstFloatBuffer, weight: ConstFloatBuffer, lowPrecision: LowPrecisionMatrix?,
-                            scratch: LowPrecisionScratch?, rows: Int, inFeatures: Int, outFeatures: Int, inp16: BF16Buffer? = nil) {
+                            scratch: LowPrecisionScratch?, rows: Int, inFeatures: Int, outFeatures: Int, inp16: BF16Buffer? = nil,
+                            overwritesInputGradient: Bool = false) {
     if let scratch, let bf16 = lowPrecision?.bf16 {
         matmulBackwardBF16(dinp: dinp, dweight: dweight, dbias: dbias, dout: dout, inp: inp, weight: bf16, rows: rows,
                            inFeatures: inFeatures, outFeatures: outFeatures, doutScratch: scratch.gradient,
-                           inpScratch: inp16 ?? scratch.input, inputRounded: inp16 != nil)
+                           inpScratch: inp16 ?? scratch.input, inputRounded: inp16 != nil,
+                           overwritesInputGradient: overwritesInputGradient)
     } else {
         matmulBackward(dinp: dinp, dweight: dweight, dbias: dbias, dout: dout, inp: inp, weight: weight, rows: rows,
-                       inFeatures: inFeatures, outFeatures: outFeatures)
+                       inFeatures: inFeatures, outFeatures: outFeatures, overwritesInputGradient: overwritesInputGradient)
     }
 }
 
@@ -116,8 +118,7 @@ struct LayerScratch {
     let dDropped: FloatBuffer    // [N, C]
     let dContext: FloatBuffer    // [N, C]
     let dQKV: FloatBuffer        // [N, 3C]
-    let dFFNAct: FloatBuffer     // [N, I]
-    let dFFNPre: FloatBuffer     // [N, I]
+    let dFFN: FloatBuffer        // [N, I] d(GELU output), then d(GELU input)
 }
 
 /// Backward of `encoderLayerForward`. On entry `dHidden` [N, C] holds the gradient of the layer output; on
@@ -141,14 +142,13 @@ func encoderLayerBackward(dHidden: FloatBuffer, input x: ConstFloatBuffer, acts 
         dropoutBackward(dinp: t.dDropped, dout: t.dResidual, count: N * C, dropout: d)
         dFeedForwardOut = UnsafePointer(t.dDropped)
     }
-    t.dFFNAct.update(repeating: 0, count: N * I)
-    linearBackward(dinp: t.dFFNAct, dweight: g.outputWeight, dbias: g.outputBias, dout: dFeedForwardOut,
+    // dFFN holds d(GELU output), then in place d(GELU input): written, not accumulated, so never zeroed.
+    linearBackward(dinp: t.dFFN, dweight: g.outputWeight, dbias: g.outputBias, dout: dFeedForwardOut,
                    inp: a.ffnAct, weight: w.outputWeight, lowPrecision: p?.weights.output, scratch: p?.scratch,
-                   rows: N, inFeatures: I, outFeatures: C, inp16: saved16?.ffnAct)
-    t.dFFNPre.update(repeating: 0, count: N * I)
-    geluBackward(dinp: t.dFFNPre, inp: a.ffnPre, dout: t.dFFNAct, count: N * I)
+                   rows: N, inFeatures: I, outFeatures: C, inp16: saved16?.ffnAct, overwritesInputGradient: true)
+    geluBackward(dinp: t.dFFN, inp: a.ffnPre, dout: t.dFFN, count: N * I, accumulate: false)
     // dResidual becomes d(norm1): residual path plus the feed-forward input path.
-    linearBackward(dinp: t.dResidual, dweight: g.intermediateWeight, dbias: g.intermediateBias, dout: t.dFFNPre,
+    linearBackward(dinp: t.dResidual, dweight: g.intermediateWeight, dbias: g.intermediateBias, dout: t.dFFN,
                    inp: a.norm1, weight: w.intermediateWeight, lowPrecision: p?.weights.intermediate, scratch: p?.scratch,
                    rows: N, inFeatures: C, outFeatures: I, inp16: saved16?.norm1)
     // LayerNorm 1 into dHidden (free now): d(residual1) = d(input via the residual) = d(dropped attention output).
@@ -161,10 +161,10 @@ func encoderLayerBackward(dHidden: FloatBuffer, input x: ConstFloatBuffer, acts 
         dropoutBackward(dinp: t.dDropped, dout: dHidden, count: N * C, dropout: d)
         dAttentionOut = UnsafePointer(t.dDropped)
     }
-    t.dContext.update(repeating: 0, count: N * C)
     linearBackward(dinp: t.dContext, dweight: g.attentionOutputWeight, dbias: g.attentionOutputBias, dout: dAttentionOut,
                    inp: a.context, weight: w.attentionOutputWeight, lowPrecision: p?.weights.attentionOutput,
-                   scratch: p?.scratch, rows: N, inFeatures: C, outFeatures: C, inp16: saved16?.context)
+                   scratch: p?.scratch, rows: N, inFeatures: C, outFeatures: C, inp16: saved16?.context,
+                   overwritesInputGradient: true)
     t.dQKV.update(repeating: 0, count: 3 * N * C)
     if let p, fusedAttention, let saved16 {
         precondition(dScores == nil, "the fused attention saved no probabilities for an attention-score gradient")

@@ -27,6 +27,11 @@ final class GELUTests: XCTestCase {
             geluBackward(dinp: dFast.p, inp: inp.c, dout: dout.c, count: count)
             naiveGeluBackward(dinp: dNaive.p, inp: inp.c, dout: dout.c, count: count)
             assertClose(dFast, dNaive, absolute: 2e-6, relative: 2e-6, "geluBackward count=\(count)")
+            // Written, not accumulated, in place over the output gradient (the training layer's use).
+            let inPlace = TestBuffer(copying: dout), fromZero = TestBuffer(count: count)
+            geluBackward(dinp: inPlace.p, inp: inp.c, dout: inPlace.c, count: count, accumulate: false)
+            naiveGeluBackward(dinp: fromZero.p, inp: inp.c, dout: dout.c, count: count)
+            assertClose(inPlace, fromZero, absolute: 2e-6, relative: 2e-6, "geluBackward in place count=\(count)")
         }
     }
 

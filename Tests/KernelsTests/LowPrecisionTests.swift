@@ -92,6 +92,40 @@ final class LowPrecisionTests: XCTestCase {
         }
     }
 
+    /// The training layer's two shortcuts in the bf16 linear backward: `overwritesInputGradient` writes dinp without
+    /// reading it (NaN before), `inputRounded` takes the forward's bf16 copy of the input (the fp32 input passed is
+    /// zeros: read, it would zero dweight). Against the plain call on zeroed gradients: the same products, so equal.
+    func testLinearBackwardBF16ShortcutsEqualThePlainCall() {
+        let saved = LowPrecision.backend
+        defer { LowPrecision.backend = saved }
+        var random = TestRandom(seed: 31)
+        let (rows, inFeatures, outFeatures) = (37, 48, 40)
+        let inp = TestBuffer(normal: rows * inFeatures, &random), dout = TestBuffer(normal: rows * outFeatures, &random)
+        let weight = bf16Matrix(outFeatures * inFeatures, &random)
+        let doutScratch = BF16Buffer.allocate(capacity: rows * outFeatures), inpScratch = BF16Buffer.allocate(capacity: rows * inFeatures)
+        defer { doutScratch.deallocate(); inpScratch.deallocate() }
+        for backend in [LowPrecisionBackend.onednn, .reference] {
+            LowPrecision.backend = backend
+            let plain = (TestBuffer(count: rows * inFeatures), TestBuffer(count: outFeatures * inFeatures), TestBuffer(count: outFeatures))
+            let quick = (TestBuffer(count: rows * inFeatures, value: .nan), TestBuffer(count: outFeatures * inFeatures),
+                         TestBuffer(count: outFeatures))
+            weight.withUnsafeBufferPointer { w in
+                matmulBackwardBF16(dinp: plain.0.p, dweight: plain.1.p, dbias: plain.2.p, dout: dout.c, inp: inp.c, weight: w.baseAddress!,
+                                   rows: rows, inFeatures: inFeatures, outFeatures: outFeatures, doutScratch: doutScratch,
+                                   inpScratch: inpScratch)
+                convertToBF16(out: inpScratch, inp: inp.c, count: rows * inFeatures)
+                let zeros = TestBuffer(count: rows * inFeatures)
+                matmulBackwardBF16(dinp: quick.0.p, dweight: quick.1.p, dbias: quick.2.p, dout: dout.c, inp: zeros.c,
+                                   weight: w.baseAddress!, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures,
+                                   doutScratch: doutScratch, inpScratch: inpScratch, inputRounded: true, overwritesInputGradient: true)
+            }
+            XCTAssertEqual(Array(UnsafeBufferPointer(start: quick.0.p, count: quick.0.count)),
+                           Array(UnsafeBufferPointer(start: plain.0.p, count: plain.0.count)), "\(backend) dinp")
+            XCTAssertEqual(Array(UnsafeBufferPointer(start: quick.1.p, count: quick.1.count)),
+                           Array(UnsafeBufferPointer(start: plain.1.p, count: plain.1.count)), "\(backend) dweight")
+        }
+    }
+
     /// Products running at once on the workers (as attention heads do) must not share oneDNN scratch memory:
     /// Debian's oneDNN keeps one global scratchpad unless each call brings its own.
     func testConcurrentBF16ProductsAreIndependent() {
