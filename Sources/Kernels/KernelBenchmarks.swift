@@ -115,6 +115,9 @@ public enum KernelBenchmarks {
         defer { a.deallocate(); b.deallocate(); c.deallocate() }
         measure("geluForward \(tokens)x\(ffn)", elements: big) { geluForward(out: b, inp: a, count: big) }
         measure("geluBackward \(tokens)x\(ffn)", elements: big) { geluBackward(dinp: c, inp: a, dout: b, count: big) }
+        measure("geluBackward in place \(tokens)x\(ffn)", elements: big) {
+            geluBackward(dinp: c, inp: a, dout: c, count: big, accumulate: false)
+        }
         let dropout = Dropout(probability: 0.1, seed: 1, stream: 2)
         measure("dropoutForward \(tokens)x\(ffn)", elements: big) { dropoutForward(out: b, inp: a, count: big, dropout: dropout) }
 

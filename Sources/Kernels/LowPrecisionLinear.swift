@@ -34,12 +34,10 @@ public func matmulForwardBF16(out: UnsafeMutableRawPointer, outType: MatrixEleme
 /// Linear layer backward in bf16 (autocast's scheme, fp32 outputs): `dout` and `inp` rounded to bf16 into
 /// the scratch buffers ([rows, outFeatures] and [rows, inFeatures]), then, accumulating into each non-nil
 /// gradient, `dinp += dout · weight`, `dweight += doutᵀ · inp` (fp32 accumulation), `dbias += column sums`
-/// of the fp32 `dout`. With `inputRounded`, `inpScratch` holds bf16(inp) already (the forward's copy); with
-/// `overwritesInputGradient`, `dinp = dout · weight` (its old contents are not read).
+/// of the fp32 `dout`. With `inputRounded`, `inpScratch` holds bf16(inp) already (the forward's copy).
 public func matmulBackwardBF16(dinp: FloatBuffer?, dweight: FloatBuffer?, dbias: FloatBuffer?, dout: ConstFloatBuffer,
                                inp: ConstFloatBuffer, weight: ConstBF16Buffer, rows: Int, inFeatures: Int, outFeatures: Int,
-                               doutScratch: BF16Buffer, inpScratch: BF16Buffer, inputRounded: Bool = false,
-                               overwritesInputGradient: Bool = false) {
+                               doutScratch: BF16Buffer, inpScratch: BF16Buffer, inputRounded: Bool = false) {
     convertToBF16(out: doutScratch, inp: dout, count: rows * outFeatures)
     if dweight != nil, !inputRounded { convertToBF16(out: inpScratch, inp: inp, count: rows * inFeatures) }
     let profileStart = KernelProfile.start()
@@ -49,8 +47,7 @@ public func matmulBackwardBF16(dinp: FloatBuffer?, dweight: FloatBuffer?, dbias:
     }
     if let dinp {
         gemmBF16(transA: false, transB: false, m: rows, n: inFeatures, k: outFeatures, a: doutScratch, lda: outFeatures,
-                 b: weight, ldb: inFeatures, accumulate: !overwritesInputGradient, c: dinp, ldc: inFeatures,
-                 threads: Parallelism.workers)
+                 b: weight, ldb: inFeatures, accumulate: true, c: dinp, ldc: inFeatures, threads: Parallelism.workers)
     }
     if let dweight {
         gemmBF16(transA: true, transB: false, m: outFeatures, n: inFeatures, k: rows, a: doutScratch, lda: outFeatures,

@@ -21,11 +21,10 @@ public func matmulForward(out: FloatBuffer, inp: ConstFloatBuffer, weight: Const
 }
 
 /// Linear layer backward; accumulates into each non-nil gradient:
-/// `dinp += dout · weight`, `dweight += doutᵀ · inp`, `dbias += column sums of dout`. With
-/// `overwritesInputGradient`, `dinp = dout · weight` (its old contents, which may be garbage, are not read).
+/// `dinp += dout · weight`, `dweight += doutᵀ · inp`, `dbias += column sums of dout`.
 public func matmulBackward(dinp: FloatBuffer?, dweight: FloatBuffer?, dbias: FloatBuffer?,
                            dout: ConstFloatBuffer, inp: ConstFloatBuffer, weight: ConstFloatBuffer,
-                           rows: Int, inFeatures: Int, outFeatures: Int, overwritesInputGradient: Bool = false) {
+                           rows: Int, inFeatures: Int, outFeatures: Int) {
     let profileStart = KernelProfile.start()
     defer {
         KernelProfile.stop(profileStart, "matmulBackward \(rows)x\(inFeatures)->\(outFeatures)",
@@ -33,7 +32,7 @@ public func matmulBackward(dinp: FloatBuffer?, dweight: FloatBuffer?, dbias: Flo
     }
     if let dinp {
         parallelGemm(transA: false, transB: false, m: rows, n: inFeatures, k: outFeatures, alpha: 1,
-             a: dout, lda: outFeatures, b: weight, ldb: inFeatures, beta: overwritesInputGradient ? 0 : 1, c: dinp, ldc: inFeatures)
+             a: dout, lda: outFeatures, b: weight, ldb: inFeatures, beta: 1, c: dinp, ldc: inFeatures)
     }
     if let dweight {
         parallelGemm(transA: true, transB: false, m: outFeatures, n: inFeatures, k: rows, alpha: 1,

@@ -54,16 +54,14 @@ private func linearForward(out: FloatBuffer, inp: ConstFloatBuffer, weight: Cons
 /// forward's bf16 copy of `inp` when it kept one.
 private func linearBackward(dinp: FloatBuffer?, dweight: FloatBuffer, dbias: FloatBuffer, dout: ConstFloatBuffer,
                             inp: ConstFloatBuffer, weight: ConstFloatBuffer, lowPrecision: LowPrecisionMatrix?,
-                            scratch: LowPrecisionScratch?, rows: Int, inFeatures: Int, outFeatures: Int, inp16: BF16Buffer? = nil,
-                            overwritesInputGradient: Bool = false) {
+                            scratch: LowPrecisionScratch?, rows: Int, inFeatures: Int, outFeatures: Int, inp16: BF16Buffer? = nil) {
     if let scratch, let bf16 = lowPrecision?.bf16 {
         matmulBackwardBF16(dinp: dinp, dweight: dweight, dbias: dbias, dout: dout, inp: inp, weight: bf16, rows: rows,
                            inFeatures: inFeatures, outFeatures: outFeatures, doutScratch: scratch.gradient,
-                           inpScratch: inp16 ?? scratch.input, inputRounded: inp16 != nil,
-                           overwritesInputGradient: overwritesInputGradient)
+                           inpScratch: inp16 ?? scratch.input, inputRounded: inp16 != nil)
     } else {
         matmulBackward(dinp: dinp, dweight: dweight, dbias: dbias, dout: dout, inp: inp, weight: weight, rows: rows,
-                       inFeatures: inFeatures, outFeatures: outFeatures, overwritesInputGradient: overwritesInputGradient)
+                       inFeatures: inFeatures, outFeatures: outFeatures)
     }
 }
 
@@ -142,10 +140,12 @@ func encoderLayerBackward(dHidden: FloatBuffer, input x: ConstFloatBuffer, acts 
         dropoutBackward(dinp: t.dDropped, dout: t.dResidual, count: N * C, dropout: d)
         dFeedForwardOut = UnsafePointer(t.dDropped)
     }
-    // dFFN holds d(GELU output), then in place d(GELU input): written, not accumulated, so never zeroed.
+    // dFFN holds d(GELU output), then in place d(GELU input). (Written by a matmul without the accumulation, it is
+    // slower to write and to read back on the AMX machine: oneDNN's store path; zeroed and accumulated instead.)
+    t.dFFN.update(repeating: 0, count: N * I)
     linearBackward(dinp: t.dFFN, dweight: g.outputWeight, dbias: g.outputBias, dout: dFeedForwardOut,
                    inp: a.ffnAct, weight: w.outputWeight, lowPrecision: p?.weights.output, scratch: p?.scratch,
-                   rows: N, inFeatures: I, outFeatures: C, inp16: saved16?.ffnAct, overwritesInputGradient: true)
+                   rows: N, inFeatures: I, outFeatures: C, inp16: saved16?.ffnAct)
     geluBackward(dinp: t.dFFN, inp: a.ffnPre, dout: t.dFFN, count: N * I, accumulate: false)
     // dResidual becomes d(norm1): residual path plus the feed-forward input path.
     linearBackward(dinp: t.dResidual, dweight: g.intermediateWeight, dbias: g.intermediateBias, dout: t.dFFN,
@@ -161,10 +161,10 @@ func encoderLayerBackward(dHidden: FloatBuffer, input x: ConstFloatBuffer, acts 
         dropoutBackward(dinp: t.dDropped, dout: dHidden, count: N * C, dropout: d)
         dAttentionOut = UnsafePointer(t.dDropped)
     }
+    t.dContext.update(repeating: 0, count: N * C)
     linearBackward(dinp: t.dContext, dweight: g.attentionOutputWeight, dbias: g.attentionOutputBias, dout: dAttentionOut,
                    inp: a.context, weight: w.attentionOutputWeight, lowPrecision: p?.weights.attentionOutput,
-                   scratch: p?.scratch, rows: N, inFeatures: C, outFeatures: C, inp16: saved16?.context,
-                   overwritesInputGradient: true)
+                   scratch: p?.scratch, rows: N, inFeatures: C, outFeatures: C, inp16: saved16?.context)
     t.dQKV.update(repeating: 0, count: 3 * N * C)
     if let p, fusedAttention, let saved16 {
         precondition(dScores == nil, "the fused attention saved no probabilities for an attention-score gradient")
