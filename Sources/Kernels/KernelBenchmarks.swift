@@ -105,6 +105,11 @@ public enum KernelBenchmarks {
         for (inF, outF) in [(hidden, 3 * hidden), (hidden, ffn), (ffn, hidden)] where filter.map({ "sgemm".contains($0) }) ?? true {
             results.append(sgemm(rows: tokens, inFeatures: inF, outFeatures: outF))
         }
+        for (inF, outF) in [(hidden, 3 * hidden), (hidden, ffn), (ffn, hidden)] {
+            for packed in [false, true] where filter.map({ "bf16 matmul".contains($0) }) ?? true {
+                results.append(bf16Matmul(rows: tokens, inFeatures: inF, outFeatures: outF, packed: packed))
+            }
+        }
         for (transA, transB, m, n, k) in [(false, true, seqLen, seqLen, d), (false, false, seqLen, d, seqLen),
                                           (true, false, seqLen, d, seqLen)] where filter.map({ "gemm".contains($0) }) ?? true {
             results.append(gemmShape(transA: transA, transB: transB, m: m, n: n, k: k, calls: 24))
