@@ -61,13 +61,11 @@ private func fusedScratch(_ plan: AttentionPlan) -> (UnsafeMutableRawPointer, In
 }
 
 /// Training forward of the fused attention: the context [batch, seqLen, channels] in fp32 into `out` and what the
-/// backward needs into `saved` (`FusedTrainingAttention.savedFloats`), from q|k|v [batch, seqLen, 3·channels] (rounded to bf16 into
-/// `qkvScratch` first). Same semantics as `attentionForwardBF16(out:probs:…)`; needs
-/// `FusedTrainingAttention.runs(headSize: channels / heads)`.
-public func attentionForwardBF16Fused(out: FloatBuffer, saved: FloatBuffer, qkv: ConstFloatBuffer, qkvScratch: BF16Buffer,
-                                      keyMask: UnsafePointer<Int32>, batch: Int, seqLen: Int, channels: Int, heads: Int,
-                                      dropout: Dropout?) {
-    convertToBF16(out: qkvScratch, inp: qkv, count: batch * seqLen * 3 * channels)
+/// backward needs into `saved` (`FusedTrainingAttention.savedFloats`), from the bf16 q|k|v [batch, seqLen, 3·channels]
+/// (the q|k|v matmul's output). Same semantics as `attentionForwardBF16(out:probs:…)` on the fp32 q|k|v that rounds
+/// to it; needs `FusedTrainingAttention.runs(headSize: channels / heads)`.
+public func attentionForwardBF16Fused(out: FloatBuffer, saved: FloatBuffer, qkv16: ConstBF16Buffer, keyMask: UnsafePointer<Int32>,
+                                      batch: Int, seqLen: Int, channels: Int, heads: Int, dropout: Dropout?) {
     let plan = AttentionPlan(keyMask: keyMask, batch: batch, seqLen: seqLen, channels: channels, heads: heads, dropout: dropout)
     defer { plan.deallocate() }
     precondition(FusedTrainingAttention.runs(headSize: plan.D), "the fused training attention does not run here")
@@ -75,7 +73,6 @@ public func attentionForwardBF16Fused(out: FloatBuffer, saved: FloatBuffer, qkv:
     defer { KernelProfile.stop(profileStart, "attentionForwardBF16Fused", flops: 4 * Double(batch * seqLen * seqLen * channels)) }
     let (scratch, bytes, amx) = fusedScratch(plan)
     defer { scratch.deallocate() }
-    let qkv16 = UnsafePointer(qkvScratch)
     withDropoutKeys(dropout) { keys in
         parallelChunks(count: plan.pairs, minimumWork: 2) { chunk, pairRange in
             for pair in pairRange {

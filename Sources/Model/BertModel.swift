@@ -59,19 +59,8 @@ public final class BertModel {
     /// `FusedTrainingAttention.runs`, the attention runs fused and saves two statistics per query row instead.
     public var savesAttentionProbabilities = false
     private(set) var mlmActivations: MLMActivations?
+    /// What the last forward left for a backward (`BertModelBackward.swift`).
     var saved: SavedForward?
-
-    struct SavedForward {
-        let batch: EncoderBatch
-        let dropout: DropoutPlan
-        let mlmPositions: [Int32]?
-        /// False after an inference forward: the attention probabilities were not saved.
-        let forTraining: Bool
-        /// The bf16 weights the forward used (nil in fp32): the backward uses the same.
-        var lowPrecision: LowPrecisionWeights? = nil
-        /// Whether the attention ran fused (`FusedTrainingAttention`): each layer's `probs` holds the row statistics.
-        var fusedAttention = false
-    }
 
     /// A model over `parameters` (which it shares, not copies).
     public init(parameters: ParameterBuffer) {
@@ -146,6 +135,7 @@ public final class BertModel {
         capture?.reserve(batch: batch.batch, seqLen: batch.seqLen)
         capture?.copyHidden(0, from: a.embeddingOutput)
         if fused { convertToBF16(out: FusedLayerBuffers(lowPrecisionScratch).hidden, inp: a.embeddingOutput, count: N * C) }
+        if fusedAttention, let inputs16 { convertToBF16(out: inputs16.layer(0, tokens: N).input, inp: a.embeddingOutput, count: N * C) }
         if let int8Weights {
             quantizeStaticInt8(out: FusedLayerBuffers(lowPrecisionScratch).hidden8, inp: a.embeddingOutput,
                                multipliers: int8Weights.layers[0].inputMultipliers, rows: N, channels: C)
@@ -168,13 +158,24 @@ public final class BertModel {
                     input = UnsafePointer(a.slot(l).output)
                     continue
                 }
+                if fusedAttention, let lowPrecision, let inputs16 {
+                    encoderLayerForwardTrainingBF16(input: input, acts: a.slot(l), weights: LayerWeights(w, offsets),
+                                                    lowPrecision: LayerLowPrecision(weights: lowPrecision.layers[l], scratch: lowPrecisionScratch),
+                                                    saved16: inputs16.layer(l, tokens: N), savedAttention: a.slot(l).probs,
+                                                    nextInput16: l + 1 < layout.layers.count ? inputs16.layer(l + 1, tokens: N).input : nil,
+                                                    keyMask: mask.baseAddress!, shape: shape(batch),
+                                                    attentionDropout: plan.attentionProbs(layer: l),
+                                                    hiddenDropout: (plan.attentionOutput(layer: l), plan.feedForwardOutput(layer: l)))
+                    input = UnsafePointer(a.slot(l).output)
+                    continue
+                }
                 encoderLayerForward(input: input, acts: a.slot(l), weights: LayerWeights(w, offsets), keyMask: mask.baseAddress!,
                                     shape: shape(batch), probs: forTraining ? a.slot(l).probs : capture?.attention(l + 1),
                                     attentionDropout: plan.attentionProbs(layer: l),
                                     hiddenDropout: (plan.attentionOutput(layer: l), plan.feedForwardOutput(layer: l)),
                                     lowPrecision: lowPrecision.map {
                                         LayerLowPrecision(weights: $0.layers[l], scratch: lowPrecisionScratch)
-                                    }, fusedAttention: fusedAttention, saved16: inputs16?.layer(l, tokens: N))
+                                    }, saved16: inputs16?.layer(l, tokens: N))
                 input = UnsafePointer(a.slot(l).output)
                 capture?.copyHidden(l + 1, from: a.slot(l).output)
             }

@@ -4,6 +4,22 @@ import Kernels
 // The hand-written backward passes of `BertModel`: span head or MLM head, then the encoder layers in
 // reverse and the embeddings, accumulating into `gradients`.
 extension BertModel {
+    /// What a forward leaves for the backward.
+    struct SavedForward {
+        let batch: EncoderBatch
+        let dropout: DropoutPlan
+        let mlmPositions: [Int32]?
+        /// False after an inference forward: the attention probabilities were not saved.
+        let forTraining: Bool
+        /// The bf16 weights the forward used (nil in fp32): the backward uses the same.
+        var lowPrecision: LowPrecisionWeights? = nil
+        /// Whether the attention ran fused (`FusedTrainingAttention`): each layer's `probs` holds its statistics and
+        /// dropout bits, the bf16 inputs (`bf16Inputs`) its q|k|v.
+        var fusedAttention = false
+    }
+}
+
+extension BertModel {
     /// Backward of the last `forward`, from the gradients of the loss with respect to the start and end
     /// logits ([batch, seqLen] each); accumulates into `gradients`.
     /// `intermediate` adds gradients of an intermediate-layer loss: into hidden states as the backward

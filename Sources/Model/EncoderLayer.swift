@@ -70,21 +70,16 @@ private func linearBackward(dinp: FloatBuffer?, dweight: FloatBuffer, dbias: Flo
 /// The attention probabilities go to `probs` ([B, NH, T, T], before dropout): `a.probs` in training; nil in
 /// inference (no backward may follow), or a capture buffer (`LayerCapture`).
 /// With `lowPrecision`, the four linear layers run in its precision and the attention products in bf16.
-/// With `fusedAttention` (bf16 training), the attention runs fused and `probs` gets what its backward needs (row
-/// statistics and dropout bits, `FusedTrainingAttention.savedFloats`) instead of the softmax. `saved16` (bf16
-/// training) keeps the bf16 inputs of the matmuls for the backward.
+/// `saved16` (bf16 training) keeps the bf16 inputs of the matmuls for the backward. Where the fused training attention
+/// runs, `encoderLayerForwardTrainingBF16` is the bf16 training forward, this its twin.
 func encoderLayerForward(input x: ConstFloatBuffer, acts a: LayerActivations, weights w: LayerWeights,
                          keyMask: UnsafePointer<Int32>, shape s: LayerShape, probs: FloatBuffer?,
                          attentionDropout: Dropout?, hiddenDropout: (attention: Dropout?, feedForward: Dropout?),
-                         lowPrecision p: LayerLowPrecision? = nil, fusedAttention: Bool = false, saved16: LayerBF16Inputs? = nil) {
-    precondition(!fusedAttention || saved16 != nil, "the fused training attention keeps its bf16 q|k|v in saved16")
+                         lowPrecision p: LayerLowPrecision? = nil, saved16: LayerBF16Inputs? = nil) {
     let N = s.tokens, C = s.channels, I = s.intermediate
     linearForward(out: a.qkv, inp: x, weight: w.qkvWeight, lowPrecision: p?.weights.qkv, scratch: p?.scratch,
                   bias: w.qkvBias, rows: N, inFeatures: C, outFeatures: 3 * C, inp16: saved16?.input)
-    if let p, fusedAttention, let probs, let saved16 {
-        attentionForwardBF16Fused(out: a.context, saved: probs, qkv: a.qkv, qkvScratch: saved16.qkv, keyMask: keyMask,
-                                  batch: s.batch, seqLen: s.seqLen, channels: C, heads: s.heads, dropout: attentionDropout)
-    } else if let p {
+    if let p {
         attentionForwardBF16(out: a.context, probs: probs, qkv: a.qkv,
                              qkvScratch: p.scratch.qkv, keyMask: keyMask, batch: s.batch, seqLen: s.seqLen, channels: C,
                              heads: s.heads, dropout: attentionDropout)

@@ -63,8 +63,9 @@ final class AttentionTrainingFusedTests: XCTestCase {
         let grad = TestBuffer(count: batch * T * 3 * C)
         let qkvScratch = BF16Buffer.allocate(capacity: batch * T * 3 * C), doutScratch = BF16Buffer.allocate(capacity: batch * T * C)
         defer { qkvScratch.deallocate(); doutScratch.deallocate() }
-        attentionForwardBF16Fused(out: out.p, saved: saved.p, qkv: qkv.c, qkvScratch: qkvScratch, keyMask: mask, batch: batch,
-                                  seqLen: T, channels: C, heads: heads, dropout: dropout)
+        convertToBF16(out: qkvScratch, inp: qkv.c, count: batch * T * 3 * C)
+        attentionForwardBF16Fused(out: out.p, saved: saved.p, qkv16: qkvScratch, keyMask: mask, batch: batch, seqLen: T, channels: C,
+                                  heads: heads, dropout: dropout)
         attentionBackwardBF16Fused(dqkv: grad.p, dout: dout.c, qkv16: qkvScratch, saved: saved.p, keyMask: mask, batch: batch,
                                    seqLen: T, channels: C, heads: heads, dropout: dropout, doutScratch: doutScratch)
         // Bounds, per element.

@@ -1,0 +1,43 @@
+import Kernels
+
+/// The bf16 training forward of one layer where the fused training attention runs (`FusedTrainingAttention`): the
+/// semantics of `encoderLayerForward` with `lowPrecision` (its reference twin), with each bf16 matmul input written
+/// once by its producer into the layer's `LayerBF16Inputs`, which the backward reads too:
+/// - the q|k|v matmul writes bf16 (no fp32 q|k|v), which the attention reads;
+/// - LayerNorm 1 writes its bf16 copy beside the fp32 output (GELU's is a conversion: a GELU writing bf16 from Swift
+///   ran 5× slower than the two passes);
+/// - LayerNorm 2 writes the next layer's bf16 input (`nextInput16`, nil after the last layer).
+/// `saved16.input` holds the layer's input in bf16 on entry. The attention's statistics and dropout bits go to
+/// `savedAttention`.
+func encoderLayerForwardTrainingBF16(input x: ConstFloatBuffer, acts a: LayerActivations, weights w: LayerWeights,
+                                     lowPrecision p: LayerLowPrecision, saved16: LayerBF16Inputs, savedAttention: FloatBuffer,
+                                     nextInput16: BF16Buffer?, keyMask: UnsafePointer<Int32>, shape s: LayerShape,
+                                     attentionDropout: Dropout?, hiddenDropout: (attention: Dropout?, feedForward: Dropout?)) {
+    let N = s.tokens, C = s.channels, I = s.intermediate
+    let weights = p.weights
+    guard let wqkv = weights.qkv.bf16, let wo = weights.attentionOutput.bf16, let w1 = weights.intermediate.bf16,
+          let w2 = weights.output.bf16 else { preconditionFailure("the bf16 training layer needs bf16 weights") }
+    func linear(_ out: UnsafeMutableRawPointer, _ type: MatrixElement, _ inp16: BF16Buffer, _ weight: ConstBF16Buffer,
+                _ bias: ConstFloatBuffer, _ inFeatures: Int, _ outFeatures: Int) {
+        matmulForwardBF16(out: out, outType: type, inp16: inp16, weight: weight, packed: nil, bias: bias, epilogue: .none,
+                          rows: N, inFeatures: inFeatures, outFeatures: outFeatures)
+    }
+    linear(UnsafeMutableRawPointer(saved16.qkv), .bf16, saved16.input, wqkv, w.qkvBias, C, 3 * C)
+    attentionForwardBF16Fused(out: a.context, saved: savedAttention, qkv16: saved16.qkv, keyMask: keyMask, batch: s.batch,
+                              seqLen: s.seqLen, channels: C, heads: s.heads, dropout: attentionDropout)
+    convertToBF16(out: saved16.context, inp: a.context, count: N * C)
+    // residual1 holds dense(context), then its dropout, then the residual sum (the LayerNorm input).
+    linear(UnsafeMutableRawPointer(a.residual1), .f32, saved16.context, wo, w.attentionOutputBias, C, C)
+    if let d = hiddenDropout.attention { dropoutForward(out: a.residual1, inp: a.residual1, count: N * C, dropout: d) }
+    addForward(out: a.residual1, a: a.residual1, b: x, count: N * C)
+    layerNormForward(out: a.norm1, mean: a.norm1Mean, rstd: a.norm1Rstd, inp: a.residual1, weight: w.attentionNormWeight,
+                     bias: w.attentionNormBias, rows: N, channels: C, eps: s.eps, out16: saved16.norm1)
+    linear(UnsafeMutableRawPointer(a.ffnPre), .f32, saved16.norm1, w1, w.intermediateBias, C, I)
+    geluForward(out: a.ffnAct, inp: a.ffnPre, count: N * I)
+    convertToBF16(out: saved16.ffnAct, inp: a.ffnAct, count: N * I)
+    linear(UnsafeMutableRawPointer(a.residual2), .f32, saved16.ffnAct, w2, w.outputBias, I, C)
+    if let d = hiddenDropout.feedForward { dropoutForward(out: a.residual2, inp: a.residual2, count: N * C, dropout: d) }
+    addForward(out: a.residual2, a: a.residual2, b: a.norm1, count: N * C)
+    layerNormForward(out: a.output, mean: a.norm2Mean, rstd: a.norm2Rstd, inp: a.residual2, weight: w.outputNormWeight,
+                     bias: w.outputNormBias, rows: N, channels: C, eps: s.eps, out16: nextInput16)
+}
