@@ -26,7 +26,8 @@ public final class BertModel {
     public internal(set) var sharesInferenceArena = false
     /// The converted weights (`BertModelWeights.swift` makes them; only one of the three is kept at a time).
     var lowPrecisionWeights: LowPrecisionWeights?
-    /// The bf16 weights packed for the fused inference layers (then `lowPrecisionWeights` is nil).
+    /// The bf16 weights packed for the fused inference layers (then `lowPrecisionWeights` is nil), or for the bf16
+    /// training forward (beside them).
     var packedWeights: PackedWeights?
     /// The weights of the static int8 inference layers (with `int8Calibration`).
     var staticInt8Weights: StaticInt8Weights?
@@ -122,6 +123,7 @@ public final class BertModel {
         let a = activations
         a.reserve(batch: batch.batch, seqLen: batch.seqLen, forTraining: forTraining, fusedAttention: fusedAttention)
         let inputs16 = forTraining && lowPrecision != nil ? keptBF16Inputs(tokens: batch.tokenCount) : nil
+        let trainingPacked = fusedAttention ? lowPrecision.flatMap { prepareTrainingPacked(from: $0) } : nil
         let N = batch.tokenCount, C = config.hiddenSize
         let w = parameters.pointer
         batch.inputIds.withUnsafeBufferPointer { ids in
@@ -161,6 +163,7 @@ public final class BertModel {
                 if fusedAttention, let lowPrecision, let inputs16 {
                     encoderLayerForwardTrainingBF16(input: input, acts: a.slot(l), weights: LayerWeights(w, offsets),
                                                     lowPrecision: LayerLowPrecision(weights: lowPrecision.layers[l], scratch: lowPrecisionScratch),
+                                                    packed: trainingPacked?[l],
                                                     saved16: inputs16.layer(l, tokens: N), savedAttention: a.slot(l).probs,
                                                     nextInput16: l + 1 < layout.layers.count ? inputs16.layer(l + 1, tokens: N).input : nil,
                                                     keyMask: mask.baseAddress!, shape: shape(batch),

@@ -14,7 +14,9 @@ extension BertModel {
     /// forward leaves them stale for the next one (the optimizer will change the masters).
     func prepareLowPrecision(tokens: Int, forTraining: Bool) -> LowPrecisionWeights? {
         guard precision != .fp32 else { return nil }
-        (packedWeights, staticInt8Weights) = (nil, nil)
+        // A training forward keeps its packed copies (`prepareTrainingPacked` packs them again).
+        if !forTraining { packedWeights = nil }
+        staticInt8Weights = nil
         let weights = lowPrecisionWeights ?? LowPrecisionWeights(layout: layout, precision: precision)
         if lowPrecisionWeights == nil || lowPrecisionStale || forTraining {
             weights.refresh(from: parameters.pointer)
@@ -23,6 +25,18 @@ extension BertModel {
         lowPrecisionStale = forTraining
         lowPrecisionScratch.reserve(tokens: tokens)
         return weights
+    }
+
+    /// The bf16 training layer's forward weights (`encoderLayerForwardTrainingBF16`), packed again at each step from
+    /// the plain copies `prepareLowPrecision` just made (which its backward reads); nil where there is no packed layout.
+    func prepareTrainingPacked(from plain: LowPrecisionWeights) -> [FusedLayerWeights]? {
+        guard LowPrecision.backend == .onednn else { return nil }
+        if let packedWeights {
+            packedWeights.repack(from: plain)
+        } else {
+            packedWeights = PackedWeights(packing: plain, config: ModelDimensions(config: config))
+        }
+        return packedWeights?.layers
     }
 
     /// The bf16 weights of the fused inference layers: packed once for oneDNN (the plain copies freed), or

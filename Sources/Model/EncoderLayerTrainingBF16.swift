@@ -8,19 +8,20 @@ import Kernels
 ///   ran 5× slower than the two passes);
 /// - LayerNorm 2 writes the next layer's bf16 input (`nextInput16`, nil after the last layer).
 /// `saved16.input` holds the layer's input in bf16 on entry. The attention's statistics and dropout bits go to
-/// `savedAttention`.
+/// `savedAttention`. `packed` are the four weights packed for oneDNN (nil: the plain ones).
 func encoderLayerForwardTrainingBF16(input x: ConstFloatBuffer, acts a: LayerActivations, weights w: LayerWeights,
-                                     lowPrecision p: LayerLowPrecision, saved16: LayerBF16Inputs, savedAttention: FloatBuffer,
+                                     lowPrecision p: LayerLowPrecision, packed: FusedLayerWeights?, saved16: LayerBF16Inputs,
+                                     savedAttention: FloatBuffer,
                                      nextInput16: BF16Buffer?, keyMask: UnsafePointer<Int32>, shape s: LayerShape,
                                      attentionDropout: Dropout?, hiddenDropout: (attention: Dropout?, feedForward: Dropout?)) {
     let N = s.tokens, C = s.channels, I = s.intermediate
-    let weights = p.weights
-    guard let wqkv = weights.qkv.bf16, let wo = weights.attentionOutput.bf16, let w1 = weights.intermediate.bf16,
-          let w2 = weights.output.bf16 else { preconditionFailure("the bf16 training layer needs bf16 weights") }
-    func linear(_ out: UnsafeMutableRawPointer, _ type: MatrixElement, _ inp16: BF16Buffer, _ weight: ConstBF16Buffer,
+    let plain = FusedLayerWeights(plain: p.weights)
+    let (wqkv, wo, w1, w2) = packed.map { ($0.qkv, $0.attentionOutput, $0.intermediate, $0.output) }
+        ?? (plain.qkv, plain.attentionOutput, plain.intermediate, plain.output)
+    func linear(_ out: UnsafeMutableRawPointer, _ type: MatrixElement, _ inp16: BF16Buffer, _ weight: FusedMatrix,
                 _ bias: ConstFloatBuffer, _ inFeatures: Int, _ outFeatures: Int) {
-        matmulForwardBF16(out: out, outType: type, inp16: inp16, weight: weight, packed: nil, bias: bias, epilogue: .none,
-                          rows: N, inFeatures: inFeatures, outFeatures: outFeatures)
+        matmulForwardBF16(out: out, outType: type, inp16: inp16, weight: weight.values, packed: weight.layout, bias: bias,
+                          epilogue: .none, rows: N, inFeatures: inFeatures, outFeatures: outFeatures)
     }
     linear(UnsafeMutableRawPointer(saved16.qkv), .bf16, saved16.input, wqkv, w.qkvBias, C, 3 * C)
     attentionForwardBF16Fused(out: a.context, saved: savedAttention, qkv16: saved16.qkv, keyMask: keyMask, batch: s.batch,

@@ -25,10 +25,10 @@ struct FusedLayerWeights {
     }
 }
 
-/// The encoder's bf16 matmul weights packed once into the layout oneDNN's kernels read (AMX or AVX-512
-/// BF16 blocking), for inference: a matmul on a plain weight repacks it on every call, in every worker.
-/// Made from the plain bf16 copies, which the model then frees (`BertModel.prepareFused`); a training
-/// forward or an unfused one makes plain copies again from the masters and frees these.
+/// The encoder's bf16 matmul weights packed into the layout oneDNN's kernels read (AMX or AVX-512 BF16
+/// blocking): a matmul on a plain weight repacks it on every call, in every worker. For inference they are made
+/// once from the plain bf16 copies, which the model then frees (`BertModel.prepareFused`); a bf16 training forward
+/// packs them again at every step (`repack`) beside the plain copies its backward reads.
 final class PackedWeights {
     let layers: [FusedLayerWeights]
     let bytes: Int
@@ -55,10 +55,12 @@ final class PackedWeights {
     /// Bytes of the bf16 weights of a fused inference forward of a model with `layout`: packed where this
     /// CPU has the layouts, else the plain copies.
     static func bytes(layout: ParameterLayout) -> Int {
-        guard let layouts = layouts(ModelDimensions(config: layout.config)) else {
-            return LowPrecisionWeights.bytes(layout: layout, precision: .bf16)
-        }
-        return layout.layers.count * layerBytes(layouts).reduce(0, +)
+        packedBytes(layout: layout) ?? LowPrecisionWeights.bytes(layout: layout, precision: .bf16)
+    }
+
+    /// Bytes of the packed weights, or nil where this CPU or backend has no packed layout.
+    static func packedBytes(layout: ParameterLayout) -> Int? {
+        layouts(ModelDimensions(config: layout.config)).map { layout.layers.count * layerBytes($0).reduce(0, +) }
     }
 
     /// Packs `plain`, or nil where a shape has no packed layout here.
@@ -81,6 +83,17 @@ final class PackedWeights {
                 offset += sizes[index]
             }
             return FusedLayerWeights(qkv: packed[0], attentionOutput: packed[1], intermediate: packed[2], output: packed[3])
+        }
+    }
+
+    /// Packs `plain` again into the same storage (a training step changed the weights).
+    func repack(from plain: LowPrecisionWeights) {
+        for (packed, layer) in zip(layers, plain.layers) {
+            for (destination, source) in [(packed.qkv, layer.qkv), (packed.attentionOutput, layer.attentionOutput),
+                                          (packed.intermediate, layer.intermediate), (packed.output, layer.output)] {
+                guard let layout = destination.layout, let values = source.bf16 else { continue }
+                layout.pack(values, ld: layout.k, into: UnsafeMutableRawPointer(mutating: destination.values))
+            }
         }
     }
 
