@@ -179,7 +179,8 @@ public final class IntermediateDistillation {
     public func passTeacher(rows: Int, seqLen: Int) -> PassTeacher {
         var config = teacher.config
         config.numHiddenLayers = capture.deepestLayer
-        return PassTeacher(config: config, bufferBytes: bufferBytes(rows: rows, seqLen: seqLen))
+        return PassTeacher(config: config, bufferBytes: bufferBytes(rows: rows, seqLen: seqLen),
+                           studentSavesAttention: !attentionPairs.isEmpty)
     }
 
     /// Bytes of the teacher's capture and this object's buffers for a pass of `rows` × `seqLen` tokens (the

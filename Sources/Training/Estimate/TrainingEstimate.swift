@@ -68,7 +68,8 @@ extension RunEstimate {
         let state = 4 * parameters * (1 + 2 + (trainer.ema == nil ? 0 : 1))
         let layout = ParameterLayout(config: config, heads: .span)
         let working = ModelMemory.workingBytes(layout: layout, rows: microRows, seqLen: settings.maxSequenceLength,
-                                               training: true, precision: precision, maskedPositions: maskedPeak / max(1, settings.gradientAccumulation))
+                                               training: true, precision: precision, maskedPositions: maskedPeak / max(1, settings.gradientAccumulation),
+                                               savesAttentionProbabilities: passTeacher?.studentSavesAttention ?? false)
         let checkpoint = 4 * parameters * (2 + (trainer.ema == nil ? 0 : 1))
         estimate.peakBytes = baselineBytes + state + working + checkpoint + mappedBytes
         if let passTeacher {
@@ -88,12 +89,16 @@ extension RunEstimate {
 }
 
 /// A model whose inference forward runs inside every pass of the main task (intermediate-layer
-/// distillation's teacher): its shape, cut to the layers the forward runs, and the bytes of the buffers the
-/// pass keeps beside it (captured states, projections' scratch).
+/// distillation's teacher): its shape, cut to the layers the forward runs, the bytes of the buffers the
+/// pass keeps beside it (captured states, projections' scratch), and whether the student must then keep its whole
+/// attention softmax (`BertModel.savesAttentionProbabilities`: an attention term).
 public struct PassTeacher: Sendable {
     public var config: BertConfig
     public var bufferBytes: Int
-    public init(config: BertConfig, bufferBytes: Int) { self.config = config; self.bufferBytes = bufferBytes }
+    public var studentSavesAttention: Bool
+    public init(config: BertConfig, bufferBytes: Int, studentSavesAttention: Bool = false) {
+        (self.config, self.bufferBytes, self.studentSavesAttention) = (config, bufferBytes, studentSavesAttention)
+    }
 }
 
 extension WindowBuilder {
