@@ -24,7 +24,8 @@ public final class BertModel {
     var bf16Inputs: BF16TrainingInputs?
     /// Whether the activations are an `InferenceArena` other models use too (inference only).
     public internal(set) var sharesInferenceArena = false
-    /// The converted weights (`BertModelWeights.swift` makes them; only one of the three is kept at a time).
+    /// The converted weights (`BertModelWeights.swift` makes them; one kind at a time, but a bf16 training forward
+    /// keeps the plain copies and the packed ones).
     var lowPrecisionWeights: LowPrecisionWeights?
     /// The bf16 weights packed for the fused inference layers (then `lowPrecisionWeights` is nil), or for the bf16
     /// training forward (beside them).
@@ -57,7 +58,7 @@ public final class BertModel {
     public var fusedInference = true
     /// Whether a bf16 training forward saves the whole attention softmax ([batch, heads, T, T] per layer), which
     /// `attentionProbabilities` and an attention-score gradient need (attention distillation sets it). Off, where
-    /// `FusedTrainingAttention.runs`, the attention runs fused and saves two statistics per query row instead.
+    /// `FusedTrainingAttention.runs`, the attention runs fused and saves its row statistics and dropout bits instead.
     public var savesAttentionProbabilities = false
     private(set) var mlmActivations: MLMActivations?
     /// What the last forward left for a backward (`BertModelBackward.swift`).
