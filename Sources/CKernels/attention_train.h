@@ -61,7 +61,7 @@ static AVX512_BF16 void mrc_attention_train_forward_blocks(const mrc_attention_t
 /// The backward (see ckernels.h). Per block of 16 queries: the scores and dP = dO·vᵀ, then per row the
 /// probabilities from the saved statistics, the dropout on both, dS = P ⊙ (dP − Σ P·dP) in fp32; dS·k gives dq.
 /// The dropped probabilities and dS go, as pairs of query rows, to two [Tp/2, Lp] buffers; after the last block
-/// dvᵀ = dOᵀ·P and dkᵀ = qᵀ·dS take them whole, and are added into dv and dk.
+/// dvᵀ = dOᵀ·P and dkᵀ = qᵀ·dS take them whole, and are written into dv and dk.
 static AVX512_BF16 void mrc_attention_train_backward_blocks(const mrc_attention_train_head *h, const uint16_t *dout,
                                                             int64_t doutStride, const float *stats, float *dq, float *dk,
                                                             float *dv, int64_t dStride, void *scratch,
@@ -101,15 +101,15 @@ static AVX512_BF16 void mrc_attention_train_backward_blocks(const mrc_attention_
         for (int64_t i = 0; i < 16 && i0 + i < T; i++)
             for (int64_t d = 0; d < D; d += 16) {
                 float *t = dq + (i0 + i) * dStride + d;
-                _mm512_storeu_ps(t, _mm512_fmadd_ps(_mm512_loadu_ps(block + i * D + d), _mm512_set1_ps(h->scale), _mm512_loadu_ps(t)));
+                _mm512_storeu_ps(t, _mm512_mul_ps(_mm512_loadu_ps(block + i * D + d), _mm512_set1_ps(h->scale)));
             }
     }
     for (int64_t d0 = 0; d0 < D; d0 += 16) {
         product(dvT + d0 * Lp, Lp, gT + d0 * Tp, Tp, pPairs, Lp, Tp, Lp);
         product(dkT + d0 * Lp, Lp, qT + d0 * Tp, Tp, sPairs, Lp, Tp, Lp);
     }
-    add_transposed(dv, dStride, dvT, Lp, L, D, 1.0f);
-    add_transposed(dk, dStride, dkT, Lp, L, D, h->scale);
+    store_transposed(dv, dStride, dvT, Lp, L, T, D, 1.0f);
+    store_transposed(dk, dStride, dkT, Lp, L, T, D, h->scale);
 }
 
 /// Bytes of scratch the backward needs (the forward needs less); 64-byte aligned inside.

@@ -70,18 +70,19 @@ static AVX512_BF16 void transpose_rows(uint16_t *x, const uint16_t *m, int64_t s
     }
 }
 
-/// target[j, d] += factor · source[d, j] for the first `keys` j and the D dims (target row stride `stride`; source
-/// [D, padded]): 16 dims gathered at a time.
-static AVX512_BF16 void add_transposed(float *target, int64_t stride, const float *source, int64_t padded, int64_t keys,
-                                       int64_t D, float factor) {
+/// target[j, d] = factor · source[d, j] for the first `keys` j and the D dims, 0 for the rows from `keys` to `rows`
+/// (target row stride `stride`; source [D, padded]): 16 dims gathered at a time.
+static AVX512_BF16 void store_transposed(float *target, int64_t stride, const float *source, int64_t padded, int64_t keys,
+                                         int64_t rows, int64_t D, float factor) {
     const __m512i lanes = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
                                              _mm512_set1_epi32((int)padded));
     const __m512 f = _mm512_set1_ps(factor);
-    for (int64_t j = 0; j < keys; j++)
+    for (int64_t j = 0; j < rows; j++)
         for (int64_t d0 = 0; d0 < D; d0 += 16) {
-            __m512 column = _mm512_i32gather_ps(_mm512_add_epi32(lanes, _mm512_set1_epi32((int)(d0 * padded + j))), source, 4);
-            float *t = target + j * stride + d0;
-            _mm512_storeu_ps(t, _mm512_fmadd_ps(column, f, _mm512_loadu_ps(t)));
+            __m512 column = j < keys
+                ? _mm512_mul_ps(_mm512_i32gather_ps(_mm512_add_epi32(lanes, _mm512_set1_epi32((int)(d0 * padded + j))), source, 4), f)
+                : _mm512_setzero_ps();
+            _mm512_storeu_ps(target + j * stride + d0, column);
         }
 }
 

@@ -88,7 +88,8 @@ public func attentionForwardBF16Fused(out: FloatBuffer, saved: FloatBuffer, qkv1
     }
 }
 
-/// Training backward of the fused attention: accumulates into `dqkv` [batch, seqLen, 3·channels] from the context
+/// Training backward of the fused attention: writes `dqkv` [batch, seqLen, 3·channels] (every element: it is not
+/// zeroed first nor accumulated into, unlike `attentionBackwardBF16`'s) from the context
 /// gradient `dout` [batch, seqLen, channels] (rounded to bf16 into `doutScratch` first), the forward's bf16 q|k|v
 /// (its `qkvScratch`) and `saved`, and the same `dropout`. Same semantics as `attentionBackwardBF16` without
 /// `dScores`.

@@ -160,17 +160,20 @@ func encoderLayerBackward(dHidden: FloatBuffer, input x: ConstFloatBuffer, acts 
     linearBackward(dinp: t.dContext, dweight: g.attentionOutputWeight, dbias: g.attentionOutputBias, dout: dAttentionOut,
                    inp: a.context, weight: w.attentionOutputWeight, lowPrecision: p?.weights.attentionOutput,
                    scratch: p?.scratch, rows: N, inFeatures: C, outFeatures: C, inp16: saved16?.context)
-    t.dQKV.update(repeating: 0, count: 3 * N * C)
-    if let p, fusedAttention, let saved16 {
+    // The fused attention backward writes every element of dQKV; the twins accumulate into zeros.
+    if fusedAttention {
+        guard let p, let saved16 else { preconditionFailure("the fused training attention runs in bf16 with its saved inputs") }
         precondition(dScores == nil, "the fused attention saved no probabilities for an attention-score gradient")
         attentionBackwardBF16Fused(dqkv: t.dQKV, dout: t.dContext, qkv16: saved16.qkv, saved: a.probs, keyMask: keyMask,
                                    batch: s.batch, seqLen: s.seqLen, channels: C, heads: s.heads, dropout: attentionDropout,
                                    doutScratch: p.scratch.gradient)
     } else if let p {
+        t.dQKV.update(repeating: 0, count: 3 * N * C)
         attentionBackwardBF16(dqkv: t.dQKV, dout: t.dContext, qkv: a.qkv, probs: a.probs, keyMask: keyMask, batch: s.batch,
                               seqLen: s.seqLen, channels: C, heads: s.heads, dropout: attentionDropout,
                               qkvScratch: p.scratch.qkv, doutScratch: p.scratch.gradient, dScores: dScores)
     } else {
+        t.dQKV.update(repeating: 0, count: 3 * N * C)
         attentionBackward(dqkv: t.dQKV, dout: t.dContext, qkv: a.qkv, probs: a.probs, keyMask: keyMask,
                           batch: s.batch, seqLen: s.seqLen, channels: C, heads: s.heads, dropout: attentionDropout,
                           dScores: dScores)

@@ -60,7 +60,7 @@ final class AttentionTrainingFusedTests: XCTestCase {
         // The fused kernels.
         let out = TestBuffer(count: batch * T * C, value: .nan)
         let saved = TestBuffer(count: FusedTrainingAttention.savedFloats(batch: batch, heads: heads, seqLen: T, dropout: dropout != nil))
-        let grad = TestBuffer(count: batch * T * 3 * C)
+        let grad = TestBuffer(count: batch * T * 3 * C, value: .nan)  // written, not accumulated: every element
         let qkvScratch = BF16Buffer.allocate(capacity: batch * T * 3 * C), doutScratch = BF16Buffer.allocate(capacity: batch * T * C)
         defer { qkvScratch.deallocate(); doutScratch.deallocate() }
         convertToBF16(out: qkvScratch, inp: qkv.c, count: batch * T * 3 * C)
@@ -130,12 +130,17 @@ final class AttentionTrainingFusedTests: XCTestCase {
         try assertWithin(grad, naiveGrad, gradBound, "\(label): dqkv")
     }
 
-    /// |actual − expected| ≤ bound elementwise (and how close the worst element came, for the failure message).
+    /// |actual − expected| ≤ bound elementwise (and how close the worst element came, for the failure message); a NaN
+    /// (an element the kernel never wrote, the buffers start as NaN) fails.
     private func assertWithin(_ actual: TestBuffer, _ expected: TestBuffer, _ bound: TestBuffer, _ label: String) throws {
         var worst = 0.0, worstIndex = 0
         for i in 0..<actual.count {
             let ratio = Double(abs(actual.p[i] - expected.p[i])) / Double(bound.p[i])
-            if !(ratio <= worst) { worst = ratio; worstIndex = i }
+            guard !ratio.isNaN else {
+                XCTFail("\(label): element \(i) is \(actual.p[i]) against \(expected.p[i])")
+                return
+            }
+            if ratio > worst { worst = ratio; worstIndex = i }
         }
         XCTAssertLessThanOrEqual(worst, 1, "\(label): element \(worstIndex) is \(actual.p[worstIndex]) against \(expected.p[worstIndex]), bound \(bound.p[worstIndex])")
     }

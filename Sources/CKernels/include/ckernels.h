@@ -79,7 +79,8 @@ void mrc_attention_train_forward_avx512(const mrc_attention_train_head *head, fl
 
 /// Training backward of one head, from the output gradient `dout` (bf16, row stride `doutStride`) and the forward's
 /// `stats`: the probabilities recomputed, dS = P ⊙ (dP − Σ P·dP) through the dropout, and scale·dS·k, scale·dSᵀ·q,
-/// Pᵀ·dout (bf16 products, fp32 sums) added into dq, dk, dv (fp32, row stride `dStride`).
+/// Pᵀ·dout (bf16 products, fp32 sums) written into dq, dk, dv (fp32, row stride `dStride`; the `rows` rows of each,
+/// zeros in dk and dv past the keys): the head's gradient, not added to what was there.
 void mrc_attention_train_backward_amx(const mrc_attention_train_head *head, const uint16_t *dout, int64_t doutStride,
                                       const float *stats, float *dq, float *dk, float *dv, int64_t dStride, void *scratch);
 void mrc_attention_train_backward_avx512(const mrc_attention_train_head *head, const uint16_t *dout, int64_t doutStride,
