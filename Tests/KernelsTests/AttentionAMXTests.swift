@@ -71,7 +71,6 @@ final class AttentionAMXTests: XCTestCase {
                     }
                     largestAbsScore = max(largestAbsScore, sum * scale)
                 } } } }
-                func gamma(_ n: Int) -> Double { Double(n) * 0x1p-24 / (1 - Double(n) * 0x1p-24) }
                 let fp32 = 2 * (2.7e-6 + 1.24e-7 * log2(Double(T)) + 4 * 0x1p-24) + 4 * gamma(D + 1) * largestAbsScore
                     + 2 * gamma(T) + gamma(T / 16 + 4) + 2 * 0x1p-24
                 // oneDNN with AMX allowed, oneDNN with AMX off (the AVX-512 BF16 kernel where the CPU has it), the

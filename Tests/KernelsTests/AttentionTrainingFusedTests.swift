@@ -13,8 +13,6 @@ import XCTest
 /// - dS = p ⊙ (g − Σ p g), with g = dout·v through the dropout (fp32 sums of D terms) and Σ p g of L terms.
 /// A mutation that drops the dropout mask, the bias or the scale fails every case by far more than these bounds.
 final class AttentionTrainingFusedTests: XCTestCase {
-    private func gamma(_ n: Int) -> Double { Double(n) * 0x1p-24 / (1 - Double(n) * 0x1p-24) }
-
     func testFusedTrainingAttentionMatchesThePlainOneWithBounds() throws {
         let saved = (LowPrecision.backend, AttentionAMX.tiles)
         defer { (LowPrecision.backend, AttentionAMX.tiles) = saved }

@@ -13,8 +13,6 @@ import XCTest
 /// exact value rounded to nearest even and saturated to −128...127, and may differ by one level only where
 /// the exact value lies within that tolerance of a rounding boundary.
 final class Int8StaticTests: XCTestCase {
-    private func exactGELU(_ x: Double) -> Double { 0.5 * x * (1 + erf(x / 2.0.squareRoot())) }
-
     private func roundedInt8(_ x: Double) -> Double { min(127, max(-128, x.rounded(.toNearestOrEven))) }
 
     func testProductsMatchExactValuesOnBothBackends() {

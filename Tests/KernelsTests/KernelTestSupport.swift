@@ -1,3 +1,4 @@
+import Foundation
 import TestSupport
 import XCTest
 @testable import Kernels
@@ -132,4 +133,15 @@ struct RoundedAttentionCase {
         for b in 0..<batch { for t in 0..<T { for c in 0..<C { largest = max(largest, abs(qkv.p[(b * T + t) * 3 * C + 2 * C + c])) } } }
         largestV = largest
     }
+}
+
+/// γ_n = n·u / (1 − n·u) with u = 2⁻²⁴: the relative error bound of an fp32 sum of n terms (Higham).
+func gamma(_ n: Int) -> Double { Double(n) * 0x1p-24 / (1 - Double(n) * 0x1p-24) }
+
+/// The exact (erf) GELU in Double: the reference of the GELU epilogues.
+func exactGELU(_ x: Double) -> Double { 0.5 * x * (1 + erf(x / 2.0.squareRoot())) }
+
+/// `count` bf16 values of standard normal draws.
+func bf16Matrix(_ count: Int, _ random: inout TestRandom) -> [BF16] {
+    (0..<count).map { _ in bfloat16(random.normal()) }
 }

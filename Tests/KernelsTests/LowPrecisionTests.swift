@@ -43,10 +43,6 @@ final class LowPrecisionTests: XCTestCase {
         for i in values.indices where !values[i].isNaN { XCTAssertEqual(back.p[i], float(bfloat16: out[i])) }
     }
 
-    private func bf16Matrix(_ count: Int, _ random: inout TestRandom) -> [BF16] {
-        (0..<count).map { _ in bfloat16(random.normal()) }
-    }
-
     func testGemmBF16MatchesNaiveOnBothBackends() {
         let saved = LowPrecision.backend
         defer { LowPrecision.backend = saved }

@@ -13,12 +13,6 @@ import XCTest
 /// - the residual: one more fp32 addition (u · |result|);
 /// - a bf16 output: half a bf16 ulp of the value (8 significant bits: at most 2⁻⁸ relative), on top.
 final class MatmulEpilogueTests: XCTestCase {
-    private func bf16Matrix(_ count: Int, _ random: inout TestRandom) -> [BF16] {
-        (0..<count).map { _ in bfloat16(random.normal()) }
-    }
-
-    private func exactGELU(_ x: Double) -> Double { 0.5 * x * (1 + erf(x / 2.0.squareRoot())) }
-
     func testEpiloguesMatchExactValuesOnBothBackends() {
         let saved = LowPrecision.backend
         defer { LowPrecision.backend = saved }
