@@ -24,7 +24,7 @@ int mrc_has_amx_bf16(void) {
     return state;
 }
 
-/// The tile configuration: palette 1, every tile 16 rows of 64 bytes.
+/// The tile configuration (AMX's palette 1).
 typedef struct {
     uint8_t palette;
     uint8_t start_row;
@@ -42,94 +42,9 @@ static AMX_BF16 void load_tiles(void) {
     _tile_loadconfig(&config);
 }
 
-/// scores[16, padded] = q block · kᵀ: q in tile 0 (dims 0–31) and 1 (32–63); keys in tiles 2 and 3 by turns;
-/// four 16 × 16 accumulators (tiles 4–7) in flight, so the products overlap instead of waiting on each other.
-static AMX_BF16 void score_block(float *scores, const uint16_t *qRows, int64_t qStride, const uint32_t *kt, int64_t padded,
-                                 int64_t D) {
-    _tile_loadd(0, qRows, 2 * qStride);
-    if (D == 64) _tile_loadd(1, qRows + 32, 2 * qStride);
-    const int64_t bytes = 4 * padded;
-    const uint32_t *kt2 = kt + 16 * padded;
-    int64_t n0 = 0;
-    for (; n0 + 64 <= padded; n0 += 64) {
-        _tile_zero(4); _tile_zero(5); _tile_zero(6); _tile_zero(7);
-        _tile_loadd(2, kt + n0, bytes);      _tile_dpbf16ps(4, 0, 2);
-        _tile_loadd(3, kt + n0 + 16, bytes); _tile_dpbf16ps(5, 0, 3);
-        _tile_loadd(2, kt + n0 + 32, bytes); _tile_dpbf16ps(6, 0, 2);
-        _tile_loadd(3, kt + n0 + 48, bytes); _tile_dpbf16ps(7, 0, 3);
-        if (D == 64) {
-            _tile_loadd(2, kt2 + n0, bytes);      _tile_dpbf16ps(4, 1, 2);
-            _tile_loadd(3, kt2 + n0 + 16, bytes); _tile_dpbf16ps(5, 1, 3);
-            _tile_loadd(2, kt2 + n0 + 32, bytes); _tile_dpbf16ps(6, 1, 2);
-            _tile_loadd(3, kt2 + n0 + 48, bytes); _tile_dpbf16ps(7, 1, 3);
-        }
-        _tile_stored(4, scores + n0, bytes); _tile_stored(5, scores + n0 + 16, bytes);
-        _tile_stored(6, scores + n0 + 32, bytes); _tile_stored(7, scores + n0 + 48, bytes);
-    }
-    if (n0 < padded) {  // the last 32 keys
-        _tile_zero(4); _tile_zero(5);
-        _tile_loadd(2, kt + n0, bytes);      _tile_dpbf16ps(4, 0, 2);
-        _tile_loadd(3, kt + n0 + 16, bytes); _tile_dpbf16ps(5, 0, 3);
-        if (D == 64) {
-            _tile_loadd(2, kt2 + n0, bytes);      _tile_dpbf16ps(4, 1, 2);
-            _tile_loadd(3, kt2 + n0 + 16, bytes); _tile_dpbf16ps(5, 1, 3);
-        }
-        _tile_stored(4, scores + n0, bytes); _tile_stored(5, scores + n0 + 16, bytes);
-    }
-}
-
-/// out[16, D] = P block · v, P in tiles 0 and 1 (32 keys each, by turns), v's pairs in tiles 2 and 3. D = 64: the
-/// four 16-dim column blocks accumulate in tiles 4–7. D = 32: tiles 4, 5 take the even 32-key steps and 6, 7 the
-/// odd ones (two chains in flight), added in fp32 into `out` at the end (`spare` holds the second half).
-static AMX_BF16 void value_block(float *out, float *spare, const uint16_t *probabilities, const uint32_t *pairs,
-                                 int64_t padded, int64_t D) {
-    const int64_t pBytes = 2 * padded, vBytes = 4 * D;
-    _tile_zero(4); _tile_zero(5); _tile_zero(6); _tile_zero(7);
-    if (D == 64) {
-        for (int64_t kk = 0; kk < padded; kk += 32) {
-            const uint32_t *block = pairs + (kk / 2) * D;
-            _tile_loadd(0, probabilities + kk, pBytes);
-            _tile_loadd(2, block, vBytes);      _tile_dpbf16ps(4, 0, 2);
-            _tile_loadd(3, block + 16, vBytes); _tile_dpbf16ps(5, 0, 3);
-            _tile_loadd(2, block + 32, vBytes); _tile_dpbf16ps(6, 0, 2);
-            _tile_loadd(3, block + 48, vBytes); _tile_dpbf16ps(7, 0, 3);
-        }
-        _tile_stored(4, out, vBytes); _tile_stored(5, out + 16, vBytes);
-        _tile_stored(6, out + 32, vBytes); _tile_stored(7, out + 48, vBytes);
-        return;
-    }
-    int64_t kk = 0;
-    for (; kk + 64 <= padded; kk += 64) {
-        const uint32_t *block = pairs + (kk / 2) * D;
-        _tile_loadd(0, probabilities + kk, pBytes);
-        _tile_loadd(2, block, vBytes);      _tile_dpbf16ps(4, 0, 2);
-        _tile_loadd(3, block + 16, vBytes); _tile_dpbf16ps(5, 0, 3);
-        _tile_loadd(1, probabilities + kk + 32, pBytes);
-        _tile_loadd(2, block + 16 * D, vBytes);      _tile_dpbf16ps(6, 1, 2);
-        _tile_loadd(3, block + 16 * D + 16, vBytes); _tile_dpbf16ps(7, 1, 3);
-    }
-    if (kk < padded) {
-        const uint32_t *block = pairs + (kk / 2) * D;
-        _tile_loadd(0, probabilities + kk, pBytes);
-        _tile_loadd(2, block, vBytes);      _tile_dpbf16ps(4, 0, 2);
-        _tile_loadd(3, block + 16, vBytes); _tile_dpbf16ps(5, 0, 3);
-    }
-    _tile_stored(4, out, vBytes); _tile_stored(5, out + 16, vBytes);
-    _tile_stored(6, spare, vBytes); _tile_stored(7, spare + 16, vBytes);
-    for (int64_t i = 0; i < 16 * 32; i += 16)
-        _mm512_storeu_ps(out + i, _mm512_add_ps(_mm512_loadu_ps(out + i), _mm512_loadu_ps(spare + i)));
-}
-
-AMX_BF16 void mrc_attention_head_amx(const uint16_t *q, const uint16_t *k, const uint16_t *v, int64_t stride, int64_t rows,
-                                     int64_t keys, int64_t D, float scale, const float *bias, uint16_t *out, int64_t outStride,
-                                     void *scratch) {
-    load_tiles();
-    mrc_attention_head_blocks(q, k, v, stride, rows, keys, D, scale, bias, out, outStride, scratch, score_block, value_block);
-    _tile_release();
-}
-/// out[16, N] = a[16, K] · b (the training attention's one product, attention_train.h): a in tile 0, b's pairs in
-/// tiles 2 and 3 by turns; 64 columns in flight in tiles 4–7, then the last 32 or 16 columns with the K steps split
-/// over two accumulators each (a chain of K/32 dependent products is too long to wait on), summed in fp32.
+/// out[16, N] = a[16, K] · b (the kernels' one product, attention_head.h): a in tile 0, b's pairs in tiles 2 and 3 by
+/// turns; 64 columns in flight in tiles 4–7, then the last 32 or 16 columns with the K steps split over two
+/// accumulators each (a chain of K/32 dependent products is too long to wait on), summed in fp32.
 static AMX_BF16 void rows16_product_amx(float *out, int64_t ldo, const uint16_t *a, int64_t lda, const uint32_t *b,
                                         int64_t ldb, int64_t K, int64_t N) {
     const int64_t aBytes = 2 * lda, bBytes = 4 * ldb, oBytes = 4 * ldo;
@@ -177,6 +92,13 @@ static AMX_BF16 void rows16_product_amx(float *out, int64_t ldo, const uint16_t 
     }
 }
 
+AMX_BF16 void mrc_attention_head_amx(const uint16_t *q, const uint16_t *k, const uint16_t *v, int64_t stride, int64_t rows,
+                                     int64_t keys, int64_t D, float scale, const float *bias, uint16_t *out, int64_t outStride,
+                                     void *scratch) {
+    load_tiles();
+    mrc_attention_head_blocks(q, k, v, stride, rows, keys, D, scale, bias, out, outStride, scratch, rows16_product_amx);
+    _tile_release();
+}
 AMX_BF16 void mrc_attention_train_forward_amx(const mrc_attention_train_head *head, float *out, int64_t outStride, float *stats,
                                               void *scratch) {
     load_tiles();

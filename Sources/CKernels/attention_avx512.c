@@ -7,9 +7,9 @@
 int64_t mrc_attention_head_scratch_bytes(int64_t keys, int64_t headSize) {
     int64_t padded = (keys + 31) / 32 * 32;
     // kᵀ as dword pairs [D/2, Lp], v as key pairs [Lp/2, D], scores [16, Lp] fp32, probabilities [16, Lp] bf16,
-    // the padded q block [16, D] bf16, two output blocks [16, D] fp32, the row sums [16]; + 64 for alignment.
+    // the padded q block [16, D] bf16, the output block [16, D] fp32, the row sums [16]; + 64 for alignment.
     return 4 * (headSize / 2) * padded + 4 * (padded / 2) * headSize + 4 * 16 * padded + 2 * 16 * padded + 2 * 16 * headSize +
-           2 * 4 * 16 * headSize + 4 * 16 + 64;
+           4 * 16 * headSize + 4 * 16 + 64;
 }
 
 int64_t mrc_attention_train_scratch_bytes(int64_t rows, int64_t keys, int64_t headSize) {
@@ -17,86 +17,15 @@ int64_t mrc_attention_train_scratch_bytes(int64_t rows, int64_t keys, int64_t he
 }
 
 #if defined(__x86_64__)
-/// Scores of 4 query rows against `G` groups of 16 keys from key `n0`: 4·G accumulators, one vdpbf16ps each per
-/// pair of head dimensions (the query's pair broadcast, the keys' pairs from kᵀ).
-static inline __attribute__((always_inline)) AVX512_BF16 void score_tile(float *scores, const uint16_t *qRows, int64_t qStride,
-                                                                          const uint32_t *kt, int64_t padded, int64_t D,
-                                                                          int64_t i0, int64_t n0, const int G) {
-    __m512 acc[4][4];
-    for (int r = 0; r < 4; r++)
-        for (int g = 0; g < G; g++) acc[r][g] = _mm512_setzero_ps();
-    const uint32_t *q[4];
-    for (int r = 0; r < 4; r++) q[r] = (const uint32_t *)(qRows + (i0 + r) * qStride);
-    for (int64_t p = 0; p < D / 2; p++) {
-        __m512bh keys[4];
-        for (int g = 0; g < G; g++) keys[g] = (__m512bh)_mm512_loadu_si512(kt + p * padded + n0 + 16 * g);
-        for (int r = 0; r < 4; r++) {
-            const __m512bh query = (__m512bh)_mm512_set1_epi32((int)q[r][p]);
-            for (int g = 0; g < G; g++) acc[r][g] = _mm512_dpbf16_ps(acc[r][g], query, keys[g]);
-        }
-    }
-    for (int r = 0; r < 4; r++)
-        for (int g = 0; g < G; g++) _mm512_storeu_ps(scores + (i0 + r) * padded + n0 + 16 * g, acc[r][g]);
-}
-
-/// scores[16, padded] = q block · kᵀ, 4 rows × 64 keys at a time (the last 32 keys as 4 × 32).
-static AVX512_BF16 void score_block_avx512(float *scores, const uint16_t *qRows, int64_t qStride, const uint32_t *kt,
-                                           int64_t padded, int64_t D) {
-    for (int64_t i0 = 0; i0 < 16; i0 += 4) {
-        int64_t n0 = 0;
-        for (; n0 + 64 <= padded; n0 += 64) score_tile(scores, qRows, qStride, kt, padded, D, i0, n0, 4);
-        if (n0 < padded) score_tile(scores, qRows, qStride, kt, padded, D, i0, n0, 2);
-    }
-}
-
-/// The context of `R` rows from row `i0`, all D = 16·G dims: R·G accumulators, one vdpbf16ps each per pair of keys
-/// (the row's two probabilities broadcast, the keys' value pairs).
-static inline __attribute__((always_inline)) AVX512_BF16 void value_tile(float *out, const uint16_t *probabilities,
-                                                                          const uint32_t *pairs, int64_t padded, int64_t i0,
-                                                                          const int R, const int G) {
-    __m512 acc[8][4];
-    for (int r = 0; r < R; r++)
-        for (int g = 0; g < G; g++) acc[r][g] = _mm512_setzero_ps();
-    const uint32_t *p[8];
-    for (int r = 0; r < R; r++) p[r] = (const uint32_t *)(probabilities + (i0 + r) * padded);
-    for (int64_t j = 0; j < padded / 2; j++) {
-        __m512bh values[4];
-        for (int g = 0; g < G; g++) values[g] = (__m512bh)_mm512_loadu_si512(pairs + j * 16 * G + 16 * g);
-        for (int r = 0; r < R; r++) {
-            const __m512bh weights = (__m512bh)_mm512_set1_epi32((int)p[r][j]);
-            for (int g = 0; g < G; g++) acc[r][g] = _mm512_dpbf16_ps(acc[r][g], weights, values[g]);
-        }
-    }
-    for (int r = 0; r < R; r++)
-        for (int g = 0; g < G; g++) _mm512_storeu_ps(out + (i0 + r) * 16 * G + 16 * g, acc[r][g]);
-}
-
-/// out[16, D] = P block · v: 8 rows at a time for D = 32, 4 for D = 64 (16 accumulators either way).
-static AVX512_BF16 void value_block_avx512(float *out, float *spare, const uint16_t *probabilities, const uint32_t *pairs,
-                                           int64_t padded, int64_t D) {
-    (void)spare;
-    if (D == 64) {
-        for (int64_t i0 = 0; i0 < 16; i0 += 4) value_tile(out, probabilities, pairs, padded, i0, 4, 4);
-    } else {
-        for (int64_t i0 = 0; i0 < 16; i0 += 8) value_tile(out, probabilities, pairs, padded, i0, 8, 2);
-    }
-}
-
-AVX512_BF16 void mrc_attention_head_avx512(const uint16_t *q, const uint16_t *k, const uint16_t *v, int64_t stride, int64_t rows,
-                                           int64_t keys, int64_t D, float scale, const float *bias, uint16_t *out,
-                                           int64_t outStride, void *scratch) {
-    mrc_attention_head_blocks(q, k, v, stride, rows, keys, D, scale, bias, out, outStride, scratch, score_block_avx512,
-                              value_block_avx512);
-}
 /// `R` rows from `r0` of out = a · b over `G` groups of 16 columns from `n0`: R·G accumulators, one vdpbf16ps each per
 /// pair of K (the row's pair of a broadcast, b's pairs).
 static inline __attribute__((always_inline)) AVX512_BF16 void rows_tile(float *out, int64_t ldo, const uint16_t *a, int64_t lda,
                                                                          const uint32_t *b, int64_t ldb, int64_t K, int64_t r0,
                                                                          int64_t n0, const int R, const int G) {
-    __m512 acc[4][4];
+    __m512 acc[8][4];
     for (int r = 0; r < R; r++)
         for (int g = 0; g < G; g++) acc[r][g] = _mm512_setzero_ps();
-    const uint32_t *rows[4];
+    const uint32_t *rows[8];
     for (int r = 0; r < R; r++) rows[r] = (const uint32_t *)(a + (r0 + r) * lda);
     for (int64_t k = 0; k < K / 2; k++) {
         __m512bh cols[4];
@@ -110,10 +39,17 @@ static inline __attribute__((always_inline)) AVX512_BF16 void rows_tile(float *o
         for (int g = 0; g < G; g++) _mm512_storeu_ps(out + (r0 + r) * ldo + n0 + 16 * g, acc[r][g]);
 }
 
-/// out[16, N] = a[16, K] · b (attention_train.h's product) in vdpbf16ps: 4 rows × 64 columns at a time, then the
-/// last 16–48 columns.
+/// out[16, N] = a[16, K] · b (the kernels' one product, attention_head.h) in vdpbf16ps, 16 accumulators: 4 rows × 64
+/// columns at a time, then the last 16–48 columns; 8 rows at a time where N is 32 or 16 (a head's P·v, dS·k).
 static AVX512_BF16 void rows16_product_avx512(float *out, int64_t ldo, const uint16_t *a, int64_t lda, const uint32_t *b,
                                               int64_t ldb, int64_t K, int64_t N) {
+    if (N == 32 || N == 16) {
+        for (int64_t r0 = 0; r0 < 16; r0 += 8) {
+            if (N == 32) rows_tile(out, ldo, a, lda, b, ldb, K, r0, 0, 8, 2);
+            else rows_tile(out, ldo, a, lda, b, ldb, K, r0, 0, 8, 1);
+        }
+        return;
+    }
     for (int64_t r0 = 0; r0 < 16; r0 += 4) {
         int64_t n0 = 0;
         for (; n0 + 64 <= N; n0 += 64) rows_tile(out, ldo, a, lda, b, ldb, K, r0, n0, 4, 4);
@@ -126,6 +62,11 @@ static AVX512_BF16 void rows16_product_avx512(float *out, int64_t ldo, const uin
     }
 }
 
+AVX512_BF16 void mrc_attention_head_avx512(const uint16_t *q, const uint16_t *k, const uint16_t *v, int64_t stride, int64_t rows,
+                                           int64_t keys, int64_t D, float scale, const float *bias, uint16_t *out,
+                                           int64_t outStride, void *scratch) {
+    mrc_attention_head_blocks(q, k, v, stride, rows, keys, D, scale, bias, out, outStride, scratch, rows16_product_avx512);
+}
 AVX512_BF16 void mrc_attention_train_forward_avx512(const mrc_attention_train_head *head, float *out, int64_t outStride,
                                                     float *stats, void *scratch) {
     mrc_attention_train_forward_blocks(head, out, outStride, stats, scratch, rows16_product_avx512);

@@ -1,6 +1,7 @@
 // What the two fused attention kernels share (attention_amx.c, attention_avx512.c): the layouts of k and v they
-// multiply, the softmax row of a score block, and the loop over blocks of 16 queries. Each kernel brings its own
-// two products: a block's scores (q·kᵀ) and its context (P·v).
+// multiply, the softmax row of a score block, and the loop over blocks of 16 queries. Each kernel brings its one
+// product shape (`mrc_rows16_product`: AMX tiles or vdpbf16ps), which computes a block's scores (q·kᵀ), its context
+// (P·v) and every product of the training kernels (attention_train.h).
 #ifndef MRC_ATTENTION_HEAD_H
 #define MRC_ATTENTION_HEAD_H
 #include "ckernels.h"
@@ -8,12 +9,32 @@
 #include <math.h>
 #include <string.h>
 
-/// scores[16, padded] = the block's 16 q rows (row stride qStride elements) · kᵀ (kt: [D/2, padded] dword pairs).
-typedef void (*mrc_score_block)(float *scores, const uint16_t *qRows, int64_t qStride, const uint32_t *kt, int64_t padded,
-                                int64_t D);
-/// out[16, D] = probabilities[16, padded] (bf16) · v (pairs: [padded/2, D] dwords); `spare` is [16, D] scratch.
-typedef void (*mrc_value_block)(float *out, float *spare, const uint16_t *probabilities, const uint32_t *pairs, int64_t padded,
-                                int64_t D);
+/// out[16, N] (row stride ldo) = a[16, K] (bf16, row stride lda) · b, with b as dword pairs [K/2, N] (row stride ldb
+/// dwords: (b[2k][n], b[2k+1][n])). K is a multiple of 32, N of 16.
+typedef void (*mrc_rows16_product)(float *out, int64_t ldo, const uint16_t *a, int64_t lda, const uint32_t *b, int64_t ldb,
+                                   int64_t K, int64_t N);
+
+/// Dword `r` of rows first … first + 15 of `m` (row stride `stride` bf16, even; m dword-aligned), 0 from row `count` on:
+/// one gather, the column of a transpose.
+static inline AVX512_BF16 __m512i gather_dwords(const uint16_t *m, int64_t stride, int64_t first, int64_t count, int64_t r) {
+    const __m512i lanes = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    const __mmask16 live = first >= count ? 0 : count - first >= 16 ? 0xFFFF : (__mmask16)((1u << (count - first)) - 1);
+    const __m512i at = _mm512_mullo_epi32(_mm512_add_epi32(_mm512_set1_epi32((int)first), lanes), _mm512_set1_epi32((int)(stride / 2)));
+    return _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), live, _mm512_add_epi32(at, _mm512_set1_epi32((int)r)),
+                                       (const int *)m, 4);
+}
+
+/// The rows (a block of 16 queries from `i0`) a product reads: q rows in place, or the last partial block copied
+/// into `block` with zeros below.
+static inline const uint16_t *query_rows(const uint16_t *q, int64_t stride, int64_t i0, int64_t rows, int64_t D,
+                                         uint16_t *block, int64_t *rowStride) {
+    *rowStride = stride;
+    if (rows - i0 >= 16) return q + i0 * stride;
+    memset(block, 0, 2 * 16 * (size_t)D);
+    for (int64_t i = i0; i < rows; i++) memcpy(block + (i - i0) * D, q + i * stride, 2 * (size_t)D);
+    *rowStride = D;
+    return block;
+}
 
 /// Interleaves key rows 2j and 2j+1 of v into the pairs AMX multiplies ([Lp/2, D] dwords: (v[2j][d], v[2j+1][d])).
 static AVX512_BF16 void pair_values(uint32_t *pairs, const uint16_t *v, int64_t stride, int64_t keys, int64_t padded, int64_t D) {
@@ -37,16 +58,8 @@ static AVX512_BF16 void pair_values(uint32_t *pairs, const uint16_t *v, int64_t 
 /// kᵀ as AMX's B operand of q·kᵀ: row r holds dword r (dims 2r, 2r+1) of every key ([D/2, Lp], 0 past `keys`),
 /// gathered 16 keys at a time (`stride` even, k dword-aligned).
 static AVX512_BF16 void transpose_keys(uint32_t *kt, const uint16_t *k, int64_t stride, int64_t keys, int64_t padded, int64_t D) {
-    const __m512i lanes = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
-    for (int64_t n0 = 0; n0 < padded; n0 += 16) {
-        const __mmask16 live = n0 >= keys ? 0 : keys - n0 >= 16 ? 0xFFFF : (__mmask16)((1u << (keys - n0)) - 1);
-        const __m512i rows = _mm512_mullo_epi32(_mm512_add_epi32(_mm512_set1_epi32((int)n0), lanes), _mm512_set1_epi32((int)(stride / 2)));
-        for (int64_t r = 0; r < D / 2; r++) {
-            __m512i v = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), live, _mm512_add_epi32(rows, _mm512_set1_epi32((int)r)),
-                                                    (const int *)k, 4);
-            _mm512_storeu_si512(kt + r * padded + n0, v);
-        }
-    }
+    for (int64_t n0 = 0; n0 < padded; n0 += 16)
+        for (int64_t r = 0; r < D / 2; r++) _mm512_storeu_si512(kt + r * padded + n0, gather_dwords(k, stride, n0, keys, r));
 }
 
 /// One row of probabilities before normalisation: v = s·scale (+ bias) over `cols` scores (kept in `x`), then
@@ -90,8 +103,7 @@ static AVX512_BF16 float exp_row_bf16(float *x, float scale, const float *bias, 
 /// to bf16 with the fp32 row sums, the context, divided by the sums and stored as bf16 (see ckernels.h).
 static AVX512_BF16 void mrc_attention_head_blocks(const uint16_t *q, const uint16_t *k, const uint16_t *v, int64_t stride,
                                                   int64_t rows, int64_t keys, int64_t D, float scale, const float *bias,
-                                                  uint16_t *out, int64_t outStride, void *scratch, mrc_score_block scoreBlock,
-                                                  mrc_value_block valueBlock) {
+                                                  uint16_t *out, int64_t outStride, void *scratch, mrc_rows16_product product) {
     const int64_t padded = (keys + 31) / 32 * 32;
     char *base = (char *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
     uint32_t *kt = (uint32_t *)base;
@@ -99,25 +111,19 @@ static AVX512_BF16 void mrc_attention_head_blocks(const uint16_t *q, const uint1
     float *scores = (float *)(pairs + (padded / 2) * D);
     uint16_t *probabilities = (uint16_t *)(scores + 16 * padded);
     uint16_t *qBlock = probabilities + 16 * padded;
-    float *outBlock = (float *)(qBlock + 16 * D), *spare = outBlock + 16 * D, *sums = spare + 16 * D;
+    float *outBlock = (float *)(qBlock + 16 * D), *sums = outBlock + 16 * D;
     transpose_keys(kt, k, stride, keys, padded, D);
     pair_values(pairs, v, stride, keys, padded, D);
     for (int64_t i0 = 0; i0 < rows; i0 += 16) {
         const int64_t blockRows = rows - i0 < 16 ? rows - i0 : 16;
-        const uint16_t *qRows = q + i0 * stride;
-        int64_t qStride = stride;
-        if (blockRows < 16) {  // the last, partial block: its q rows copied, zeros below
-            memset(qBlock, 0, 2 * 16 * (size_t)D);
-            for (int64_t i = 0; i < blockRows; i++) memcpy(qBlock + i * D, qRows + i * stride, 2 * (size_t)D);
-            qRows = qBlock;
-            qStride = D;
-        }
-        scoreBlock(scores, qRows, qStride, kt, padded, D);
+        int64_t qStride;
+        const uint16_t *qRows = query_rows(q, stride, i0, rows, D, qBlock, &qStride);
+        product(scores, padded, qRows, qStride, kt, padded, D, padded);
         for (int64_t i = 0; i < blockRows; i++)
             sums[i] = exp_row_bf16(scores + i * padded, scale, bias, keys, padded, probabilities + i * padded);
         // The rows under a partial block's last query multiply to outputs nobody reads: zeros, not stale values.
         if (blockRows < 16) memset(probabilities + blockRows * padded, 0, 2 * (size_t)((16 - blockRows) * padded));
-        valueBlock(outBlock, spare, probabilities, pairs, padded, D);
+        product(outBlock, D, probabilities, padded, pairs, D, padded, D);
         for (int64_t i = 0; i < blockRows; i++) {
             const __m512 inverse = _mm512_set1_ps(1.0f / sums[i]);
             for (int64_t c = 0; c < D; c += 16) {

@@ -8,11 +8,6 @@
 #define MRC_ATTENTION_TRAIN_H
 #include "attention_train_rows.h"
 
-/// out[16, N] (row stride ldo) = a[16, K] (bf16, row stride lda) · b, with b as dword pairs [K/2, N] (row stride ldb
-/// dwords: (b[2k][n], b[2k+1][n])). K is a multiple of 32, N of 16.
-typedef void (*mrc_rows16_product)(float *out, int64_t ldo, const uint16_t *a, int64_t lda, const uint32_t *b, int64_t ldb,
-                                   int64_t K, int64_t N);
-
 /// The forward (see ckernels.h): per block of 16 queries, the scores, their softmax in fp32 (row maximum and 1/sum
 /// saved), the dropout, the bf16 probabilities and P·v into `out` in fp32.
 static AVX512_BF16 void mrc_attention_train_forward_blocks(const mrc_attention_train_head *h, float *out, int64_t outStride,
@@ -36,7 +31,7 @@ static AVX512_BF16 void mrc_attention_train_forward_blocks(const mrc_attention_t
             __m512 sum = _mm512_setzero_ps();
             for (int64_t c = 0; c < L; c += 16) {
                 const __mmask16 live = L - c >= 16 ? 0xFFFF : (__mmask16)((1u << (L - c)) - 1);
-                __m512 e = probabilities16(x + c, live, _mm512_set1_ps(m), _mm512_set1_ps(1.0f));
+                __m512 e = probabilities16(_mm512_maskz_loadu_ps(live, x + c), live, _mm512_set1_ps(m), _mm512_set1_ps(1.0f));
                 _mm512_storeu_ps(x + c, e);
                 sum = _mm512_add_ps(sum, e);
             }

@@ -23,51 +23,39 @@ static inline AVX512_BF16 __mmask16 kept_lanes(const mrc_dropout_keys *d, uint32
     return _mm512_cmpge_epu32_mask(h, _mm512_set1_epi32((int)d->threshold));
 }
 
+/// 16 scores s·scale (+ bias) from column `c`, the live lanes: the one formula of the forward and of the backward's
+/// recomputation, so that both see the same values bit for bit.
+static inline AVX512_BF16 __m512 scaled16(const float *x, const float *bias, int64_t c, __mmask16 live, float scale) {
+    __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(live, x + c), _mm512_set1_ps(scale));
+    return bias ? _mm512_add_ps(v, _mm512_maskz_loadu_ps(live, bias + c)) : v;
+}
+
 /// Scores s·scale (+ bias) of the keys before `cols`, in place; returns their maximum.
 static inline AVX512_BF16 float scale_row(float *x, float scale, const float *bias, int64_t cols) {
     __m512 mv = _mm512_set1_ps(-INFINITY);
     for (int64_t c = 0; c < cols; c += 16) {
         const __mmask16 live = cols - c >= 16 ? 0xFFFF : (__mmask16)((1u << (cols - c)) - 1);
-        __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(live, x + c), _mm512_set1_ps(scale));
-        if (bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(live, bias + c));
+        __m512 v = scaled16(x, bias, c, live, scale);
         _mm512_mask_storeu_ps(x + c, live, v);
         mv = _mm512_mask_max_ps(mv, live, mv, v);
     }
     return _mm512_reduce_max_ps(mv);
 }
 
-/// e^(x − m) · inverse over the live lanes of 16 scaled scores (0 elsewhere): the softmax probabilities.
-static inline AVX512_BF16 __m512 probabilities16(const float *x, __mmask16 live, __m512 m, __m512 inverse) {
-    __m512 y = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(live, x), m), _mm512_set1_ps(MRC_LOG2E));
-    return _mm512_maskz_mul_ps(live, exp2_512(y), inverse);
-}
-
-/// The rows (a block of 16 queries from `i0`) a product reads: q rows in place, or the last partial block copied
-/// into `block` with zeros below.
-static inline const uint16_t *query_rows(const uint16_t *q, int64_t stride, int64_t i0, int64_t rows, int64_t D,
-                                         uint16_t *block, int64_t *rowStride) {
-    *rowStride = stride;
-    if (rows - i0 >= 16) return q + i0 * stride;
-    memset(block, 0, 2 * 16 * (size_t)D);
-    for (int64_t i = i0; i < rows; i++) memcpy(block + (i - i0) * D, q + i * stride, 2 * (size_t)D);
-    *rowStride = D;
-    return block;
+/// e^(v − m) · inverse over the live lanes of 16 scaled scores v (0 elsewhere): the softmax probabilities.
+static inline AVX512_BF16 __m512 probabilities16(__m512 v, __mmask16 live, __m512 m, __m512 inverse) {
+    return _mm512_maskz_mul_ps(live, exp2_512(_mm512_mul_ps(_mm512_sub_ps(v, m), _mm512_set1_ps(MRC_LOG2E))), inverse);
 }
 
 /// x[D, padded] (bf16) = the first `rows` rows of `m` (row stride `stride`, even; m dword-aligned) transposed, zeros to
 /// `padded`: dword r of 16 rows gathered at a time, its two halves rows 2r and 2r + 1 of x.
 static AVX512_BF16 void transpose_rows(uint16_t *x, const uint16_t *m, int64_t stride, int64_t rows, int64_t padded, int64_t D) {
-    const __m512i lanes = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
-    for (int64_t t0 = 0; t0 < padded; t0 += 16) {
-        const __mmask16 live = t0 >= rows ? 0 : rows - t0 >= 16 ? 0xFFFF : (__mmask16)((1u << (rows - t0)) - 1);
-        const __m512i at = _mm512_mullo_epi32(_mm512_add_epi32(_mm512_set1_epi32((int)t0), lanes), _mm512_set1_epi32((int)(stride / 2)));
+    for (int64_t t0 = 0; t0 < padded; t0 += 16)
         for (int64_t r = 0; r < D / 2; r++) {
-            __m512i v = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), live, _mm512_add_epi32(at, _mm512_set1_epi32((int)r)),
-                                                    (const int *)m, 4);
+            __m512i v = gather_dwords(m, stride, t0, rows, r);
             _mm256_storeu_si256((__m256i *)(x + 2 * r * padded + t0), _mm512_cvtepi32_epi16(v));
             _mm256_storeu_si256((__m256i *)(x + (2 * r + 1) * padded + t0), _mm512_cvtepi32_epi16(_mm512_srli_epi32(v, 16)));
         }
-    }
 }
 
 /// target[j, d] = factor · source[d, j] for the first `keys` j and the D dims, 0 for the rows from `keys` to `rows`
@@ -102,13 +90,11 @@ static inline AVX512_BF16 float backward_row(const mrc_attention_train_head *h, 
         return 0;
     }
     const __m512 m = _mm512_set1_ps(stats[2 * row]), inverse = _mm512_set1_ps(stats[2 * row + 1]);
-    const __m512 scale = _mm512_set1_ps(h->scale), log2e = _mm512_set1_ps(MRC_LOG2E), keeps = _mm512_set1_ps(keep);
+    const __m512 keeps = _mm512_set1_ps(keep);
     __m512 dot = _mm512_setzero_ps();
     for (int64_t c = 0; c < Lp; c += 16) {
         const __mmask16 live = c >= L ? 0 : L - c >= 16 ? 0xFFFF : (__mmask16)((1u << (L - c)) - 1);
-        __m512 v = _mm512_mul_ps(_mm512_loadu_ps(x + c), scale);
-        if (h->bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(live, h->bias + c));
-        __m512 p = _mm512_maskz_mul_ps(live, exp2_512(_mm512_mul_ps(_mm512_sub_ps(v, m), log2e)), inverse);
+        __m512 p = probabilities16(scaled16(x, h->bias, c, live, h->scale), live, m, inverse);
         __m512 gp = _mm512_maskz_mul_ps(live & saved_kept(h, row, c), _mm512_loadu_ps(g + c), keeps);
         dot = _mm512_fmadd_ps(p, gp, dot);
         _mm512_storeu_ps(x + c, p);

@@ -29,7 +29,7 @@ public enum ModelMemory {
             bytes += BF16TrainingInputs.bytes(channels: config.hiddenSize, intermediate: config.intermediateSize,
                                               layers: layout.layers.count, tokens: tokens)
             // The fused training layer's forward reads its weights packed, beside the plain ones.
-            if fused, LowPrecision.backend == .onednn { bytes += PackedWeights.packedBytes(layout: layout) ?? 0 }
+            if fused { bytes += PackedWeights.packedBytes(layout: layout) ?? 0 }
         }
         if maskedPositions > 0 {
             bytes += 4 * MLMActivations.floats(channels: config.hiddenSize, vocab: config.vocabSize, masked: maskedPositions)
