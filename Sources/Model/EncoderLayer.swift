@@ -117,7 +117,8 @@ struct LayerScratch {
 /// Backward of `encoderLayerForward`. On entry `dHidden` [N, C] holds the gradient of the layer output; on
 /// return it holds the gradient of the layer input. Parameter gradients accumulate into `grads`.
 /// `dScores` is an extra gradient of the attention scores (see `attentionBackward`), or nil; `fusedAttention` as the
-/// forward ran (it takes no `dScores`).
+/// forward ran (it takes no `dScores`): the bf16 training layer `encoderLayerForwardTrainingBF16`, whose GELU backward
+/// is fused too where `FusedGELU` runs.
 func encoderLayerBackward(dHidden: FloatBuffer, input x: ConstFloatBuffer, acts a: LayerActivations,
                           weights w: LayerWeights, grads g: LayerWeights, scratch t: LayerScratch,
                           keyMask: UnsafePointer<Int32>, shape s: LayerShape,
@@ -141,11 +142,19 @@ func encoderLayerBackward(dHidden: FloatBuffer, input x: ConstFloatBuffer, acts 
     linearBackward(dinp: t.dFFN, dweight: g.outputWeight, dbias: g.outputBias, dout: dFeedForwardOut,
                    inp: a.ffnAct, weight: w.outputWeight, lowPrecision: p?.weights.output, scratch: p?.scratch,
                    rows: N, inFeatures: I, outFeatures: C, inp16: saved16?.ffnAct)
-    geluBackward(dinp: t.dFFN, inp: a.ffnPre, dout: t.dFFN, count: N * I, accumulate: false)
     // dResidual becomes d(norm1): residual path plus the feed-forward input path.
-    linearBackward(dinp: t.dResidual, dweight: g.intermediateWeight, dbias: g.intermediateBias, dout: t.dFFN,
-                   inp: a.norm1, weight: w.intermediateWeight, lowPrecision: p?.weights.intermediate, scratch: p?.scratch,
-                   rows: N, inFeatures: C, outFeatures: I, inp16: saved16?.norm1)
+    if fusedAttention, FusedGELU.runs, let p, let saved16, let bf16 = p.weights.intermediate.bf16 {
+        // The bf16 training layer: d(GELU input) written as bf16 with its bias gradient in one pass.
+        geluBackwardBF16(dinp16: p.scratch.gradient, dbias: g.intermediateBias, dout: t.dFFN, inp: a.ffnPre, rows: N, cols: I)
+        matmulBackwardBF16(dinp: t.dResidual, dweight: g.intermediateWeight, dbias: nil, dout: t.dFFN, inp: a.norm1,
+                           weight: bf16, rows: N, inFeatures: C, outFeatures: I, doutScratch: p.scratch.gradient,
+                           inpScratch: saved16.norm1, inputRounded: true, outputGradientRounded: true)
+    } else {
+        geluBackward(dinp: t.dFFN, inp: a.ffnPre, dout: t.dFFN, count: N * I, accumulate: false)
+        linearBackward(dinp: t.dResidual, dweight: g.intermediateWeight, dbias: g.intermediateBias, dout: t.dFFN,
+                       inp: a.norm1, weight: w.intermediateWeight, lowPrecision: p?.weights.intermediate, scratch: p?.scratch,
+                       rows: N, inFeatures: C, outFeatures: I, inp16: saved16?.norm1)
+    }
     // LayerNorm 1 into dHidden (free now): d(residual1) = d(input via the residual) = d(dropped attention output).
     dHidden.update(repeating: 0, count: N * C)
     layerNormBackward(dinp: dHidden, dweight: g.attentionNormWeight, dbias: g.attentionNormBias, dout: t.dResidual,

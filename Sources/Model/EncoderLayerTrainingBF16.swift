@@ -4,8 +4,8 @@ import Kernels
 /// semantics of `encoderLayerForward` with `lowPrecision` (its reference twin), with each bf16 matmul input written
 /// once by its producer into the layer's `LayerBF16Inputs`, which the backward reads too:
 /// - the q|k|v matmul writes bf16 (no fp32 q|k|v), which the attention reads;
-/// - LayerNorm 1 writes its bf16 copy beside the fp32 output (GELU's is a conversion: a GELU writing bf16 from Swift
-///   ran 5× slower than the two passes);
+/// - LayerNorm 1 writes its bf16 copy beside the fp32 output; GELU writes only bf16 where `FusedGELU` runs (a C
+///   kernel: a GELU writing bf16 from Swift ran 5× slower than GELU and a conversion, which remain its twin);
 /// - LayerNorm 2 writes the next layer's bf16 input (`nextInput16`, nil after the last layer).
 /// `saved16.input` holds the layer's input in bf16 on entry. The attention's statistics and dropout bits go to
 /// `savedAttention`. `packed` are the four weights packed for oneDNN (nil: the plain ones).
@@ -34,8 +34,12 @@ func encoderLayerForwardTrainingBF16(input x: ConstFloatBuffer, acts a: LayerAct
     layerNormForward(out: a.norm1, mean: a.norm1Mean, rstd: a.norm1Rstd, inp: a.residual1, weight: w.attentionNormWeight,
                      bias: w.attentionNormBias, rows: N, channels: C, eps: s.eps, out16: saved16.norm1)
     linear(UnsafeMutableRawPointer(a.ffnPre), .f32, saved16.norm1, w1, w.intermediateBias, C, I)
-    geluForward(out: a.ffnAct, inp: a.ffnPre, count: N * I)
-    convertToBF16(out: saved16.ffnAct, inp: a.ffnAct, count: N * I)
+    if FusedGELU.runs {
+        geluForwardBF16(out16: saved16.ffnAct, inp: a.ffnPre, count: N * I)   // a.ffnAct stays unwritten
+    } else {
+        geluForward(out: a.ffnAct, inp: a.ffnPre, count: N * I)
+        convertToBF16(out: saved16.ffnAct, inp: a.ffnAct, count: N * I)
+    }
     linear(UnsafeMutableRawPointer(a.residual2), .f32, saved16.ffnAct, w2, w.outputBias, I, C)
     if let d = hiddenDropout.feedForward { dropoutForward(out: a.residual2, inp: a.residual2, count: N * C, dropout: d) }
     addForward(out: a.residual2, a: a.residual2, b: a.norm1, count: N * C)

@@ -16,6 +16,18 @@ int mrc_has_avx512_bf16(void);
 /// Needs mrc_has_avx512_bf16().
 void mrc_softmax_row_bf16(float *scores, const float *bias, int64_t cols, uint16_t *out);
 
+/// bf16(gelu(x)) of `count` fp32 inputs, GELU exact (erf) to |error| ≤ 1.5e-6·|x| before the rounding (Φ through one
+/// exponential: Abramowitz & Stegun 7.1.26 and the e^x of `mrc_softmax_row_bf16`), rounded to nearest even.
+/// Twin: `geluForward` then `convertToBF16`. Needs mrc_has_avx512_bf16().
+void mrc_gelu_forward_bf16(const float *inp, int64_t count, uint16_t *out);
+
+/// GELU backward into the next matmul's bf16 operand: for a [rows, cols] block (row stride `stride` elements in all
+/// three matrices) d = dout · gelu'(inp) in fp32 (|error| ≤ 2.5e-6·|dout| before the rounding), `dinp` = bf16(d), and,
+/// unless `dbias` is NULL, dbias[c] += d[r][c] for r = 0, 1, … in that order (the bias gradient of the matmul whose
+/// output `inp` was). Twin: `geluBackward`, `convertToBF16`, `columnSumAccumulate`. Needs mrc_has_avx512_bf16().
+void mrc_gelu_backward_bf16(const float *dout, const float *inp, int64_t stride, int64_t rows, int64_t cols,
+                            uint16_t *dinp, float *dbias);
+
 /// Whether this CPU has AMX-TILE and AMX-BF16 with AVX-512 BF16 and the OS saves the tile state. Linux also
 /// wants the process to ask for the tile data (ARCH_REQ_XCOMP_PERM): the oneDNN face asks once
 /// (`mrc_request_amx`), before oneDNN reports AMX, which `AttentionAMX.runs` requires too.
