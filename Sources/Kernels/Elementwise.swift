@@ -1,3 +1,4 @@
+import CKernels
 /// Splitting pays above this many elements of pure memory traffic.
 let memoryParallelThreshold = 1_000_000
 
@@ -44,5 +45,18 @@ public func embeddingBackward(dtable: FloatBuffer, ids: UnsafePointer<Int32>, do
         let id = Int(ids[i])
         precondition(id >= 0, "embeddingBackward: negative id \(id) at \(i)")
         addInPlace(dtable + id * channels, dout + i * channels, count: channels)
+    }
+}
+
+/// `memcpy` whose stores bypass the cache (`mrc_copy_streaming`), split over the workers: for copies into memory that
+/// is read again only much later (a training forward's saved activations), where ordinary stores would first read
+/// each destination line from memory. Its twin is `copyMemory`.
+public func copyStreaming(to destination: UnsafeMutableRawPointer, from source: UnsafeRawPointer, bytes: Int) {
+    let profileStart = KernelProfile.start()
+    defer { KernelProfile.stop(profileStart, "copyStreaming") }
+    let lines = (bytes + 63) / 64
+    parallelFor(count: lines, minimumWork: memoryParallelThreshold / 16) { range in
+        let begin = range.lowerBound * 64, end = min(bytes, range.upperBound * 64)
+        mrc_copy_streaming(destination + begin, source + begin, Int64(end - begin))
     }
 }

@@ -1,7 +1,29 @@
 import XCTest
+import TestSupport
 @testable import Kernels
 
 final class ElementwiseTests: XCTestCase {
+    /// The copy past the cache equals memcpy at every alignment of the destination and the source, around its 16-byte
+    /// stores and 64-byte lines, and over the workers; bytes outside the destination stay untouched.
+    func testCopyStreamingEqualsMemcpy() {
+        var random = SeededRandom(seed: 33)
+        for bytes in [0, 1, 15, 16, 63, 64, 65, 1000, 4_000_037] {
+            for (destinationOffset, sourceOffset) in [(0, 0), (1, 0), (0, 3), (7, 9), (16, 1), (48, 0)] {
+                let source = (0..<bytes + sourceOffset).map { _ in UInt8.random(in: 0...255, using: &random) }
+                var destination = [UInt8](repeating: 0xA5, count: bytes + destinationOffset + 8)
+                source.withUnsafeBytes { s in
+                    destination.withUnsafeMutableBytes { d in
+                        copyStreaming(to: d.baseAddress! + destinationOffset, from: s.baseAddress! + sourceOffset, bytes: bytes)
+                    }
+                }
+                XCTAssertEqual(Array(destination[destinationOffset ..< destinationOffset + bytes]), Array(source[sourceOffset...]),
+                               "\(bytes) bytes, offsets \(destinationOffset), \(sourceOffset)")
+                XCTAssertTrue(destination[..<destinationOffset].allSatisfy { $0 == 0xA5 }
+                              && destination[(destinationOffset + bytes)...].allSatisfy { $0 == 0xA5 }, "\(bytes) bytes: outside")
+            }
+        }
+    }
+
     func testAddForwardAndBackward() {
         var random = TestRandom(seed: 70)
         for count in [37, 1_000_037] {

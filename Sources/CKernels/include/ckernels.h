@@ -16,6 +16,10 @@ int mrc_has_avx512_bf16(void);
 /// Needs mrc_has_avx512_bf16().
 void mrc_softmax_row_bf16(float *scores, const float *bias, int64_t cols, uint16_t *out);
 
+/// memcpy with non-temporal stores (the destination's lines are written without being read into the cache first):
+/// for a copy into memory the program will not read again soon. Ordered before later stores (sfence).
+void mrc_copy_streaming(void *dst, const void *src, int64_t bytes);
+
 /// bf16(gelu(x)) of `count` fp32 inputs, GELU exact (erf) to |error| ≤ 1.5e-6·|x| before the rounding (Φ through one
 /// exponential: Abramowitz & Stegun 7.1.26 and the e^x of `mrc_softmax_row_bf16`), rounded to nearest even.
 /// Twin: `geluForward` then `convertToBF16`. Needs mrc_has_avx512_bf16().
