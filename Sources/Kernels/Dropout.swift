@@ -82,11 +82,14 @@ public func dropoutForward(out: FloatBuffer, inp: ConstFloatBuffer, count: Int, 
     applyDropoutMask(out: out, inp: inp, accumulateInto: nil, count: count, dropout: dropout, startIndex: startIndex)
 }
 
-/// `dinp[i] += keeps(startIndex + i) ? dout[i] / (1 - p) : 0` (the same mask as the forward).
-public func dropoutBackward(dinp: FloatBuffer, dout: ConstFloatBuffer, count: Int, dropout: Dropout, startIndex: Int = 0) {
+/// `dinp[i] += keeps(startIndex + i) ? dout[i] / (1 - p) : 0` (the same mask as the forward); without `accumulate`,
+/// `dinp[i] = …`.
+public func dropoutBackward(dinp: FloatBuffer, dout: ConstFloatBuffer, count: Int, dropout: Dropout, startIndex: Int = 0,
+                            accumulate: Bool = true) {
     let profileStart = KernelProfile.start()
     defer { KernelProfile.stop(profileStart, "dropoutBackward") }
-    applyDropoutMask(out: dinp, inp: dout, accumulateInto: dinp, count: count, dropout: dropout, startIndex: startIndex)
+    applyDropoutMask(out: dinp, inp: dout, accumulateInto: accumulate ? dinp : nil, count: count, dropout: dropout,
+                     startIndex: startIndex)
 }
 
 /// `out = mask ⊙ inp * scale (+ acc)`, split over the workers for large buffers.

@@ -42,10 +42,11 @@ public func layerNormForward(out: FloatBuffer, mean: FloatBuffer, rstd: FloatBuf
 }
 
 /// LayerNorm backward; accumulates `dinp`, `dweight`, `dbias`:
-/// `dinp += rstd * (dnorm - mean(dnorm) - norm * mean(dnorm * norm))` with `dnorm = dout * weight`.
+/// `dinp += rstd * (dnorm - mean(dnorm) - norm * mean(dnorm * norm))` with `dnorm = dout * weight`; without
+/// `accumulate`, `dinp = …` (no zeroing pass before it).
 public func layerNormBackward(dinp: FloatBuffer, dweight: FloatBuffer, dbias: FloatBuffer,
                               dout: ConstFloatBuffer, inp: ConstFloatBuffer, weight: ConstFloatBuffer,
-                              mean: ConstFloatBuffer, rstd: ConstFloatBuffer, rows: Int, channels: Int) {
+                              mean: ConstFloatBuffer, rstd: ConstFloatBuffer, rows: Int, channels: Int, accumulate: Bool = true) {
     let profileStart = KernelProfile.start()
     defer { KernelProfile.stop(profileStart, "layerNormBackward") }
     let minimumRows = max(1, layerNormParallelThreshold / max(1, channels))
@@ -92,14 +93,16 @@ public func layerNormBackward(dinp: FloatBuffer, dweight: FloatBuffer, dbias: Fl
             while c + 16 <= channels {
                 let norm = (load16(x + c) - m) * s
                 let dnorm = load16(g + c) * load16(weight + c)
-                store16(dx + c, load16(dx + c) + (dnorm - meanDnorm - norm * meanDnormNorm) * s)
+                let d = (dnorm - meanDnorm - norm * meanDnormNorm) * s
+                store16(dx + c, accumulate ? load16(dx + c) + d : d)
                 c += 16
             }
             c = tail
             while c < channels {
                 let norm = (x[c] - mean[r]) * rstd[r]
                 let dnorm = g[c] * weight[c]
-                dx[c] += (dnorm - meanDnorm[0] - norm * meanDnormNorm[0]) * rstd[r]
+                let d = (dnorm - meanDnorm[0] - norm * meanDnormNorm[0]) * rstd[r]
+                dx[c] = accumulate ? dx[c] + d : d
                 c += 1
             }
         }

@@ -127,13 +127,12 @@ func encoderLayerBackward(dHidden: FloatBuffer, input x: ConstFloatBuffer, acts 
                           saved16: LayerBF16Inputs? = nil, dScores: ConstFloatBuffer? = nil) {
     let N = s.tokens, C = s.channels, I = s.intermediate
     // LayerNorm 2: dResidual = d(residual2) = d(norm1 via the residual) = d(dropped feed-forward output).
-    t.dResidual.update(repeating: 0, count: N * C)
     layerNormBackward(dinp: t.dResidual, dweight: g.outputNormWeight, dbias: g.outputNormBias, dout: dHidden,
-                      inp: a.residual2, weight: w.outputNormWeight, mean: a.norm2Mean, rstd: a.norm2Rstd, rows: N, channels: C)
+                      inp: a.residual2, weight: w.outputNormWeight, mean: a.norm2Mean, rstd: a.norm2Rstd, rows: N, channels: C,
+                      accumulate: false)
     var dFeedForwardOut = UnsafePointer(t.dResidual)
     if let d = hiddenDropout.feedForward {
-        t.dDropped.update(repeating: 0, count: N * C)
-        dropoutBackward(dinp: t.dDropped, dout: t.dResidual, count: N * C, dropout: d)
+        dropoutBackward(dinp: t.dDropped, dout: t.dResidual, count: N * C, dropout: d, accumulate: false)
         dFeedForwardOut = UnsafePointer(t.dDropped)
     }
     // dFFN holds d(GELU output), then in place d(GELU input). (Written by a matmul without the accumulation, it is
@@ -156,13 +155,12 @@ func encoderLayerBackward(dHidden: FloatBuffer, input x: ConstFloatBuffer, acts 
                        rows: N, inFeatures: C, outFeatures: I, inp16: saved16?.norm1)
     }
     // LayerNorm 1 into dHidden (free now): d(residual1) = d(input via the residual) = d(dropped attention output).
-    dHidden.update(repeating: 0, count: N * C)
     layerNormBackward(dinp: dHidden, dweight: g.attentionNormWeight, dbias: g.attentionNormBias, dout: t.dResidual,
-                      inp: a.residual1, weight: w.attentionNormWeight, mean: a.norm1Mean, rstd: a.norm1Rstd, rows: N, channels: C)
+                      inp: a.residual1, weight: w.attentionNormWeight, mean: a.norm1Mean, rstd: a.norm1Rstd, rows: N, channels: C,
+                      accumulate: false)
     var dAttentionOut = UnsafePointer(dHidden)
     if let d = hiddenDropout.attention {
-        t.dDropped.update(repeating: 0, count: N * C)
-        dropoutBackward(dinp: t.dDropped, dout: dHidden, count: N * C, dropout: d)
+        dropoutBackward(dinp: t.dDropped, dout: dHidden, count: N * C, dropout: d, accumulate: false)
         dAttentionOut = UnsafePointer(t.dDropped)
     }
     t.dContext.update(repeating: 0, count: N * C)

@@ -56,6 +56,11 @@ final class DropoutTests: XCTestCase {
         dropoutBackward(dinp: fast.p, dout: dout.c, count: count, dropout: dropout, startIndex: 500)
         naiveDropoutBackward(dinp: naive.p, dout: dout.c, count: count, dropout: dropout, startIndex: 500)
         XCTAssertEqual(fast.array, naive.array)
+        // Written, not accumulated: over garbage, the gradient alone.
+        let written = TestBuffer(count: count, value: .nan)
+        dropoutBackward(dinp: written.p, dout: dout.c, count: count, dropout: dropout, startIndex: 500, accumulate: false)
+        XCTAssertEqual(written.array, (0..<count).map { out.p[$0] == 0 ? 0 : dout.p[$0] * dropout.keepScale },
+                       "dropoutBackward without accumulate")
         for i in 0..<count {
             let gradient = fast.p[i] - start.p[i]
             if out.p[i] == 0 { XCTAssertEqual(gradient, 0, "dropped element \(i) must get no gradient") }

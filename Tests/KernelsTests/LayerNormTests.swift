@@ -51,6 +51,12 @@ final class LayerNormTests: XCTestCase {
         for (name, (f, n)) in zip(["dinp", "dweight", "dbias"], zip(fast, naive)) {
             assertClose(f, n, absolute: 2e-4, relative: 1e-4, "parallel layerNormBackward \(name)")
         }
+        // Written, not accumulated: the same values over garbage as accumulated into zeros.
+        let written = TestBuffer(count: rows * channels, value: .nan), dw = TestBuffer(count: channels), db = TestBuffer(count: channels)
+        layerNormBackward(dinp: written.p, dweight: dw.p, dbias: db.p, dout: dout.c, inp: inp.c, weight: weight.c, mean: mean.c,
+                          rstd: rstd.c, rows: rows, channels: channels, accumulate: false)
+        XCTAssertEqual(written.array, fast[0].array, "layerNormBackward without accumulate")
+        XCTAssertEqual(dw.array, fast[1].array)
     }
 
     func testGradientCheck() {
