@@ -1,3 +1,4 @@
+import CKernels
 /// bfloat16 storage: the upper 16 bits of an IEEE float (8-bit exponent, 7-bit mantissa).
 public typealias BF16 = UInt16
 /// A mutable flat bfloat16 buffer (row-major tensor storage).
@@ -25,6 +26,23 @@ public func convertToBF16(out: BF16Buffer, inp: ConstFloatBuffer, count: Int) {
     defer { KernelProfile.stop(profileStart, "convertToBF16") }
     parallelElements(count: count, minimumWork: memoryParallelThreshold) { range in
         convertRowToBF16(out: out + range.lowerBound, inp: inp + range.lowerBound, count: range.count)
+    }
+}
+
+/// `out = bf16(inp)` for a [rows, cols] matrix and `sums[c] += Σ_r inp[r][c]` (summed as `columnSumAccumulate` does) in
+/// one pass where AVX-512 BF16 is allowed (`mrc_round_rows_bf16`), else its twins `convertToBF16` and
+/// `columnSumAccumulate`: a matmul backward's output gradient and its bias gradient.
+public func convertToBF16(out: BF16Buffer, columnSums sums: FloatBuffer, inp: ConstFloatBuffer, rows: Int, cols: Int) {
+    guard avx512BF16Allowed else {
+        convertToBF16(out: out, inp: inp, count: rows * cols)
+        return columnSumAccumulate(into: sums, matrix: inp, rows: rows, cols: cols)
+    }
+    let profileStart = KernelProfile.start()
+    defer { KernelProfile.stop(profileStart, "convertToBF16 with column sums") }
+    let blocks = (cols + 15) / 16
+    parallelFor(count: blocks, minimumWork: max(1, memoryParallelThreshold / max(1, rows * 16))) { blockRange in
+        let begin = blockRange.lowerBound * 16, end = min(cols, blockRange.upperBound * 16)
+        mrc_round_rows_bf16(inp + begin, Int64(cols), Int64(rows), Int64(end - begin), out + begin, sums + begin)
     }
 }
 

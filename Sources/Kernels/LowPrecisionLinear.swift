@@ -34,14 +34,17 @@ public func matmulForwardBF16(out: UnsafeMutableRawPointer, outType: MatrixEleme
 /// Linear layer backward in bf16 (autocast's scheme, fp32 outputs): `dout` and `inp` rounded to bf16 into
 /// the scratch buffers ([rows, outFeatures] and [rows, inFeatures]), then, accumulating into each non-nil
 /// gradient, `dinp += dout · weight`, `dweight += doutᵀ · inp` (fp32 accumulation), `dbias += column sums`
-/// of the fp32 `dout`. With `inputRounded`, `inpScratch` holds bf16(inp) already (the forward's copy); with
-/// `outputGradientRounded`, `doutScratch` holds bf16(dout) already (its producer's, `geluBackwardBF16`), and `dout` is
-/// read only for `dbias`.
+/// of the fp32 `dout` (in the conversion's pass). With `inputRounded`, `inpScratch` holds bf16(inp) already (the
+/// forward's copy); with `outputGradientRounded`, `doutScratch` holds bf16(dout) already (its producer's,
+/// `geluBackwardBF16`), and `dout` is read only for `dbias`.
 public func matmulBackwardBF16(dinp: FloatBuffer?, dweight: FloatBuffer?, dbias: FloatBuffer?, dout: ConstFloatBuffer,
                                inp: ConstFloatBuffer, weight: ConstBF16Buffer, rows: Int, inFeatures: Int, outFeatures: Int,
                                doutScratch: BF16Buffer, inpScratch: BF16Buffer, inputRounded: Bool = false,
                                outputGradientRounded: Bool = false) {
-    if !outputGradientRounded { convertToBF16(out: doutScratch, inp: dout, count: rows * outFeatures) }
+    if !outputGradientRounded {
+        if let dbias { convertToBF16(out: doutScratch, columnSums: dbias, inp: dout, rows: rows, cols: outFeatures) }
+        else { convertToBF16(out: doutScratch, inp: dout, count: rows * outFeatures) }
+    }
     if dweight != nil, !inputRounded { convertToBF16(out: inpScratch, inp: inp, count: rows * inFeatures) }
     let profileStart = KernelProfile.start()
     defer {
@@ -56,5 +59,5 @@ public func matmulBackwardBF16(dinp: FloatBuffer?, dweight: FloatBuffer?, dbias:
         gemmBF16(transA: true, transB: false, m: outFeatures, n: inFeatures, k: rows, a: doutScratch, lda: outFeatures,
                  b: inpScratch, ldb: inFeatures, accumulate: true, c: dweight, ldc: inFeatures, threads: Parallelism.workers)
     }
-    if let dbias { columnSumAccumulate(into: dbias, matrix: dout, rows: rows, cols: outFeatures) }
+    if let dbias, outputGradientRounded { columnSumAccumulate(into: dbias, matrix: dout, rows: rows, cols: outFeatures) }
 }

@@ -60,10 +60,10 @@ func columnSumAccumulate(into sums: FloatBuffer, matrix: ConstFloatBuffer, rows:
         store16(sums + c, acc)
         c += 16
     }
-    while c < cols {
-        var acc: Float = 0
+    while c < cols {  // the same order as the vector lanes: onto the sum, row by row
+        var acc = sums[c]
         for r in 0..<rows { acc += matrix[r * stride + c] }
-        sums[c] += acc
+        sums[c] = acc
         c += 1
     }
 }

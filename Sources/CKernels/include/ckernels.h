@@ -16,6 +16,11 @@ int mrc_has_avx512_bf16(void);
 /// Needs mrc_has_avx512_bf16().
 void mrc_softmax_row_bf16(float *scores, const float *bias, int64_t cols, uint16_t *out);
 
+/// A [rows, cols] block of fp32 (row stride `stride` elements, `out` likewise) rounded to bf16 (nearest even; the
+/// hardware reads a denormal as 0), and unless `sums` is NULL, sums[c] += inp[r][c] for r = 0, 1, … in that order.
+/// Twin: `convertToBF16` and `columnSumAccumulate`. Needs mrc_has_avx512_bf16().
+void mrc_round_rows_bf16(const float *inp, int64_t stride, int64_t rows, int64_t cols, uint16_t *out, float *sums);
+
 /// memcpy with non-temporal stores (the destination's lines are written without being read into the cache first):
 /// for a copy into memory the program will not read again soon. Ordered before later stores (sfence).
 void mrc_copy_streaming(void *dst, const void *src, int64_t bytes);
