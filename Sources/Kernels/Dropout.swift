@@ -74,12 +74,15 @@ let laneIndices = SIMD16<UInt32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 1
 /// Splitting pays above this many elements.
 let dropoutParallelThreshold = 300_000
 
-/// `out[i] = keeps(startIndex + i) ? inp[i] / (1 - p) : 0`. `out` may equal `inp`. `startIndex`
-/// places this buffer inside a larger dropout site (mask indices must stay below 2³²).
-public func dropoutForward(out: FloatBuffer, inp: ConstFloatBuffer, count: Int, dropout: Dropout, startIndex: Int = 0) {
+/// `out[i] = keeps(startIndex + i) ? inp[i] / (1 - p) : 0`, plus `adding[i]` when given (a residual sum in the same
+/// pass, equal to `addForward` after it). `out` may equal `inp`. `startIndex` places this buffer inside a larger dropout
+/// site (mask indices must stay below 2³²).
+public func dropoutForward(out: FloatBuffer, inp: ConstFloatBuffer, count: Int, dropout: Dropout, startIndex: Int = 0,
+                           adding: ConstFloatBuffer? = nil) {
     let profileStart = KernelProfile.start()
     defer { KernelProfile.stop(profileStart, "dropoutForward") }
-    applyDropoutMask(out: out, inp: inp, accumulateInto: nil, count: count, dropout: dropout, startIndex: startIndex)
+    applyDropoutMask(out: out, inp: inp, accumulateInto: adding.map { UnsafeMutablePointer(mutating: $0) }, count: count,
+                     dropout: dropout, startIndex: startIndex)
 }
 
 /// `dinp[i] += keeps(startIndex + i) ? dout[i] / (1 - p) : 0` (the same mask as the forward); without `accumulate`,

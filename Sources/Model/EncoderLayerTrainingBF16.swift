@@ -36,8 +36,11 @@ func encoderLayerForwardTrainingBF16(input x: ConstFloatBuffer, acts a: LayerAct
     convertToBF16(out: saved16.context, inp: a.context, count: N * C)
     // residual1 holds dense(context), then its dropout, then the residual sum (the LayerNorm input).
     linear(UnsafeMutableRawPointer(a.residual1), .f32, saved16.context, wo, w.attentionOutputBias, C, C)
-    if let d = hiddenDropout.attention { dropoutForward(out: a.residual1, inp: a.residual1, count: N * C, dropout: d) }
-    addForward(out: a.residual1, a: a.residual1, b: x, count: N * C)
+    if let d = hiddenDropout.attention {
+        dropoutForward(out: a.residual1, inp: a.residual1, count: N * C, dropout: d, adding: x)
+    } else {
+        addForward(out: a.residual1, a: a.residual1, b: x, count: N * C)
+    }
     layerNormForward(out: a.norm1, mean: a.norm1Mean, rstd: a.norm1Rstd, inp: a.residual1, weight: w.attentionNormWeight,
                      bias: w.attentionNormBias, rows: N, channels: C, eps: s.eps, out16: saved16.norm1)
     linear(UnsafeMutableRawPointer(a.ffnPre), .f32, saved16.norm1, w1, w.intermediateBias, C, I)
@@ -48,8 +51,11 @@ func encoderLayerForwardTrainingBF16(input x: ConstFloatBuffer, acts a: LayerAct
         convertToBF16(out: saved16.ffnAct, inp: a.ffnAct, count: N * I)
     }
     linear(UnsafeMutableRawPointer(a.residual2), .f32, saved16.ffnAct, w2, w.outputBias, I, C)
-    if let d = hiddenDropout.feedForward { dropoutForward(out: a.residual2, inp: a.residual2, count: N * C, dropout: d) }
-    addForward(out: a.residual2, a: a.residual2, b: a.norm1, count: N * C)
+    if let d = hiddenDropout.feedForward {
+        dropoutForward(out: a.residual2, inp: a.residual2, count: N * C, dropout: d, adding: a.norm1)
+    } else {
+        addForward(out: a.residual2, a: a.residual2, b: a.norm1, count: N * C)
+    }
     layerNormForward(out: a.output, mean: a.norm2Mean, rstd: a.norm2Rstd, inp: a.residual2, weight: w.outputNormWeight,
                      bias: w.outputNormBias, rows: N, channels: C, eps: s.eps, out16: nextInput16)
 }

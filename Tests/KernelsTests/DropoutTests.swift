@@ -44,6 +44,19 @@ final class DropoutTests: XCTestCase {
         XCTAssertEqual(out.array, inp.array)
     }
 
+    /// The residual added in the dropout's pass equals the dropout, then `addForward`, bit for bit (in place too).
+    func testForwardAddingTheResidualEqualsDropoutThenAdd() {
+        var random = TestRandom(seed: 52)
+        let count = 300_017  // split over the workers, with a tail
+        let dropout = Dropout(probability: 0.1, seed: 9, stream: 4)
+        let inp = TestBuffer(normal: count, &random), residual = TestBuffer(normal: count, &random)
+        let twin = TestBuffer(count: count), fused = TestBuffer(copying: inp)
+        dropoutForward(out: twin.p, inp: inp.c, count: count, dropout: dropout, startIndex: 7)
+        addForward(out: twin.p, a: twin.p, b: residual.c, count: count)
+        dropoutForward(out: fused.p, inp: fused.p, count: count, dropout: dropout, startIndex: 7, adding: residual.c)
+        XCTAssertEqual(fused.array, twin.array)
+    }
+
     func testBackwardUsesTheForwardMaskAndAccumulates() {
         var random = TestRandom(seed: 51)
         let count = 1003
