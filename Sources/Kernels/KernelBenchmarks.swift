@@ -123,6 +123,14 @@ public enum KernelBenchmarks {
         measure("geluBackward in place \(tokens)x\(ffn)", elements: big) {
             geluBackward(dinp: c, inp: a, dout: c, count: big, accumulate: false)
         }
+        if FusedGELU.runs {  // the bf16 training layer's GELU: the operand of the next matmul (and the bias sums) at once
+            let out16 = BF16Buffer.allocate(capacity: big), sums = filled(ffn)
+            defer { out16.deallocate(); sums.deallocate() }
+            measure("geluForwardBF16 \(tokens)x\(ffn)", elements: big) { geluForwardBF16(out16: out16, inp: a, count: big) }
+            measure("geluBackwardBF16 with bias sums \(tokens)x\(ffn)", elements: big) {
+                geluBackwardBF16(dinp16: out16, dbias: sums, dout: b, inp: a, rows: tokens, cols: ffn)
+            }
+        }
         let dropout = Dropout(probability: 0.1, seed: 1, stream: 2)
         measure("dropoutForward \(tokens)x\(ffn)", elements: big) { dropoutForward(out: b, inp: a, count: big, dropout: dropout) }
 
