@@ -36,19 +36,17 @@ static inline AVX512_BF16 __m512 gelu_derivative(__m512 x) {
     return _mm512_fmadd_ps(_mm512_mul_ps(x, _mm512_set1_ps(0.39894228040143268f)), e, cdf);
 }
 
-AVX512_BF16 void mrc_gelu_forward_bf16(const float *inp, int64_t count, uint16_t *out) {
-    int64_t i = 0;
-    for (; i + 16 <= count; i += 16) {
-        __m512 x = _mm512_loadu_ps(inp + i), e;
-        __m256bh h = _mm512_cvtneps_pbh(_mm512_mul_ps(x, normal_cdf(x, &e)));
-        _mm256_storeu_si256((__m256i *)(out + i), (__m256i)h);
+AVX512_BF16 void mrc_gelu_forward_bf16(const float *inp, int64_t count, uint16_t *out, float *inputCopy) {
+    for (int64_t i = 0; i < count; i += 16) {
+        const __mmask16 live = count - i >= 16 ? 0xFFFF : (__mmask16)((1u << (count - i)) - 1);
+        __m512 x = _mm512_maskz_loadu_ps(live, inp + i), e;
+        _mm256_mask_storeu_epi16(out + i, live, (__m256i)_mm512_cvtneps_pbh(_mm512_mul_ps(x, normal_cdf(x, &e))));
+        if (!inputCopy) continue;
+        // The copy bypasses the cache where a whole aligned vector is stored (the backward reads it, much later).
+        if (live == 0xFFFF && ((uintptr_t)(inputCopy + i) & 63) == 0) _mm512_stream_ps(inputCopy + i, x);
+        else _mm512_mask_storeu_ps(inputCopy + i, live, x);
     }
-    if (i < count) {
-        __mmask16 tail = (__mmask16)((1u << (count - i)) - 1);
-        __m512 x = _mm512_maskz_loadu_ps(tail, inp + i), e;
-        __m256bh h = _mm512_cvtneps_pbh(_mm512_mul_ps(x, normal_cdf(x, &e)));
-        _mm256_mask_storeu_epi16(out + i, tail, (__m256i)h);
-    }
+    if (inputCopy) _mm_sfence();
 }
 
 AVX512_BF16 void mrc_gelu_backward_bf16(const float *dout, const float *inp, int64_t stride, int64_t rows, int64_t cols,
@@ -72,7 +70,9 @@ AVX512_BF16 void mrc_gelu_backward_bf16(const float *dout, const float *inp, int
     }
 }
 #else
-void mrc_gelu_forward_bf16(const float *inp, int64_t count, uint16_t *out) { (void)inp; (void)count; (void)out; }
+void mrc_gelu_forward_bf16(const float *inp, int64_t count, uint16_t *out, float *inputCopy) {
+    (void)inp; (void)count; (void)out; (void)inputCopy;
+}
 void mrc_gelu_backward_bf16(const float *dout, const float *inp, int64_t stride, int64_t rows, int64_t cols,
                             uint16_t *dinp, float *dbias) {
     (void)dout; (void)inp; (void)stride; (void)rows; (void)cols; (void)dinp; (void)dbias;

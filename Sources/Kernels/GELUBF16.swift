@@ -13,13 +13,16 @@ public enum FusedGELU {
     public static var runs: Bool { enabled && avx512BF16Allowed }
 }
 
-/// `out16 = bf16(gelu(inp))` in one pass (`FusedGELU.runs` must hold).
-public func geluForwardBF16(out16: BF16Buffer, inp: ConstFloatBuffer, count: Int) {
+/// `out16 = bf16(gelu(inp))` in one pass (`FusedGELU.runs` must hold), and `inputCopy = inp` unless nil, written past
+/// the cache (the training layer keeps its GELU input for the backward this way, see
+/// `encoderLayerForwardTrainingBF16`).
+public func geluForwardBF16(out16: BF16Buffer, inp: ConstFloatBuffer, count: Int, inputCopy: FloatBuffer? = nil) {
     precondition(FusedGELU.runs, "the fused GELU needs AVX-512 BF16")
     let profileStart = KernelProfile.start()
     defer { KernelProfile.stop(profileStart, "geluForwardBF16") }
     parallelElements(count: count, minimumWork: geluParallelThreshold) { range in
-        mrc_gelu_forward_bf16(inp + range.lowerBound, Int64(range.count), out16 + range.lowerBound)
+        mrc_gelu_forward_bf16(inp + range.lowerBound, Int64(range.count), out16 + range.lowerBound,
+                              inputCopy.map { $0 + range.lowerBound })
     }
 }
 

@@ -166,6 +166,7 @@ public final class BertModel {
                                                     lowPrecision: LayerLowPrecision(weights: lowPrecision.layers[l], scratch: lowPrecisionScratch),
                                                     packed: trainingPacked?[l],
                                                     saved16: inputs16.layer(l, tokens: N), savedAttention: a.slot(l).probs,
+                                                    warm: a.dFFN,
                                                     nextInput16: l + 1 < layout.layers.count ? inputs16.layer(l + 1, tokens: N).input : nil,
                                                     keyMask: mask.baseAddress!, shape: shape(batch),
                                                     attentionDropout: plan.attentionProbs(layer: l),

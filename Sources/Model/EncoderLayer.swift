@@ -141,20 +141,17 @@ func encoderLayerBackward(dHidden: FloatBuffer, input x: ConstFloatBuffer, acts 
         dropoutBackward(dinp: t.dDropped, dout: t.dResidual, count: N * C, dropout: d, accumulate: false)
         dFeedForwardOut = UnsafePointer(t.dDropped)
     }
-    // dFFN holds d(GELU output), then in place d(GELU input). (Written by a matmul without the accumulation, it is
-    // slower to write and to read back on the AMX machine: oneDNN's store path; zeroed and accumulated instead.)
-    t.dFFN.update(repeating: 0, count: N * I)
-    linearBackward(dinp: t.dFFN, dweight: g.outputWeight, dbias: g.outputBias, dout: dFeedForwardOut,
-                   inp: a.ffnAct, weight: w.outputWeight, lowPrecision: p?.weights.output, scratch: p?.scratch,
-                   rows: N, inFeatures: I, outFeatures: C, inp16: saved16?.ffnAct)
     // dResidual becomes d(norm1): residual path plus the feed-forward input path.
-    if fusedAttention, FusedGELU.runs, let p, let saved16, let bf16 = p.weights.intermediate.bf16 {
-        // The bf16 training layer: d(GELU input) written as bf16 with its bias gradient in one pass.
-        geluBackwardBF16(dinp16: p.scratch.gradient, dbias: g.intermediateBias, dout: t.dFFN, inp: a.ffnPre, rows: N, cols: I)
-        matmulBackwardBF16(dinp: t.dResidual, dweight: g.intermediateWeight, dbias: nil, dout: t.dFFN, inp: a.norm1,
-                           weight: bf16, rows: N, inFeatures: C, outFeatures: I, doutScratch: p.scratch.gradient,
-                           inpScratch: saved16.norm1, inputRounded: true, outputGradientRounded: true)
+    if fusedAttention, FusedGELU.runs, let p, let saved16 {
+        feedForwardBackwardTrainingBF16(dNorm1: t.dResidual, dout: dFeedForwardOut, acts: a, grads: g, lowPrecision: p,
+                                        saved16: saved16, warm: t.dFFN, shape: s)
     } else {
+        // dFFN holds d(GELU output), then in place d(GELU input). (Written by a matmul without the accumulation, it is
+        // slower to write and to read back on the AMX machine: oneDNN's store path; zeroed and accumulated instead.)
+        t.dFFN.update(repeating: 0, count: N * I)
+        linearBackward(dinp: t.dFFN, dweight: g.outputWeight, dbias: g.outputBias, dout: dFeedForwardOut,
+                       inp: a.ffnAct, weight: w.outputWeight, lowPrecision: p?.weights.output, scratch: p?.scratch,
+                       rows: N, inFeatures: I, outFeatures: C, inp16: saved16?.ffnAct)
         geluBackward(dinp: t.dFFN, inp: a.ffnPre, dout: t.dFFN, count: N * I, accumulate: false)
         linearBackward(dinp: t.dResidual, dweight: g.intermediateWeight, dbias: g.intermediateBias, dout: t.dFFN,
                        inp: a.norm1, weight: w.intermediateWeight, lowPrecision: p?.weights.intermediate, scratch: p?.scratch,

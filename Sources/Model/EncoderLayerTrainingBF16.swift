@@ -15,9 +15,12 @@ import Kernels
 /// the attention reads, and the copy the backward reads is written past the cache (`copyStreaming`): the matmul
 /// 3.7 → 1.7 ms a layer, the copy 0.3 ms (8 × 384 tokens, Intel AMX). (The first feed-forward matmul and the attention
 /// output gained nothing from warm scratch: measured and left.)
+/// Rows of the first feed-forward matmul's blocks: 256 × 1,536 fp32 outputs (1.5 MB) stay in the workers' L2.
+let feedForwardBlockRows = 256
+
 func encoderLayerForwardTrainingBF16(input x: ConstFloatBuffer, acts a: LayerActivations, weights w: LayerWeights,
                                      lowPrecision p: LayerLowPrecision, packed: FusedLayerWeights?, saved16: LayerBF16Inputs,
-                                     savedAttention: FloatBuffer,
+                                     savedAttention: FloatBuffer, warm: FloatBuffer,
                                      nextInput16: BF16Buffer?, keyMask: UnsafePointer<Int32>, shape s: LayerShape,
                                      attentionDropout: Dropout?, hiddenDropout: (attention: Dropout?, feedForward: Dropout?)) {
     let N = s.tokens, C = s.channels, I = s.intermediate
@@ -43,10 +46,18 @@ func encoderLayerForwardTrainingBF16(input x: ConstFloatBuffer, acts a: LayerAct
     }
     layerNormForward(out: a.norm1, mean: a.norm1Mean, rstd: a.norm1Rstd, inp: a.residual1, weight: w.attentionNormWeight,
                      bias: w.attentionNormBias, rows: N, channels: C, eps: s.eps, out16: saved16.norm1)
-    linear(UnsafeMutableRawPointer(a.ffnPre), .f32, saved16.norm1, w1, w.intermediateBias, C, I)
     if FusedGELU.runs {
-        geluForwardBF16(out16: saved16.ffnAct, inp: a.ffnPre, count: N * I)   // a.ffnAct stays unwritten
+        // By blocks of rows into warm scratch (`warm`, the backward's dFFN), which the GELU reads; it writes the bf16
+        // operand of the next matmul and, past the cache, the fp32 copy the backward reads. a.ffnAct stays unwritten.
+        for first in stride(from: 0, to: N, by: feedForwardBlockRows) {
+            let rows = min(feedForwardBlockRows, N - first)
+            matmulForwardBF16(out: UnsafeMutableRawPointer(warm), outType: .f32, inp16: saved16.norm1 + first * C,
+                              weight: w1.values, packed: w1.layout, bias: w.intermediateBias, epilogue: .none, rows: rows,
+                              inFeatures: C, outFeatures: I)
+            geluForwardBF16(out16: saved16.ffnAct + first * I, inp: warm, count: rows * I, inputCopy: a.ffnPre + first * I)
+        }
     } else {
+        linear(UnsafeMutableRawPointer(a.ffnPre), .f32, saved16.norm1, w1, w.intermediateBias, C, I)
         geluForward(out: a.ffnAct, inp: a.ffnPre, count: N * I)
         convertToBF16(out: saved16.ffnAct, inp: a.ffnAct, count: N * I)
     }
@@ -58,4 +69,38 @@ func encoderLayerForwardTrainingBF16(input x: ConstFloatBuffer, acts a: LayerAct
     }
     layerNormForward(out: a.output, mean: a.norm2Mean, rstd: a.norm2Rstd, inp: a.residual2, weight: w.outputNormWeight,
                      bias: w.outputNormBias, rows: N, channels: C, eps: s.eps, out16: nextInput16)
+}
+
+/// The feed-forward backward of `encoderLayerForwardTrainingBF16` where `FusedGELU` runs (the unfused steps in
+/// `encoderLayerBackward` are its twin): `dNorm1 += d(feed-forward input)`, with the gradients of both matmuls.
+/// - The output gradient `dout` [N, C] is rounded to bf16 once, with the second matmul's bias sums, into
+///   `p.scratch.input` (free: the training layer's inputs are rounded by their producers); its weight gradient takes
+///   all rows at once.
+/// - d(GELU output) by blocks of rows into warm scratch (`warm`: the first `feedForwardBlockRows` rows of dFFN,
+///   zeroed and accumulated: oneDNN's accumulating store is its faster one), then d(GELU input) of the block as bf16
+///   into `p.scratch.gradient`, with the first matmul's bias sums (row after row, as in one pass).
+/// - Then the first matmul's input and weight gradients from that bf16 operand.
+func feedForwardBackwardTrainingBF16(dNorm1: FloatBuffer, dout: ConstFloatBuffer, acts a: LayerActivations,
+                                     grads g: LayerWeights, lowPrecision p: LayerLowPrecision, saved16: LayerBF16Inputs,
+                                     warm: FloatBuffer, shape s: LayerShape) {
+    let N = s.tokens, C = s.channels, I = s.intermediate
+    guard let w1 = p.weights.intermediate.bf16, let w2 = p.weights.output.bf16 else {
+        preconditionFailure("the bf16 training layer runs bf16 weights")
+    }
+    let dout16: BF16Buffer = p.scratch.input, dpre16: BF16Buffer = p.scratch.gradient
+    matmulBackwardBF16(dinp: nil, dweight: g.outputWeight, dbias: g.outputBias, dout: dout, inp: a.ffnAct, weight: w2,
+                       rows: N, inFeatures: I, outFeatures: C, doutScratch: dout16, inpScratch: saved16.ffnAct,
+                       inputRounded: true)
+    for first in stride(from: 0, to: N, by: feedForwardBlockRows) {
+        let rows = min(feedForwardBlockRows, N - first)
+        warm.update(repeating: 0, count: rows * I)
+        matmulBackwardBF16(dinp: warm, dweight: nil, dbias: nil, dout: dout + first * C, inp: a.ffnAct, weight: w2,
+                           rows: rows, inFeatures: I, outFeatures: C, doutScratch: dout16 + first * C,
+                           inpScratch: saved16.ffnAct, outputGradientRounded: true)
+        geluBackwardBF16(dinp16: dpre16 + first * I, dbias: g.intermediateBias, dout: warm, inp: a.ffnPre + first * I,
+                         rows: rows, cols: I)
+    }
+    matmulBackwardBF16(dinp: dNorm1, dweight: g.intermediateWeight, dbias: nil, dout: warm, inp: a.norm1, weight: w1,
+                       rows: N, inFeatures: C, outFeatures: I, doutScratch: dpre16, inpScratch: saved16.norm1,
+                       inputRounded: true, outputGradientRounded: true)
 }

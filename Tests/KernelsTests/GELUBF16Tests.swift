@@ -40,10 +40,21 @@ final class GELUBF16Tests: XCTestCase {
             return XCTAssertFalse(avx512BF16Allowed && FusedGELU.enabled)
         }
         var random = TestRandom(seed: 61)
-        for count in [7 * 37, 300_001] {  // a tail-only size and one split over the workers
+        // A tail-only size, and one split over the workers with the input copy 64-byte aligned (the stores past the
+        // cache) and one element off (the ordinary stores).
+        for (count, offset) in [(7 * 37, 0), (300_001, 0), (300_001, 1)] {
             let inp = inputs(count, &random)
             var out = [BF16](repeating: 0xFFFF, count: count)  // NaN: an unwritten element fails
-            out.withUnsafeMutableBufferPointer { geluForwardBF16(out16: $0.baseAddress!, inp: inp.c, count: count) }
+            let copyBase = UnsafeMutableRawPointer.allocate(byteCount: 4 * (count + 16), alignment: 64)
+            defer { copyBase.deallocate() }
+            let copy = copyBase.bindMemory(to: Float.self, capacity: count + 16) + offset
+            copy.initialize(repeating: .nan, count: count)
+            out.withUnsafeMutableBufferPointer {
+                geluForwardBF16(out16: $0.baseAddress!, inp: inp.c, count: count, inputCopy: count == 7 * 37 ? nil : copy)
+            }
+            if count != 7 * 37 {
+                XCTAssertEqual(Array(UnsafeBufferPointer(start: copy, count: count)), inp.array, "the input copy")
+            }
             var worst = 0.0
             for i in 0..<count {
                 let x = Double(inp.p[i]), exact = exactGELU(x), ours = Double(float(bfloat16: out[i]))

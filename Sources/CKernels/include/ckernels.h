@@ -28,7 +28,8 @@ void mrc_copy_streaming(void *dst, const void *src, int64_t bytes);
 /// bf16(gelu(x)) of `count` fp32 inputs, GELU exact (erf) to |error| ≤ 1.5e-6·|x| before the rounding (Φ through one
 /// exponential: Abramowitz & Stegun 7.1.26 and the e^x of `mrc_softmax_row_bf16`), rounded to nearest even.
 /// Twin: `geluForward` then `convertToBF16`. Needs mrc_has_avx512_bf16().
-void mrc_gelu_forward_bf16(const float *inp, int64_t count, uint16_t *out);
+/// With `inputCopy` not NULL, the inputs are copied there too, past the cache where aligned (non-temporal stores).
+void mrc_gelu_forward_bf16(const float *inp, int64_t count, uint16_t *out, float *inputCopy);
 
 /// GELU backward into the next matmul's bf16 operand: for a [rows, cols] block (row stride `stride` elements in all
 /// three matrices) d = dout · gelu'(inp) in fp32 (|error| ≤ 2.5e-6·|dout| before the rounding), `dinp` = bf16(d), and,
