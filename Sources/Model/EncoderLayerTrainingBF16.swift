@@ -1,5 +1,8 @@
 import Kernels
 
+/// Rows of the bf16 training layer's feed-forward blocks: 256 × 1,536 fp32 outputs (1.5 MB) stay in the workers' L2.
+let feedForwardBlockRows = 256
+
 /// The bf16 training forward of one layer where the fused training attention runs (`FusedTrainingAttention`): the
 /// semantics of `encoderLayerForward` with `lowPrecision` (its reference twin), with each bf16 matmul input written
 /// once by its producer into the layer's `LayerBF16Inputs`, which the backward reads too:
@@ -13,11 +16,10 @@ import Kernels
 /// What the backward reads lies in memory the rest of the step evicts from the cache, and oneDNN's matmuls store into
 /// such cold lines at half their rate or less. So the q|k|v matmul writes into warm scratch (`p.scratch.qkv`), which
 /// the attention reads, and the copy the backward reads is written past the cache (`copyStreaming`): the matmul
-/// 3.7 → 1.7 ms a layer, the copy 0.3 ms (8 × 384 tokens, Intel AMX). (The first feed-forward matmul and the attention
-/// output gained nothing from warm scratch: measured and left.)
-/// Rows of the first feed-forward matmul's blocks: 256 × 1,536 fp32 outputs (1.5 MB) stay in the workers' L2.
-let feedForwardBlockRows = 256
-
+/// 3.7 → 1.7 ms a layer, the copy 0.3 ms (8 × 384 tokens, Intel AMX). Where `FusedGELU` runs, the feed-forward goes by
+/// blocks of `feedForwardBlockRows` rows through `warm` ([feedForwardBlockRows, I] fp32 at least: the backward's
+/// dFFN), which stays in the workers' L2 (a whole [N, I] scratch does not: it gained nothing, nor did the
+/// attention's output in scratch).
 func encoderLayerForwardTrainingBF16(input x: ConstFloatBuffer, acts a: LayerActivations, weights w: LayerWeights,
                                      lowPrecision p: LayerLowPrecision, packed: FusedLayerWeights?, saved16: LayerBF16Inputs,
                                      savedAttention: FloatBuffer, warm: FloatBuffer,
