@@ -39,10 +39,9 @@ public func convertToBF16(out: BF16Buffer, columnSums sums: FloatBuffer, inp: Co
     }
     let profileStart = KernelProfile.start()
     defer { KernelProfile.stop(profileStart, "convertToBF16 with column sums") }
-    let blocks = (cols + 15) / 16
-    parallelFor(count: blocks, minimumWork: max(1, memoryParallelThreshold / max(1, rows * 16))) { blockRange in
-        let begin = blockRange.lowerBound * 16, end = min(cols, blockRange.upperBound * 16)
-        mrc_round_rows_bf16(inp + begin, Int64(cols), Int64(rows), Int64(end - begin), out + begin, sums + begin)
+    parallelElements(count: cols, minimumWork: memoryParallelThreshold / max(1, rows)) { columns in
+        mrc_round_rows_bf16(inp + columns.lowerBound, Int64(cols), Int64(rows), Int64(columns.count), out + columns.lowerBound,
+                            sums + columns.lowerBound)
     }
 }
 

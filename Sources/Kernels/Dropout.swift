@@ -81,8 +81,7 @@ public func dropoutForward(out: FloatBuffer, inp: ConstFloatBuffer, count: Int, 
                            adding: ConstFloatBuffer? = nil) {
     let profileStart = KernelProfile.start()
     defer { KernelProfile.stop(profileStart, "dropoutForward") }
-    applyDropoutMask(out: out, inp: inp, accumulateInto: adding.map { UnsafeMutablePointer(mutating: $0) }, count: count,
-                     dropout: dropout, startIndex: startIndex)
+    applyDropoutMask(out: out, inp: inp, accumulateInto: adding, count: count, dropout: dropout, startIndex: startIndex)
 }
 
 /// `dinp[i] += keeps(startIndex + i) ? dout[i] / (1 - p) : 0` (the same mask as the forward); without `accumulate`,
@@ -91,12 +90,12 @@ public func dropoutBackward(dinp: FloatBuffer, dout: ConstFloatBuffer, count: In
                             accumulate: Bool = true) {
     let profileStart = KernelProfile.start()
     defer { KernelProfile.stop(profileStart, "dropoutBackward") }
-    applyDropoutMask(out: dinp, inp: dout, accumulateInto: accumulate ? dinp : nil, count: count, dropout: dropout,
-                     startIndex: startIndex)
+    applyDropoutMask(out: dinp, inp: dout, accumulateInto: accumulate ? UnsafePointer(dinp) : nil, count: count,
+                     dropout: dropout, startIndex: startIndex)
 }
 
 /// `out = mask ⊙ inp * scale (+ acc)`, split over the workers for large buffers.
-func applyDropoutMask(out: FloatBuffer, inp: ConstFloatBuffer, accumulateInto acc: FloatBuffer?, count: Int,
+func applyDropoutMask(out: FloatBuffer, inp: ConstFloatBuffer, accumulateInto acc: ConstFloatBuffer?, count: Int,
                       dropout: Dropout, startIndex: Int) {
     precondition(startIndex >= 0 && startIndex + count <= 1 << 32, "dropout mask indices must stay below 2^32")
     parallelElements(count: count, minimumWork: dropoutParallelThreshold) { range in
@@ -106,7 +105,7 @@ func applyDropoutMask(out: FloatBuffer, inp: ConstFloatBuffer, accumulateInto ac
 
 /// The mask on one range of elements (single-threaded; attention calls it per row).
 @inline(__always)
-func dropoutRange(out: FloatBuffer, inp: ConstFloatBuffer, accumulateInto acc: FloatBuffer?, range: Range<Int>,
+func dropoutRange(out: FloatBuffer, inp: ConstFloatBuffer, accumulateInto acc: ConstFloatBuffer?, range: Range<Int>,
                   dropout: Dropout, startIndex: Int) {
     let (k1, k2) = dropout.keys
     let k1v = SIMD16<UInt32>(repeating: k1), k2v = SIMD16<UInt32>(repeating: k2)

@@ -34,11 +34,9 @@ public func geluBackwardBF16(dinp16: BF16Buffer, dbias: FloatBuffer?, dout: Cons
     precondition(FusedGELU.runs, "the fused GELU needs AVX-512 BF16")
     let profileStart = KernelProfile.start()
     defer { KernelProfile.stop(profileStart, "geluBackwardBF16") }
-    // Split by columns in blocks of 16, so each worker owns its slice of the bias gradient.
-    let blocks = (cols + 15) / 16
-    parallelFor(count: blocks, minimumWork: max(1, geluParallelThreshold / max(1, rows * 16))) { blockRange in
-        let begin = blockRange.lowerBound * 16, end = min(cols, blockRange.upperBound * 16)
-        mrc_gelu_backward_bf16(dout + begin, inp + begin, Int64(cols), Int64(rows), Int64(end - begin), dinp16 + begin,
-                               dbias.map { $0 + begin })
+    // Split by columns, so each worker owns its slice of the bias gradient.
+    parallelElements(count: cols, minimumWork: geluParallelThreshold / max(1, rows)) { columns in
+        let c = columns.lowerBound
+        mrc_gelu_backward_bf16(dout + c, inp + c, Int64(cols), Int64(rows), Int64(columns.count), dinp16 + c, dbias.map { $0 + c })
     }
 }

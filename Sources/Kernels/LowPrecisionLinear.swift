@@ -35,29 +35,34 @@ public func matmulForwardBF16(out: UnsafeMutableRawPointer, outType: MatrixEleme
 /// the scratch buffers ([rows, outFeatures] and [rows, inFeatures]), then, accumulating into each non-nil
 /// gradient, `dinp += dout · weight`, `dweight += doutᵀ · inp` (fp32 accumulation), `dbias += column sums`
 /// of the fp32 `dout` (in the conversion's pass). With `inputRounded`, `inpScratch` holds bf16(inp) already (the
-/// forward's copy); with `outputGradientRounded`, `doutScratch` holds bf16(dout) already (its producer's,
-/// `geluBackwardBF16`), and `dout` is read only for `dbias`.
+/// forward's copy).
 public func matmulBackwardBF16(dinp: FloatBuffer?, dweight: FloatBuffer?, dbias: FloatBuffer?, dout: ConstFloatBuffer,
                                inp: ConstFloatBuffer, weight: ConstBF16Buffer, rows: Int, inFeatures: Int, outFeatures: Int,
-                               doutScratch: BF16Buffer, inpScratch: BF16Buffer, inputRounded: Bool = false,
-                               outputGradientRounded: Bool = false) {
-    if !outputGradientRounded {
-        if let dbias { convertToBF16(out: doutScratch, columnSums: dbias, inp: dout, rows: rows, cols: outFeatures) }
-        else { convertToBF16(out: doutScratch, inp: dout, count: rows * outFeatures) }
-    }
+                               doutScratch: BF16Buffer, inpScratch: BF16Buffer, inputRounded: Bool = false) {
+    if let dbias { convertToBF16(out: doutScratch, columnSums: dbias, inp: dout, rows: rows, cols: outFeatures) }
+    else { convertToBF16(out: doutScratch, inp: dout, count: rows * outFeatures) }
     if dweight != nil, !inputRounded { convertToBF16(out: inpScratch, inp: inp, count: rows * inFeatures) }
+    matmulBackwardBF16(dinp: dinp, dweight: dweight, dout16: doutScratch, inp16: inpScratch, weight: weight, rows: rows,
+                       inFeatures: inFeatures, outFeatures: outFeatures)
+}
+
+/// The two products of the bf16 linear backward from operands already in bf16 (their producers rounded them):
+/// `dinp += dout16 · weight`, `dweight += dout16ᵀ · inp16` (fp32 accumulation), each where non-nil; `inp16` is read
+/// only for `dweight`.
+public func matmulBackwardBF16(dinp: FloatBuffer?, dweight: FloatBuffer?, dout16: ConstBF16Buffer, inp16: ConstBF16Buffer?,
+                               weight: ConstBF16Buffer, rows: Int, inFeatures: Int, outFeatures: Int) {
+    precondition(dweight == nil || inp16 != nil, "the weight gradient needs the bf16 input")
     let profileStart = KernelProfile.start()
     defer {
         KernelProfile.stop(profileStart, "matmulBackwardBF16 \(rows)x\(inFeatures)->\(outFeatures)",
                            flops: Double((dinp == nil ? 0 : 2) + (dweight == nil ? 0 : 2)) * Double(rows * inFeatures * outFeatures))
     }
     if let dinp {
-        gemmBF16(transA: false, transB: false, m: rows, n: inFeatures, k: outFeatures, a: doutScratch, lda: outFeatures,
+        gemmBF16(transA: false, transB: false, m: rows, n: inFeatures, k: outFeatures, a: dout16, lda: outFeatures,
                  b: weight, ldb: inFeatures, accumulate: true, c: dinp, ldc: inFeatures, threads: Parallelism.workers)
     }
-    if let dweight {
-        gemmBF16(transA: true, transB: false, m: outFeatures, n: inFeatures, k: rows, a: doutScratch, lda: outFeatures,
-                 b: inpScratch, ldb: inFeatures, accumulate: true, c: dweight, ldc: inFeatures, threads: Parallelism.workers)
+    if let dweight, let inp16 {
+        gemmBF16(transA: true, transB: false, m: outFeatures, n: inFeatures, k: rows, a: dout16, lda: outFeatures,
+                 b: inp16, ldb: inFeatures, accumulate: true, c: dweight, ldc: inFeatures, threads: Parallelism.workers)
     }
-    if let dbias, outputGradientRounded { columnSumAccumulate(into: dbias, matrix: dout, rows: rows, cols: outFeatures) }
 }

@@ -43,10 +43,9 @@ public func matmulBackward(dinp: FloatBuffer?, dweight: FloatBuffer?, dbias: Flo
 
 /// `sums[c] += sum_r matrix[r, c]`, vectorised across columns, column blocks split over the workers.
 func columnSumAccumulate(into sums: FloatBuffer, matrix: ConstFloatBuffer, rows: Int, cols: Int) {
-    let blocks = (cols + 15) / 16
-    parallelFor(count: blocks, minimumWork: max(1, memoryParallelThreshold / max(1, rows * 16))) { blockRange in
-        let begin = blockRange.lowerBound * 16, end = min(cols, blockRange.upperBound * 16)
-        columnSumAccumulate(into: sums + begin, matrix: matrix + begin, rows: rows, cols: end - begin, stride: cols)
+    parallelElements(count: cols, minimumWork: memoryParallelThreshold / max(1, rows)) { columns in
+        let c = columns.lowerBound
+        columnSumAccumulate(into: sums + c, matrix: matrix + c, rows: rows, cols: columns.count, stride: cols)
     }
 }
 

@@ -96,13 +96,11 @@ func feedForwardBackwardTrainingBF16(dNorm1: FloatBuffer, dout: ConstFloatBuffer
     for first in stride(from: 0, to: N, by: feedForwardBlockRows) {
         let rows = min(feedForwardBlockRows, N - first)
         warm.update(repeating: 0, count: rows * I)
-        matmulBackwardBF16(dinp: warm, dweight: nil, dbias: nil, dout: dout + first * C, inp: a.ffnAct, weight: w2,
-                           rows: rows, inFeatures: I, outFeatures: C, doutScratch: dout16 + first * C,
-                           inpScratch: saved16.ffnAct, outputGradientRounded: true)
+        matmulBackwardBF16(dinp: warm, dweight: nil, dout16: dout16 + first * C, inp16: nil, weight: w2, rows: rows,
+                           inFeatures: I, outFeatures: C)
         geluBackwardBF16(dinp16: dpre16 + first * I, dbias: g.intermediateBias, dout: warm, inp: a.ffnPre + first * I,
                          rows: rows, cols: I)
     }
-    matmulBackwardBF16(dinp: dNorm1, dweight: g.intermediateWeight, dbias: nil, dout: warm, inp: a.norm1, weight: w1,
-                       rows: N, inFeatures: C, outFeatures: I, doutScratch: dpre16, inpScratch: saved16.norm1,
-                       inputRounded: true, outputGradientRounded: true)
+    matmulBackwardBF16(dinp: dNorm1, dweight: g.intermediateWeight, dout16: dpre16, inp16: saved16.norm1, weight: w1,
+                       rows: N, inFeatures: C, outFeatures: I)
 }
