@@ -31,7 +31,7 @@ static AVX512_BF16 void mrc_attention_train_forward_blocks(const mrc_attention_t
             __m512 sum = _mm512_setzero_ps();
             for (int64_t c = 0; c < L; c += 16) {
                 const __mmask16 live = L - c >= 16 ? 0xFFFF : (__mmask16)((1u << (L - c)) - 1);
-                __m512 e = probabilities16(_mm512_maskz_loadu_ps(live, x + c), live, _mm512_set1_ps(m), _mm512_set1_ps(1.0f));
+                __m512 e = probabilities16(load_live(x + c, live), live, _mm512_set1_ps(m), _mm512_set1_ps(1.0f));
                 _mm512_storeu_ps(x + c, e);
                 sum = _mm512_add_ps(sum, e);
             }

@@ -26,8 +26,8 @@ static inline AVX512_BF16 __mmask16 kept_lanes(const mrc_dropout_keys *d, uint32
 /// 16 scores s·scale (+ bias) from column `c`, the live lanes: the one formula of the forward and of the backward's
 /// recomputation, so that both see the same values bit for bit.
 static inline AVX512_BF16 __m512 scaled16(const float *x, const float *bias, int64_t c, __mmask16 live, float scale) {
-    __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(live, x + c), _mm512_set1_ps(scale));
-    return bias ? _mm512_add_ps(v, _mm512_maskz_loadu_ps(live, bias + c)) : v;
+    __m512 v = _mm512_mul_ps(load_live(x + c, live), _mm512_set1_ps(scale));
+    return bias ? _mm512_add_ps(v, load_live(bias + c, live)) : v;
 }
 
 /// Scores s·scale (+ bias) of the keys before `cols`, in place; returns their maximum.
@@ -36,7 +36,7 @@ static inline AVX512_BF16 float scale_row(float *x, float scale, const float *bi
     for (int64_t c = 0; c < cols; c += 16) {
         const __mmask16 live = cols - c >= 16 ? 0xFFFF : (__mmask16)((1u << (cols - c)) - 1);
         __m512 v = scaled16(x, bias, c, live, scale);
-        _mm512_mask_storeu_ps(x + c, live, v);
+        store_live(x + c, live, v);
         mv = _mm512_mask_max_ps(mv, live, mv, v);
     }
     return _mm512_reduce_max_ps(mv);
