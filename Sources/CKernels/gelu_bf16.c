@@ -68,6 +68,8 @@ AVX512_BF16 void mrc_gelu_backward_bf16(const float *dout, const float *inp, int
         const float *g = dout + r * stride, *x = inp + r * stride;
         uint16_t *o = dinp + r * stride;
         for (int64_t c = 0; c < full; c += 16) {
+            prefetch_ahead(g + c, stride);
+            prefetch_ahead(x + c, stride);
             __m512 d = _mm512_mul_ps(_mm512_loadu_ps(g + c), gelu_derivative(_mm512_loadu_ps(x + c)));
             _mm256_storeu_si256((__m256i *)(o + c), (__m256i)_mm512_cvtneps_pbh(d));
             if (dbias) _mm512_storeu_ps(dbias + c, _mm512_add_ps(_mm512_loadu_ps(dbias + c), d));

@@ -13,6 +13,7 @@ AVX512_BF16 void mrc_round_rows_bf16(const float *inp, int64_t stride, int64_t r
         const float *x = inp + r * stride;
         uint16_t *o = out + r * stride;
         for (int64_t c = 0; c < full; c += 16) {
+            prefetch_ahead(x + c, stride);
             __m512 v = _mm512_loadu_ps(x + c);
             _mm256_storeu_si256((__m256i *)(o + c), (__m256i)_mm512_cvtneps_pbh(v));
             if (sums) _mm512_storeu_ps(sums + c, _mm512_add_ps(_mm512_loadu_ps(sums + c), v));
