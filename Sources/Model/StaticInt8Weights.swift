@@ -1,4 +1,3 @@
-import Foundation
 import Kernels
 
 /// One weight of a static int8 layer: s8 values [n, k] (plain, or packed for oneDNN), its matmul's column
@@ -11,20 +10,12 @@ struct Int8Matrix {
     let bias: ConstFloatBuffer
 }
 
-/// The second feed-forward matmul of a static int8 layer: int8 with a scale per token (`quantizeRowsInt8`), or bf16.
-enum SecondFeedForward {
-    /// The weight smoothed per input channel and quantised; `multipliers` 1 / sⱼ smooth the input before its
-    /// per-token quantisation.
-    case perToken(Int8Matrix, multipliers: ConstFloatBuffer)
-    case bf16(FusedMatrix)
-}
-
 /// An encoder layer's weights and scales for the static int8 inference layer (`encoderLayerForwardInt8`): three
-/// int8 matmuls on static scales and the second feed-forward one per token (its input, the GELU output, does not
-/// survive one static scale per tensor: see `StaticInt8Weights`).
+/// int8 matmuls and the second feed-forward one in bf16 (its input, the GELU output, does not survive one
+/// static scale per tensor: see `StaticInt8Weights`).
 struct Int8LayerWeights {
     let qkv, attentionOutput, intermediate: Int8Matrix
-    let output: SecondFeedForward
+    let output: FusedMatrix
     /// 1 / (sⱼ · a) per channel: quantises the layer input (smoothed) for the q|k|v matmul.
     let inputMultipliers: ConstFloatBuffer
     /// The same for LayerNorm 1's output, the first feed-forward matmul's input.
@@ -37,18 +28,11 @@ struct Int8LayerWeights {
 /// `Int8Calibration`:
 /// - q|k|v and the first feed-forward weight smoothed per input channel (`Int8Calibration`), then each
 ///   quantised per output channel (symmetric, 127 levels), like the attention output's;
-/// - the second feed-forward weight smoothed per input channel by the GELU output's maxima and quantised per
-///   output channel, its input smoothed and quantised per token at every call. That input has outlier channels:
-///   one static scale at the 99.99th percentile clipped too much (a 6-layer MiniLM teacher lost 1.0 SQuAD F1), and
-///   per token without smoothing each token's scale is set by them (a teacher lost 1.8). Without those maxima in
-///   the calibration (files made before), or with `MRC_INT8_SECOND_FFN=bf16`, the matmul stays bf16;
+/// - the second feed-forward weight in bf16: its input, the GELU output, has outlier channels that one static
+///   scale at the 99.99th percentile clips too much (a 6-layer MiniLM teacher lost 1.0 SQuAD F1 with it int8,
+///   0.1 without; `scripts/recipes/precision-squad`);
 /// - packed for oneDNN's kernels where it has a layout, plain otherwise.
 final class StaticInt8Weights {
-    /// Whether the second feed-forward matmul runs int8 per token (else bf16); read when the weights are made.
-    nonisolated(unsafe) static var perTokenSecondFeedForward = ProcessInfo.processInfo.environment["MRC_INT8_SECOND_FFN"] != "bf16"
-    /// The scheme's name, for the fingerprints of what its outputs feed (a teacher's soft labels).
-    static var scheme: String { perTokenSecondFeedForward ? "static-ffn2-token" : "static" }
-
     private(set) var layers: [Int8LayerWeights] = []
     /// The backend they were made for (packed only for oneDNN).
     let backend = LowPrecision.backend
@@ -56,7 +40,7 @@ final class StaticInt8Weights {
 
     init(parameters: ConstFloatBuffer, layout: ParameterLayout, calibration: Int8Calibration) throws {
         let C = layout.config.hiddenSize, I = layout.config.intermediateSize
-        try calibration.check(layers: layout.layers.count, channels: C, intermediate: I)
+        try calibration.check(layers: layout.layers.count, channels: C)
         var made: [Int8LayerWeights] = []
         for (o, stats) in zip(layout.layers, calibration.layers) {
             let p = parameters
@@ -71,8 +55,7 @@ final class StaticInt8Weights {
                                         smoothing: nil, inputScale: contextScale),
                 intermediate: matrix(p + o.intermediateWeight, bias: p + o.intermediateBias, rows: I, cols: C,
                                      smoothing: ffnSmoothing, inputScale: ffnScale),
-                output: secondFeedForward(p + o.outputWeight, bias: p + o.outputBias, channelMax: stats.feedForwardChannelMax,
-                                          rows: C, cols: I),
+                output: bf16Matrix(p + o.outputWeight, rows: C, cols: I),
                 inputMultipliers: floats(qkvMultipliers), norm1Multipliers: floats(ffnMultipliers),
                 contextMultiplier: 1 / contextScale))
         }
@@ -121,16 +104,6 @@ final class StaticInt8Weights {
             allocations.append(UnsafeMutableRawPointer(plain))
         }
         return Int8Matrix(values: values, layout: layout, scales: ColumnScales(scales), bias: scaledBias)
-    }
-
-    /// The second feed-forward weight: smoothed by the GELU output's channel maxima and quantised, for the per-token
-    /// scheme, where it is on and the calibration has those maxima; bf16 otherwise.
-    private func secondFeedForward(_ weight: ConstFloatBuffer, bias: ConstFloatBuffer, channelMax: [Float]?, rows: Int,
-                                   cols: Int) -> SecondFeedForward {
-        guard Self.perTokenSecondFeedForward, let channelMax else { return .bf16(bf16Matrix(weight, rows: rows, cols: cols)) }
-        let (s, _, _) = Self.smoothing(channelMax: channelMax, weight: weight, rows: rows, cols: cols)
-        return .perToken(matrix(weight, bias: bias, rows: rows, cols: cols, smoothing: s, inputScale: 1),
-                         multipliers: floats(s.map { 1 / $0 }))
     }
 
     /// A weight [rows, cols] in bf16, packed for oneDNN where it has a layout.
