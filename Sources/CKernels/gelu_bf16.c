@@ -36,7 +36,7 @@ static inline AVX512_BF16 __m512 gelu_derivative(__m512 x) {
     return _mm512_fmadd_ps(_mm512_mul_ps(x, _mm512_set1_ps(0.39894228040143268f)), e, cdf);
 }
 
-/// 16 lanes of the forward from `i` (the live ones): the GELU rounded into `out`, and x copied into `inputCopy` unless
+/// 16 lanes of the forward (the live ones of x): the GELU rounded into `out`, and x copied into `inputCopy` unless
 /// NULL, past the cache where a whole aligned vector is stored (the backward reads it, much later).
 static inline AVX512_BF16 void gelu_forward16(__m512 x, __mmask16 live, uint16_t *out, float *inputCopy) {
     __m512 e;
