@@ -168,6 +168,28 @@ public enum KernelBenchmarks {
                                   channels: hidden, heads: heads, dropout: drop)
             }
         }
+        // The bf16 attention kernels of the fused layers (AMX tiles or AVX-512 BF16, whichever runs here).
+        let qkv16 = BF16Buffer.allocate(capacity: tokens * 3 * hidden), out16 = BF16Buffer.allocate(capacity: tokens * hidden)
+        defer { qkv16.deallocate(); out16.deallocate() }
+        convertToBF16(out: qkv16, inp: qkv, count: tokens * 3 * hidden)
+        if AttentionAMX.runs(headSize: d) || AttentionAMX.runsOnAVX512(headSize: d) {
+            measure("attentionForwardBF16 fused inference", elements: scores, flops: attentionFlops) {
+                attentionForwardBF16(out16: out16, qkv16: qkv16, keyMask: mask, batch: batch, seqLen: seqLen, channels: hidden, heads: heads)
+            }
+        }
+        if FusedTrainingAttention.runs(headSize: d) {
+            let saved = FloatBuffer.allocate(capacity: FusedTrainingAttention.savedFloats(batch: batch, heads: heads, seqLen: seqLen,
+                                                                                         dropout: true))
+            defer { saved.deallocate() }
+            measure("attentionForwardBF16Fused dropout", elements: scores, flops: attentionFlops) {
+                attentionForwardBF16Fused(out: c, saved: saved, qkv16: qkv16, keyMask: mask, batch: batch, seqLen: seqLen,
+                                          channels: hidden, heads: heads, dropout: dropout)
+            }
+            measure("attentionBackwardBF16Fused dropout", elements: scores, flops: 2 * attentionFlops) {
+                attentionBackwardBF16Fused(dqkv: dqkv, dout: c, qkv16: qkv16, saved: saved, keyMask: mask, batch: batch,
+                                           seqLen: seqLen, channels: hidden, heads: heads, dropout: dropout, doutScratch: out16)
+            }
+        }
         return results
     }
 
