@@ -65,6 +65,16 @@ private func linearBackward(dinp: FloatBuffer?, dweight: FloatBuffer, dbias: Flo
     }
 }
 
+/// `out = dropout(out) + residual` in place: one pass with a dropout (`dropoutForward(adding:)`), the plain sum
+/// without. Both layers' residual connections.
+func addResidual(to out: FloatBuffer, _ residual: ConstFloatBuffer, count: Int, droppingOut dropout: Dropout?) {
+    if let dropout {
+        dropoutForward(out: out, inp: out, count: count, dropout: dropout, adding: residual)
+    } else {
+        addForward(out: out, a: out, b: residual, count: count)
+    }
+}
+
 /// One post-LN BERT layer:
 /// `h = LN1(x + drop(Wo · attention(Wqkv · x)))`, `y = LN2(h + drop(W2 · gelu(W1 · h)))`.
 /// The attention probabilities go to `probs` ([B, NH, T, T], before dropout): `a.probs` in training; nil in
@@ -90,11 +100,7 @@ func encoderLayerForward(input x: ConstFloatBuffer, acts a: LayerActivations, we
     // residual1 holds dense(context), then its dropout, then the residual sum (the LayerNorm input).
     linearForward(out: a.residual1, inp: a.context, weight: w.attentionOutputWeight, lowPrecision: p?.weights.attentionOutput,
                   scratch: p?.scratch, bias: w.attentionOutputBias, rows: N, inFeatures: C, outFeatures: C, inp16: saved16?.context)
-    if let d = hiddenDropout.attention {
-        dropoutForward(out: a.residual1, inp: a.residual1, count: N * C, dropout: d, adding: x)
-    } else {
-        addForward(out: a.residual1, a: a.residual1, b: x, count: N * C)
-    }
+    addResidual(to: a.residual1, x, count: N * C, droppingOut: hiddenDropout.attention)
     layerNormForward(out: a.norm1, mean: a.norm1Mean, rstd: a.norm1Rstd, inp: a.residual1,
                      weight: w.attentionNormWeight, bias: w.attentionNormBias, rows: N, channels: C, eps: s.eps)
     linearForward(out: a.ffnPre, inp: a.norm1, weight: w.intermediateWeight, lowPrecision: p?.weights.intermediate,
@@ -102,11 +108,7 @@ func encoderLayerForward(input x: ConstFloatBuffer, acts a: LayerActivations, we
     geluForward(out: a.ffnAct, inp: a.ffnPre, count: N * I)
     linearForward(out: a.residual2, inp: a.ffnAct, weight: w.outputWeight, lowPrecision: p?.weights.output,
                   scratch: p?.scratch, bias: w.outputBias, rows: N, inFeatures: I, outFeatures: C, inp16: saved16?.ffnAct)
-    if let d = hiddenDropout.feedForward {
-        dropoutForward(out: a.residual2, inp: a.residual2, count: N * C, dropout: d, adding: a.norm1)
-    } else {
-        addForward(out: a.residual2, a: a.residual2, b: a.norm1, count: N * C)
-    }
+    addResidual(to: a.residual2, a.norm1, count: N * C, droppingOut: hiddenDropout.feedForward)
     layerNormForward(out: a.output, mean: a.norm2Mean, rstd: a.norm2Rstd, inp: a.residual2,
                      weight: w.outputNormWeight, bias: w.outputNormBias, rows: N, channels: C, eps: s.eps)
 }

@@ -41,11 +41,7 @@ func encoderLayerForwardTrainingBF16(input x: ConstFloatBuffer, acts a: LayerAct
     convertToBF16(out: saved16.context, inp: a.context, count: N * C)
     // residual1 holds dense(context), then its dropout, then the residual sum (the LayerNorm input).
     linear(UnsafeMutableRawPointer(a.residual1), .f32, saved16.context, wo, w.attentionOutputBias, C, C)
-    if let d = hiddenDropout.attention {
-        dropoutForward(out: a.residual1, inp: a.residual1, count: N * C, dropout: d, adding: x)
-    } else {
-        addForward(out: a.residual1, a: a.residual1, b: x, count: N * C)
-    }
+    addResidual(to: a.residual1, x, count: N * C, droppingOut: hiddenDropout.attention)
     layerNormForward(out: a.norm1, mean: a.norm1Mean, rstd: a.norm1Rstd, inp: a.residual1, weight: w.attentionNormWeight,
                      bias: w.attentionNormBias, rows: N, channels: C, eps: s.eps, out16: saved16.norm1)
     if FusedGELU.runs {
@@ -64,11 +60,7 @@ func encoderLayerForwardTrainingBF16(input x: ConstFloatBuffer, acts a: LayerAct
         convertToBF16(out: saved16.ffnAct, inp: a.ffnAct, count: N * I)
     }
     linear(UnsafeMutableRawPointer(a.residual2), .f32, saved16.ffnAct, w2, w.outputBias, I, C)
-    if let d = hiddenDropout.feedForward {
-        dropoutForward(out: a.residual2, inp: a.residual2, count: N * C, dropout: d, adding: a.norm1)
-    } else {
-        addForward(out: a.residual2, a: a.residual2, b: a.norm1, count: N * C)
-    }
+    addResidual(to: a.residual2, a.norm1, count: N * C, droppingOut: hiddenDropout.feedForward)
     layerNormForward(out: a.output, mean: a.norm2Mean, rstd: a.norm2Rstd, inp: a.residual2, weight: w.outputNormWeight,
                      bias: w.outputNormBias, rows: N, channels: C, eps: s.eps, out16: nextInput16)
 }
@@ -90,9 +82,9 @@ func feedForwardBackwardTrainingBF16(dNorm1: FloatBuffer, dout: ConstFloatBuffer
         preconditionFailure("the bf16 training layer runs bf16 weights")
     }
     let dout16: BF16Buffer = p.scratch.input, dpre16: BF16Buffer = p.scratch.gradient
-    matmulBackwardBF16(dinp: nil, dweight: g.outputWeight, dbias: g.outputBias, dout: dout, inp: a.ffnAct, weight: w2,
-                       rows: N, inFeatures: I, outFeatures: C, doutScratch: dout16, inpScratch: saved16.ffnAct,
-                       inputRounded: true)
+    convertToBF16(out: dout16, columnSums: g.outputBias, inp: dout, rows: N, cols: C)
+    matmulBackwardBF16(dinp: nil, dweight: g.outputWeight, dout16: dout16, inp16: saved16.ffnAct, weight: w2, rows: N,
+                       inFeatures: I, outFeatures: C)
     for first in stride(from: 0, to: N, by: feedForwardBlockRows) {
         let rows = min(feedForwardBlockRows, N - first)
         warm.update(repeating: 0, count: rows * I)
