@@ -13,7 +13,8 @@ struct DistillCommand: AsyncParsableCommand {
         abstract: "Distil a teacher ensemble's soft labels (from `teach`) into a student.",
         discussion: """
             loss = α_hard·CE(gold) + α_soft·T²·KL(softmax(teacher/T) ‖ softmax(student/T)), start and end averaged, \
-            padding masked. With --mlm-mix-ratio r > 0, each step is an MRC batch or an MLM batch (15 % of tokens, \
+            padding masked; CE over the rows with gold (--transfer windows have none: a transfer set learnt from the \
+            teachers alone). With --mlm-mix-ratio r > 0, each step is an MRC batch or an MLM batch (15 % of tokens, \
             80/10/10) drawn with probability ∝ [1, r], and the run lasts epochs × MRC batches × (1 + r) steps. \
             --preset dnet is D-NET's setting: T = 1, hard + soft 1:1 without T², r = 2.0, EMA 0.9999, lr 3e-5 (each \
             can still be overridden). The store must have been made for these windows (same vocab, lower-casing, \
@@ -26,6 +27,9 @@ struct DistillCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Keep only these encoder layers, e.g. 0,2,4.") var layers: String?
     @Option(name: .customLong("soft-labels"), help: "The soft-label store written by `teach`.") var softLabels: String
     @Option(name: .long, parsing: .upToNextOption, help: "Training files (the same `teach` scored).") var train: [String]
+    @Option(name: .long, parsing: .upToNextOption,
+            help: "Transfer files (the same `teach --transfer` scored): learnt from the soft labels alone, gold unused.")
+    var transfer: [String] = []
     @Option(name: .long, parsing: .upToNextOption, help: "Dev files evaluated after training.") var dev: [String] = []
     @Option(name: .long, help: "Output directory.") var out: String
     @Flag(name: .long, help: "Evaluate --dev with the EMA weights.") var ema = false
@@ -47,6 +51,7 @@ struct DistillCommand: AsyncParsableCommand {
                                          layers: try layers.map(Preflight.parseLayers))
             try Preflight.checkFiles([URL(fileURLWithPath: softLabels)], option: "--soft-labels")
             try Preflight.checkFiles(train.map(URL.init(fileURLWithPath:)), option: "--train")
+            try Preflight.checkFiles(transfer.map(URL.init(fileURLWithPath:)), option: "--transfer")
             try Preflight.checkFiles(dev.map(URL.init(fileURLWithPath:)), option: "--dev")
             try Preflight.checkFiles(kd.mlmText.map(URL.init(fileURLWithPath:)), option: "--mlm-text")
             try Preflight.checkOutput(URL(fileURLWithPath: out), resume: training.resume)
@@ -87,7 +92,8 @@ struct DistillCommand: AsyncParsableCommand {
         }
         if !student.initialised.isEmpty { report("initialised (absent from \(self.student)): \(student.initialised.joined(separator: ", "))") }
         let tokenizer = student.tokenizer
-        let data = try DistillationData.load(files: train.map(URL.init(fileURLWithPath:)), tokenizer: tokenizer,
+        let data = try DistillationData.load(files: train.map(URL.init(fileURLWithPath:)),
+                                             transfer: transfer.map(URL.init(fileURLWithPath:)), tokenizer: tokenizer,
                                              settings: windows.windowSettings, strict: dataOptions.strict)
         data.summaries.forEach(report)
         let store = try SoftLabelStore(url: URL(fileURLWithPath: softLabels))
@@ -95,6 +101,11 @@ struct DistillCommand: AsyncParsableCommand {
                                          expected: data.provenance(vocabulary: tokenizer.vocabulary, lowercase: student.doLowerCase))
         report("soft labels: \(store.provenance.teachers.map(\.name).joined(separator: ", ")) "
                + "(\(store.provenance.combination.rawValue), T = \(store.provenance.temperature))")
+        if data.transferWindows > 0 {
+            let bare = data.windows.indices.filter { data.windows[$0].label == .unlabelled && !store.isLabelled(at: $0) }.count
+            report("transfer set: \(data.transferWindows) windows learnt from the soft labels alone"
+                   + (bare > 0 ? "; \(bare) of them have no soft label (no teacher scored them) and train nothing" : ""))
+        }
         let loss = kd.loss
         var tasks: [(task: TrainingTask, weight: Double)] = [
             (SoftLabelSpanTask(student: student, windows: data.trainingWindows, labels: labels, loss: loss,

@@ -16,7 +16,9 @@ struct TeachCommand: AsyncParsableCommand {
             offsets), a black-box prediction file (predictions.json: id → answer text; nbest_predictions.json \
             with probabilities), or logits:FILE, per-token logits of any model run elsewhere (docs/TEACHER-LOGITS.md, \
             written by scripts/teacher_logits.py; [NAME=]logits:FILE[:WEIGHT]). The windows are the student's own (--student's vocab.txt and lower-casing, and \
-            the window options), exactly those `distill` trains on. --shard i/N writes part i of N (numbered from \
+            the window options), exactly those `distill` trains on: the --data files' windows, then every window of the \
+            --transfer files (a transfer set: questions the student learns from the teachers alone; give `distill` the \
+            same --transfer). --shard i/N writes part i of N (numbered from \
             1); `mrc-distill merge` joins the parts into a file identical to the unsharded one.
             """)
 
@@ -24,6 +26,9 @@ struct TeachCommand: AsyncParsableCommand {
     var teachers: [String]
     @Option(name: .long, parsing: .upToNextOption, help: "Training files: SQuAD .json or MRQA .jsonl[.gz].")
     var data: [String]
+    @Option(name: .long, parsing: .upToNextOption,
+            help: "Transfer files: questions the student learns from the soft labels alone (gold answers, if any, unused).")
+    var transfer: [String] = []
     @Option(name: .long, help: "The student's directory (its vocab.txt and lower-casing define the windows).")
     var student: String
     @Option(name: .long, help: "The soft-label store to write.")
@@ -58,6 +63,7 @@ struct TeachCommand: AsyncParsableCommand {
             _ = try teachers.map { try MemberSpec($0) }
             _ = try shard.map(SoftLabelShard.parse)
             try Preflight.checkFiles(data.map(URL.init(fileURLWithPath:)), option: "--data")
+            try Preflight.checkFiles(transfer.map(URL.init(fileURLWithPath:)), option: "--transfer")
             guard batchSize > 0 else { throw TrainingError.invalidArgument("--batch-size must be positive") }
             guard partWindows > 0 else { throw TrainingError.invalidArgument("--part-windows must be positive") }
         }
@@ -68,7 +74,8 @@ struct TeachCommand: AsyncParsableCommand {
         let studentURL = URL(fileURLWithPath: student)
         let (tokenizer, lowercase) = try studentTokenizer(studentURL)
         // The windows are surveyed (count, fingerprint), then produced again chunk by chunk while the teachers score them.
-        let source = try DistillationSource.read(files: data.map(URL.init(fileURLWithPath:)), tokenizer: tokenizer,
+        let source = try DistillationSource.read(files: data.map(URL.init(fileURLWithPath:)),
+                                                 transfer: transfer.map(URL.init(fileURLWithPath:)), tokenizer: tokenizer,
                                                  settings: windows.windowSettings, strict: dataOptions.strict)
         let (survey, surveySeconds) = try RunEstimate.timed { try source.survey() }
         survey.summaries.forEach(report)

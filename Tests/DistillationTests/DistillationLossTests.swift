@@ -4,9 +4,10 @@ import Foundation
 import TestSupport
 import XCTest
 
-/// The span distillation loss against PyTorch (fixtures/distillation/kd_loss.json, made by
-/// scripts/fixtures/make_kd_fixtures.py): hard + soft terms, temperature with and without T²,
-/// padding masked, a row without soft label, a black-box-like row with zero-probability tokens.
+/// The span distillation loss against PyTorch (fixtures/distillation/kd_loss.json and kd_loss_transfer.json,
+/// made by scripts/fixtures/make_kd_fixtures.py): hard + soft terms, temperature with and without T²,
+/// padding masked, a row without soft label, a black-box-like row with zero-probability tokens, transfer
+/// rows without gold (`ignore_index`).
 final class DistillationLossTests: XCTestCase {
     struct Fixture {
         let json: [String: Any]
@@ -15,7 +16,17 @@ final class DistillationLossTests: XCTestCase {
     }
 
     func testLossAndGradientsMatchPyTorch() throws {
-        let data = try Data(contentsOf: TestPaths.fixture("distillation/kd_loss.json"))
+        try checkAgainstPyTorch("distillation/kd_loss.json")
+    }
+
+    /// Transfer rows (gold −1) add no hard loss and the hard mean is over the gold rows, as PyTorch's
+    /// `cross_entropy(ignore_index=-1)`; a transfer row without a soft label gets no gradient at all.
+    func testTransferRowsMatchPyTorch() throws {
+        try checkAgainstPyTorch("distillation/kd_loss_transfer.json")
+    }
+
+    func checkAgainstPyTorch(_ path: String) throws {
+        let data = try Data(contentsOf: TestPaths.fixture(path))
         let fixture = Fixture(json: try JSONSerialization.jsonObject(with: data) as! [String: Any])
         let B = fixture.json["batch"] as! Int, T = fixture.json["seq_len"] as! Int
         let logits = SpanLogits(batch: B, seqLen: T, start: fixture.floats("student_start"), end: fixture.floats("student_end"))
@@ -29,7 +40,7 @@ final class DistillationLossTests: XCTestCase {
                                           startPositions: fixture.ints("start_positions"), endPositions: fixture.ints("end_positions"),
                                           teacherStart: fixture.floats("teacher_start"), teacherEnd: fixture.floats("teacher_end"),
                                           hasSoftLabel: hasSoft)
-            let label = "case \(c["a_hard"]!)/\(c["a_soft"]!) T=\(c["temperature"]!) squared=\(c["squared"]!)"
+            let label = "\(path) case \(c["a_hard"]!)/\(c["a_soft"]!) T=\(c["temperature"]!) squared=\(c["squared"]!)"
             // Single-precision sums of at most 2·9 terms of size ≤ 10: a few ulps of 10 ≈ 1e-5 relative.
             for (name, ours, theirs) in [("total", result.total, c["total"]), ("hard", result.hard, c["hard"]),
                                          ("soft", result.soft, c["soft"])] {
@@ -74,5 +85,28 @@ final class DistillationLossTests: XCTestCase {
         XCTAssertEqual(result.soft, 0)
         for (a, b) in zip(result.dStartLogits, hard.dStartLogits) { XCTAssertEqual(a, b, accuracy: 1e-7) }
         for (a, b) in zip(result.dEndLogits, hard.dEndLogits) { XCTAssertEqual(a, b, accuracy: 1e-7) }
+    }
+
+    /// A batch of transfer rows only: no hard term (0, not PyTorch's NaN mean over no rows), the soft term
+    /// alone; a row given −1 for one side only is refused.
+    func testBatchWithoutGoldTrainsOnSoftLabelsAlone() throws {
+        let logits = SpanLogits(batch: 2, seqLen: 4, start: [1, 2, 3, 4, 4, 3, 2, 1], end: [0, 1, 0, 1, 1, 0, 1, 0])
+        let mask: [Int32] = [1, 1, 1, 1, 1, 1, 1, 0]
+        let teacherStart: [Float] = [0, 3, 1, -1, 2, 2, 0, 0], teacherEnd: [Float] = [1, 0, 2, 0, -1, 0, 3, 0]
+        let ignored = SpanLoss.ignoredPosition
+        let both = try DistillationLoss(hardWeight: 0.5, softWeight: 0.5, temperature: 2)
+            .compute(logits, attentionMask: mask, startPositions: [ignored, ignored], endPositions: [ignored, ignored],
+                     teacherStart: teacherStart, teacherEnd: teacherEnd, hasSoftLabel: [true, true])
+        let softOnly = try DistillationLoss(hardWeight: 0, softWeight: 0.5, temperature: 2)
+            .compute(logits, attentionMask: mask, startPositions: [1, 2], endPositions: [2, 2],
+                     teacherStart: teacherStart, teacherEnd: teacherEnd, hasSoftLabel: [true, true])
+        XCTAssertEqual(both.hard, 0)
+        XCTAssertGreaterThan(both.soft, 0)
+        XCTAssertEqual(both.total, softOnly.total)
+        XCTAssertEqual(both.dStartLogits, softOnly.dStartLogits)
+        XCTAssertEqual(both.dEndLogits, softOnly.dEndLogits)
+        XCTAssertThrowsError(try SpanLoss.compute(logits, attentionMask: mask, startPositions: [ignored, 1], endPositions: [2, 2])) {
+            XCTAssertTrue("\($0)".contains("both positions -1"), "\($0)")
+        }
     }
 }

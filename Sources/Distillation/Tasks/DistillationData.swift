@@ -17,13 +17,14 @@ public struct DistillationData: Sendable {
     public var summaries: [String]
     public let settings: WindowSettings
 
-    public static func load(files: [URL], tokenizer: any Tokenizer, settings: WindowSettings,
+    public static func load(files: [URL], transfer: [URL] = [], tokenizer: any Tokenizer, settings: WindowSettings,
                             strict: Bool = false) throws -> DistillationData {
-        let source = try DistillationSource.read(files: files, tokenizer: tokenizer, settings: settings, strict: strict)
+        let source = try DistillationSource.read(files: files, transfer: transfer, tokenizer: tokenizer, settings: settings,
+                                                 strict: strict)
         var windows: [Window] = []
         let features = try source.forEachWindowChunk { windows += $0 }
         guard !windows.isEmpty else {
-            throw TrainingError.invalidArgument("\(files.map(\.path).joined(separator: " ")): no trainable windows")
+            throw TrainingError.invalidArgument("\((files + transfer).map(\.path).joined(separator: " ")): no trainable windows")
         }
         return DistillationData(examples: source.examples, windows: windows,
                                 summaries: source.summaries(features: features), settings: settings)
@@ -32,6 +33,9 @@ public struct DistillationData: Sendable {
     /// Windows of unanswerable questions (SQuAD 2.0): gold span `[CLS]`, as the soft labels' mass
     /// (`ModelAnswerability` records that the student learnt to abstain).
     public var unanswerableWindows: Int { windows.filter { $0.label == .impossible }.count }
+
+    /// Transfer-set windows: no gold, trained on the soft labels alone.
+    public var transferWindows: Int { windows.filter { $0.label == .unlabelled }.count }
 
     /// The key of window `index` in the store: its question's prediction key.
     public func key(_ index: Int) -> String { examples[windows[index].exampleIndex].predictionKey }

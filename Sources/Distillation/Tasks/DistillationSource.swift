@@ -7,30 +7,32 @@ import Training
 /// The questions of the training files and how the student cuts them, with the windows produced a chunk
 /// of questions at a time: `teach` labels them without holding them all (a window holds ~10 KB, so
 /// MRQA-size data would need gigabytes), `DistillationData` collects them for `distill`. Both see the same
-/// windows in the same order: every file's trainable windows (`TrainingData.isTrainable`), in file order.
+/// windows in the same order: every file's trainable windows (`TrainingData.isTrainable`), in file order,
+/// then every window of the transfer files: questions whose gold answers, if they have any, are not used, so
+/// that the student learns them from the teachers' soft labels alone (Hinton et al.'s transfer set).
 public struct DistillationSource: Sendable {
     /// Every question of every file, in order (a window's `exampleIndex` indexes this).
     public let examples: [MRCExample]
     public let settings: WindowSettings
-    /// Each file and the range of its questions in `examples`.
-    public let files: [(url: URL, examples: Range<Int>)]
+    /// Each file, the range of its questions in `examples`, and whether it is a transfer file.
+    public let files: [(url: URL, examples: Range<Int>, transfer: Bool)]
     /// One line per file: what its reader did.
     public let readerSummaries: [String]
     public let strict: Bool
     let builder: WindowBuilder
 
-    /// Reads every file (SQuAD .json or MRQA .jsonl[.gz]); `strict` refuses a record a reader or the
-    /// featurisation would skip.
-    public static func read(files: [URL], tokenizer: any Tokenizer, settings: WindowSettings,
+    /// Reads every file (SQuAD .json or MRQA .jsonl[.gz]), then every `transfer` file; `strict` refuses a
+    /// record a reader or the featurisation would skip.
+    public static func read(files: [URL], transfer: [URL] = [], tokenizer: any Tokenizer, settings: WindowSettings,
                             strict: Bool = false) throws -> DistillationSource {
         var examples: [MRCExample] = []
-        var ranges: [(url: URL, examples: Range<Int>)] = []
+        var ranges: [(url: URL, examples: Range<Int>, transfer: Bool)] = []
         var summaries: [String] = []
-        for file in files {
+        for (file, isTransfer) in files.map({ ($0, false) }) + transfer.map({ ($0, true) }) {
             let dataset = try MRCReader.read(file, strict: strict)
-            ranges.append((file, examples.count..<(examples.count + dataset.examples.count)))
+            ranges.append((file, examples.count..<(examples.count + dataset.examples.count), isTransfer))
             examples += dataset.examples
-            summaries.append(dataset.report.summary)
+            summaries.append(dataset.report.summary + (isTransfer ? " (transfer set: gold not used)" : ""))
         }
         return DistillationSource(examples: examples, settings: settings, files: ranges, readerSummaries: summaries,
                                   strict: strict, builder: try WindowBuilder(tokenizer: tokenizer, settings: settings))
@@ -47,16 +49,16 @@ public struct DistillationSource: Sendable {
                                    _ body: ([Window]) throws -> Void) throws -> [String] {
         var summaries: [String] = []
         var chunkNumber = 0
-        for (url, range) in files {
+        for (url, range, transfer) in files {
             var report = FeatureReport()
             for start in stride(from: range.lowerBound, to: range.upperBound, by: chunkQuestions) {
                 let chunk = start..<min(range.upperBound, start + chunkQuestions)
                 defer { chunkNumber += 1 }
                 if let starts = chunkStarts, chunkNumber + 1 < starts.count, starts[chunkNumber + 1] <= first { continue }
-                let (windows, part) = builder.windows(for: Array(examples[chunk]))
+                let (windows, part) = builder.windows(for: Array(examples[chunk]), labelled: !transfer)
                 report.add(part)
                 if strict { try report.requireNothingSkipped(file: url.path) }
-                try body(windows.filter(TrainingData.isTrainable).map { window in
+                try body(windows.filter { transfer || TrainingData.isTrainable($0) }.map { window in
                     var window = window
                     window.exampleIndex += chunk.lowerBound
                     return window

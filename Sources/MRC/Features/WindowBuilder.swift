@@ -90,8 +90,10 @@ public struct WindowBuilder: Sendable {
         self.settings = settings
     }
 
-    /// The windows of all `examples`, in order; `exampleIndex` indexes `examples`.
-    public func windows(for examples: [MRCExample]) -> (windows: [Window], report: FeatureReport) {
+    /// The windows of all `examples`, in order; `exampleIndex` indexes `examples`. With `labelled` false the
+    /// gold answers are not used: every window is `.unlabelled` with start = end = 0, and the report does not
+    /// count the examples as unlabelled (a transfer set, which only teachers label).
+    public func windows(for examples: [MRCExample], labelled: Bool = true) -> (windows: [Window], report: FeatureReport) {
         var windows: [Window] = []
         windows.reserveCapacity(examples.count + examples.count / 4)
         var report = FeatureReport()
@@ -103,13 +105,14 @@ public struct WindowBuilder: Sendable {
                 cachedContext = example.context.scalars
                 cachedEncoding = tokenizer.encode(example.context.string)
             }
-            windows += self.windows(for: example, exampleIndex: index, contextEncoding: cachedEncoding, report: &report)
+            windows += self.windows(for: example, exampleIndex: index, contextEncoding: cachedEncoding, labelled: labelled,
+                                    report: &report)
         }
         return (windows, report)
     }
 
     /// The windows of one example, given its context's encoding.
-    public func windows(for example: MRCExample, exampleIndex: Int, contextEncoding context: Encoding,
+    public func windows(for example: MRCExample, exampleIndex: Int, contextEncoding context: Encoding, labelled: Bool = true,
                         report: inout FeatureReport) -> [Window] {
         report.examples += 1
         var questionIds = tokenizer.encode(example.questionToTokenise).ids
@@ -130,7 +133,9 @@ public struct WindowBuilder: Sendable {
         // The answer's token span in the whole context (first valid span, as BERT trains on).
         var answerTokens: (start: Int, end: Int)?
         var baseLabel = AnswerLabel.unlabelled
-        if example.isImpossible {
+        if !labelled {
+            // No gold: the windows carry no answer.
+        } else if example.isImpossible {
             baseLabel = .impossible
         } else if let span = example.answerSpans.first,
                   let tokens = AnswerAlignment.tokenSpan(of: span.characters, in: context.offsets) {

@@ -1,5 +1,6 @@
 import Foundation
 import MRC
+import Model
 import Text
 
 /// Training windows built from SQuAD / MRQA files, with what was left out and why.
@@ -51,10 +52,13 @@ extension TrainingData {
 }
 
 extension SpanTrainingWindow {
-    /// The real tokens and labels of an MRC window (its padding is dropped: batches re-pad).
+    /// The real tokens and labels of an MRC window (its padding is dropped: batches re-pad). An unlabelled
+    /// window (a transfer-set window: only `distill` keeps them) gets `SpanLoss.ignoredPosition`: no gold.
     public init(_ window: Window) {
+        let gold = window.label == .unlabelled
+            ? (SpanLoss.ignoredPosition, SpanLoss.ignoredPosition) : (Int32(window.startPosition), Int32(window.endPosition))
         self.init(inputIds: Array(window.inputIds[0..<window.length]),
                   tokenTypeIds: Array(window.tokenTypeIds[0..<window.length]),
-                  startPosition: Int32(window.startPosition), endPosition: Int32(window.endPosition))
+                  startPosition: gold.0, endPosition: gold.1)
     }
 }
