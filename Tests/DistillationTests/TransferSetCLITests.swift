@@ -5,33 +5,21 @@ import XCTest
 
 /// A transfer set end to end: `teach --transfer` labels questions that have no gold answers (a SQuAD file
 /// whose answers were removed), `distill --transfer` learns them from the soft labels alone beside the gold
-/// training file, and a `distill` that leaves the transfer file out is refused (the store holds its windows).
-final class TransferSetCLITests: XCTestCase {
-    let model = TestPaths.fixture("training/tiny_qa_parity").path
-    let data = TestPaths.fixture("training/tiny_squad_v2.json").path
-    let windowArguments = ["--max-seq-len", "32", "--doc-stride", "8", "--max-query-len", "8"]
-
+/// training file (the SQuAD 2.0 fixture), and a `distill` that leaves the transfer file out is refused (the
+/// store holds its windows).
+extension DistillCLITests {
     /// tiny_squad.json without its answers: questions nobody has labelled.
     func writeUnlabelledQuestions(_ url: URL) throws {
-        var json = try JSONSerialization.jsonObject(
-            with: Data(contentsOf: TestPaths.fixture("training/tiny_squad.json"))) as! [String: Any]
-        json["data"] = (json["data"] as! [[String: Any]]).map { article in
-            var article = article
-            article["paragraphs"] = (article["paragraphs"] as! [[String: Any]]).map { paragraph in
-                var paragraph = paragraph
-                paragraph["qas"] = (paragraph["qas"] as! [[String: Any]]).map { qa in
-                    var qa = qa
-                    qa["answers"] = [Any]()
-                    return qa
-                }
-                return paragraph
-            }
-            return article
+        let json = try SQuADFixtureEditing.mapQuestions(of: TestPaths.fixture("training/tiny_squad.json")) { qa in
+            var qa = qa
+            qa["answers"] = [Any]()
+            return qa
         }
         try JSONSerialization.data(withJSONObject: json).write(to: url)
     }
 
     func testTeachAndDistillATransferSet() throws {
+        let data = TestPaths.fixture("training/tiny_squad_v2.json").path
         let root = try CLIProcess.temporaryDirectory("transfer")
         defer { try? FileManager.default.removeItem(at: root) }
         let unlabelled = root.appendingPathComponent("unlabelled.json")

@@ -126,24 +126,15 @@ final class PredictorTests: XCTestCase {
         let model = try BertSpanTrainable(directory: directory)
         let tokenizer = try WordPieceTokenizer(vocabFile: directory.appendingPathComponent("vocab.txt"))
         // The tiny SQuAD file as v2.0, every third question made unanswerable.
-        var json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: TestPaths.fixture("training/tiny_squad.json"))) as? [String: Any])
-        json["version"] = "v2.0"
         var counter = 0
-        json["data"] = (json["data"] as! [[String: Any]]).map { article in
-            var article = article
-            article["paragraphs"] = (article["paragraphs"] as! [[String: Any]]).map { paragraph in
-                var paragraph = paragraph
-                paragraph["qas"] = (paragraph["qas"] as! [[String: Any]]).map { qa in
-                    var qa = qa
-                    counter += 1
-                    qa["is_impossible"] = counter % 3 == 0
-                    if counter % 3 == 0 { qa["plausible_answers"] = qa["answers"]; qa["answers"] = [] }
-                    return qa
-                }
-                return paragraph
-            }
-            return article
+        var json = try SQuADFixtureEditing.mapQuestions(of: TestPaths.fixture("training/tiny_squad.json")) { qa in
+            var qa = qa
+            counter += 1
+            qa["is_impossible"] = counter % 3 == 0
+            if counter % 3 == 0 { qa["plausible_answers"] = qa["answers"]; qa["answers"] = [] }
+            return qa
         }
+        json["version"] = "v2.0"
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("mrc-squad2-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
         let data = out.appendingPathComponent("tiny-v2.json")

@@ -8,8 +8,9 @@ import Model
 /// with τ = T² (Hinton et al.: keeps the soft gradients' size independent of T) or 1 (D-NET, which
 /// used T = 1 and no factor). Both terms are (start + end) / 2; the hard term is the mean over the
 /// batch's rows with a gold span (`SpanLoss`, padding masked; a transfer-set window has none), the soft
-/// term the mean over the rows that have a soft label. Padding gets no probability on either side: the student's padding logits are set to
-/// `SpanLoss.paddingLogit`, and the teacher distribution is taken over real tokens only.
+/// term the mean over the rows that have a soft label. Padding gets no probability on either side: the
+/// student's padding logits are set to `SpanLoss.paddingLogit`, and the teacher distribution is taken over
+/// real tokens only.
 ///
 /// The soft term is reported as a KL divergence (0 when the student matches the teacher); its gradient
 /// is the cross-entropy's, `τ / T · (softmax(student / T) − q)`, so with T = 1 and τ = 1 it is exactly
