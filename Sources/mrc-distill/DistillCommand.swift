@@ -101,9 +101,10 @@ struct DistillCommand: AsyncParsableCommand {
                                          expected: data.provenance(vocabulary: tokenizer.vocabulary, lowercase: student.doLowerCase))
         report("soft labels: \(store.provenance.teachers.map(\.name).joined(separator: ", ")) "
                + "(\(store.provenance.combination.rawValue), T = \(store.provenance.temperature))")
-        if data.transferWindows > 0 {
-            let bare = data.windows.indices.filter { data.windows[$0].label == .unlabelled && !store.isLabelled(at: $0) }.count
-            report("transfer set: \(data.transferWindows) windows learnt from the soft labels alone"
+        let transfer = data.transferWindowIndices
+        if !transfer.isEmpty {
+            let bare = transfer.filter { !store.isLabelled(at: $0) }.count
+            report("transfer set: \(transfer.count) windows learnt from the soft labels alone"
                    + (bare > 0 ? "; \(bare) of them have no soft label (no teacher scored them) and train nothing" : ""))
         }
         let loss = kd.loss

@@ -34,8 +34,9 @@ public struct DistillationData: Sendable {
     /// (`ModelAnswerability` records that the student learnt to abstain).
     public var unanswerableWindows: Int { windows.filter { $0.label == .impossible }.count }
 
-    /// Transfer-set windows: no gold, trained on the soft labels alone.
-    public var transferWindows: Int { windows.filter { $0.label == .unlabelled }.count }
+    /// The indices of the transfer-set windows: no gold, trained on the soft labels alone.
+    public var transferWindowIndices: [Int] { windows.indices.filter { windows[$0].label == .unlabelled } }
+    public var transferWindows: Int { transferWindowIndices.count }
 
     /// The key of window `index` in the store: its question's prediction key.
     public func key(_ index: Int) -> String { examples[windows[index].exampleIndex].predictionKey }
