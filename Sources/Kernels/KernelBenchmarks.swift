@@ -59,9 +59,19 @@ public enum KernelBenchmarks {
     /// The bf16 matmul alone (inputs already bf16, fp32 output) at one shape: the rate the low-precision
     /// backend reaches on this CPU (AMX or AVX-512 BF16), the ceiling of the bf16 forward. `packed`: the
     /// weight packed once in oneDNN's layout (as the fused inference layers hold it), where it has one.
-    public static func bf16Matmul(rows: Int, inFeatures: Int, outFeatures: Int, packed: Bool = false, repeats: Int = 5) -> Result {
+    /// `epilogue` and `outType`: the fused forward's four matmuls as it runs them (`.residual` adds a filled
+    /// [rows, outFeatures] matrix), to weigh what each epilogue costs against the bare product.
+    public static func bf16Matmul(rows: Int, inFeatures: Int, outFeatures: Int, packed: Bool = false, repeats: Int = 5,
+                                  epilogue: MatmulEpilogue = .none, outType: MatrixElement = .f32) -> Result {
         let a = BF16Buffer.allocate(capacity: rows * inFeatures), w = BF16Buffer.allocate(capacity: outFeatures * inFeatures)
-        let out = filled(rows * outFeatures)
+        let out = filled(rows * outFeatures), residual = filled(epilogue == .none ? 1 : rows * outFeatures)
+        defer { residual.deallocate() }
+        let gemmEpilogue: GemmEpilogue
+        switch epilogue {
+        case .none: gemmEpilogue = .none
+        case .gelu: gemmEpilogue = .gelu
+        case .residual: gemmEpilogue = .residual(UnsafePointer(residual), ld: outFeatures)
+        }
         let layout = packed ? OneDNN.packedLayout(k: inFeatures, n: outFeatures) : nil
         let packedWeight = UnsafeMutableRawPointer.allocate(byteCount: max(64, layout?.bytes ?? 0), alignment: 64)
         defer { a.deallocate(); w.deallocate(); out.deallocate(); packedWeight.deallocate() }
@@ -71,10 +81,11 @@ public enum KernelBenchmarks {
         let b = layout == nil ? UnsafePointer(w) : UnsafePointer(packedWeight.assumingMemoryBound(to: BF16.self))
         let seconds = time(repeats: repeats) {
             gemmBF16(transA: false, transB: true, m: rows, n: outFeatures, k: inFeatures, a: a, lda: inFeatures, b: b,
-                     ldb: inFeatures, packedB: layout, bias: nil, epilogue: .none, c: UnsafeMutableRawPointer(out), cType: .f32,
-                     ldc: outFeatures, threads: Parallelism.workers)
+                     ldb: inFeatures, packedB: layout, bias: nil, epilogue: gemmEpilogue, c: UnsafeMutableRawPointer(out),
+                     cType: outType, ldc: outFeatures, threads: Parallelism.workers)
         }
-        return Result(name: "bf16 matmul \(rows)x\(inFeatures)->\(outFeatures)\(layout == nil ? "" : " packed")", seconds: seconds,
+        let suffix = (layout == nil ? "" : " packed") + gemmEpilogue.profileSuffix + (outType == .bf16 ? " ->bf16" : "")
+        return Result(name: "bf16 matmul \(rows)x\(inFeatures)->\(outFeatures)\(suffix)", seconds: seconds,
                       elements: 0, flops: 2 * Double(rows * inFeatures * outFeatures))
     }
 
@@ -109,6 +120,14 @@ public enum KernelBenchmarks {
             for packed in [false, true] where filter.map({ "bf16 matmul".contains($0) }) ?? true {
                 results.append(bf16Matmul(rows: tokens, inFeatures: inF, outFeatures: outF, packed: packed))
             }
+        }
+        // The fused forward's matmuls with their epilogues and output types (packed, as it runs them), each beside
+        // the bare product of its shape above: what the residual, the GELU and the bf16 output cost.
+        let forwardMatmuls: [(Int, Int, MatmulEpilogue, MatrixElement)] = [
+            (hidden, 3 * hidden, .none, .bf16), (hidden, hidden, .none, .f32), (hidden, hidden, .residual(ld: hidden), .f32),
+            (hidden, ffn, .none, .bf16), (hidden, ffn, .gelu, .bf16), (ffn, hidden, .residual(ld: hidden), .f32)]
+        for (inF, outF, epilogue, outType) in forwardMatmuls where filter.map({ "bf16 matmul".contains($0) }) ?? true {
+            results.append(bf16Matmul(rows: tokens, inFeatures: inF, outFeatures: outF, packed: true, epilogue: epilogue, outType: outType))
         }
         for (transA, transB, m, n, k) in [(false, true, seqLen, seqLen, d), (false, false, seqLen, d, seqLen),
                                           (true, false, seqLen, d, seqLen)] where filter.map({ "gemm".contains($0) }) ?? true {
