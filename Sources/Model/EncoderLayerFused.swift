@@ -6,19 +6,24 @@ import Kernels
 ///   output, each the input of the next matmul and dead once it has run (int8: only the context);
 /// - `qkv` [N, 3C] bf16: the QKV matmul's output, read by the attention;
 /// - `feedForward` [N, I] bf16: GELU's output, the second feed-forward matmul's input;
-/// - `hidden8` [N, C] s8 (static int8): in turn the layer input, the context and LayerNorm 1's output,
-///   quantised.
+/// - `hidden8` [N, max(C, I)] s8 (static int8): in turn the layer input, the context, LayerNorm 1's output and
+///   the GELU output, quantised.
 struct FusedLayerBuffers {
     let hidden: BF16Buffer
     let qkv: BF16Buffer
     let feedForward: BF16Buffer
     let hidden8: UnsafeMutablePointer<Int8>
+    /// [N] the per-token scales and offsets of the static int8 layer's second feed-forward input (quantised into
+    /// `hidden8`).
+    let rowScales: FloatBuffer, rowOffsets: FloatBuffer
 
     init(_ scratch: LowPrecisionScratch) {
         hidden = scratch.gradient
         qkv = scratch.qkv
         feedForward = scratch.input
         hidden8 = scratch.quantized
+        rowScales = scratch.rowScales
+        rowOffsets = scratch.rowOffsets
     }
 }
 

@@ -6,8 +6,12 @@ import Kernels
 /// - `r₁ = ctx₈ W_oᵀ + b_o + x` (dequantisation, bias and residual on the tile); LayerNorm 1 writes `h` and
 ///   `h₈` (smoothed and quantised as each row is made);
 /// - `g₁₆ = gelu(h₈ W₁ᵀ + b₁)` (dequantisation, bias and GELU on the tile, stored as bf16);
-/// - `r₂ = g₁₆ W₂ᵀ + b₂ + h` in bf16, as the fused bf16 layer; LayerNorm 2 writes `y` and, unless this is the
-///   last layer, `y₈` for the next (`nextMultipliers`: its input multipliers).
+/// - `g₁₆` smoothed and quantised per token, centred (`g₈`, a scale and an offset per row), `r₂ = g₈ W₂ᵀ` (W₂
+///   smoothed) with the weight's
+///   column scales on the tile,
+///   then the row scales and offsets, `b₂` and `h` in one pass (`SecondFeedForward.perToken`; `.bf16`: `g₁₆ W₂ᵀ + b₂ + h` as in
+///   the fused bf16 layer); LayerNorm 2 writes `y` and, unless this is the last layer, `y₈` for the next
+///   (`nextMultipliers`: its input multipliers).
 ///
 /// On entry `buffers.hidden8` (`FusedLayerBuffers`) holds `x` quantised with this layer's `inputMultipliers`.
 func encoderLayerForwardInt8(input x: ConstFloatBuffer, acts a: LayerActivations, weights w: LayerWeights,
@@ -28,9 +32,19 @@ func encoderLayerForwardInt8(input x: ConstFloatBuffer, acts a: LayerActivations
     layerNormForward(out: a.norm1, mean: a.norm1Mean, rstd: a.norm1Rstd, inp: a.residual1, weight: w.attentionNormWeight,
                      bias: w.attentionNormBias, rows: N, channels: C, eps: s.eps, out8: (f.hidden8, q.norm1Multipliers))
     product(q.intermediate, f.hidden8, k: C, n: I, epilogue: .gelu, out: UnsafeMutableRawPointer(f.feedForward), type: .bf16)
-    matmulForwardBF16(out: UnsafeMutableRawPointer(a.residual2), outType: .f32, inp16: f.feedForward, weight: q.output.values,
-                      packed: q.output.layout, bias: w.outputBias, epilogue: .residual(a.norm1, ld: C), rows: N, inFeatures: I,
-                      outFeatures: C)
+    switch q.output {
+    case .perToken(let m, let multipliers, let weightSums):
+        quantizeRowsInt8(out: f.hidden8, scales: f.rowScales, offsets: f.rowOffsets, inp: f.feedForward, multipliers: multipliers,
+                         rows: N, cols: I)
+        gemmInt8(m: N, n: C, k: I, a: f.hidden8, lda: I, w: m.values, ldw: I, packed: m.layout, scales: m.scales, bias: nil,
+                 epilogue: .none, c: UnsafeMutableRawPointer(a.residual2), cType: .f32, ldc: C, threads: workers)
+        dequantizeRowsInt8(c: a.residual2, rowScales: f.rowScales, rowOffsets: f.rowOffsets, weightSums: weightSums,
+                           bias: w.outputBias, residual: a.norm1, rows: N, cols: C)
+    case .bf16(let m):
+        matmulForwardBF16(out: UnsafeMutableRawPointer(a.residual2), outType: .f32, inp16: f.feedForward, weight: m.values,
+                          packed: m.layout, bias: w.outputBias, epilogue: .residual(a.norm1, ld: C), rows: N, inFeatures: I,
+                          outFeatures: C)
+    }
     layerNormForward(out: a.output, mean: a.norm2Mean, rstd: a.norm2Rstd, inp: a.residual2, weight: w.outputNormWeight,
                      bias: w.outputNormBias, rows: N, channels: C, eps: s.eps,
                      out8: nextMultipliers.map { (f.hidden8, $0) })

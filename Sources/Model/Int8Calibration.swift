@@ -4,8 +4,9 @@ import Kernels
 /// What static int8 needs to know of a model's activations, measured once on real windows (`calibrateInt8`):
 /// per layer, the largest |value| of each channel of the two LayerNorm outputs that feed a matmul (the layer
 /// input, read by q|k|v, and LayerNorm 1's, read by the first feed-forward matmul), and a high percentile of
-/// |value| of the attention context (the attention output matmul's input). The second feed-forward matmul
-/// stays bf16 (`StaticInt8Weights` says why).
+/// |value| of the attention context (the attention output matmul's input), and each channel's largest |value| of
+/// the GELU output (the second feed-forward matmul's input, smoothed with it, then quantised per token at every
+/// call: `StaticInt8Weights` says why).
 ///
 /// The scales follow from these and the weights (`StaticInt8Weights`): the LayerNorm-fed inputs are smoothed
 /// per channel first (SmoothQuant, α = 0.5: channel j divided by sⱼ = √(max|xⱼ|) / √(max|W·ⱼ|) and the
@@ -14,6 +15,9 @@ import Kernels
 /// Stored as JSON beside the model (`fileName`) by `mrc-distill calibrate`.
 public struct Int8Calibration: Codable, Equatable, Sendable {
     public static let fileName = "int8-calibration.json"
+    /// The name of the static int8 scheme these scales run in (`StaticInt8Weights.scheme`): part of the fingerprint
+    /// of what a calibrated model's outputs feed.
+    public static var scheme: String { StaticInt8Weights.scheme }
     /// The percentile of |context| taken as its range.
     public static let percentile = 99.99
 
@@ -24,6 +28,9 @@ public struct Int8Calibration: Codable, Equatable, Sendable {
         public var norm1ChannelMax: [Float]
         /// The `percentile`-th percentile of |context|, averaged over the calibration batches.
         public var contextRange: Float
+        /// max |g[·, j]| of the GELU output (the second feed-forward matmul's input), per channel: its smoothing
+        /// before the per-token quantisation. Absent from calibrations made before it (that matmul then stays bf16).
+        public var feedForwardChannelMax: [Float]?
     }
 
     public var format = 1
@@ -62,14 +69,17 @@ public struct Int8Calibration: Codable, Equatable, Sendable {
         try encoder.encode(self).write(to: url, options: .atomic)
     }
 
-    /// Whether it fits a model of `layers` layers of `channels` channels.
-    func check(layers count: Int, channels: Int) throws {
-        guard layers.count == count, layers.allSatisfy({ $0.inputChannelMax.count == channels && $0.norm1ChannelMax.count == channels })
+    /// Whether it fits a model of `layers` layers of `channels` channels and `intermediate` feed-forward ones.
+    func check(layers count: Int, channels: Int, intermediate: Int) throws {
+        guard layers.count == count, layers.allSatisfy({
+            $0.inputChannelMax.count == channels && $0.norm1ChannelMax.count == channels
+                && ($0.feedForwardChannelMax?.count ?? intermediate) == intermediate
+        })
         else {
             throw ModelError.invalidInput("the int8 calibration (\(source)) has \(layers.count) layers of "
                                           + "\(layers.first?.inputChannelMax.count ?? 0) channels; the model has \(count) of \(channels)")
         }
-        let values = layers.flatMap { $0.inputChannelMax + $0.norm1ChannelMax + [$0.contextRange] }
+        let values = layers.flatMap { $0.inputChannelMax + $0.norm1ChannelMax + [$0.contextRange] + ($0.feedForwardChannelMax ?? []) }
         guard values.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
             throw ModelError.invalidInput("the int8 calibration (\(source)) holds a negative or non-finite range")
         }
@@ -78,24 +88,26 @@ public struct Int8Calibration: Codable, Equatable, Sendable {
 
 /// Accumulates `Int8Calibration`'s statistics over batches.
 struct Int8CalibrationStatistics {
-    private var inputMax: [[Float]], norm1Max: [[Float]]
+    private var inputMax: [[Float]], norm1Max: [[Float]], feedForwardMax: [[Float]]
     private var contextRanges: [[Float]]
 
-    init(layers: Int, channels: Int) {
+    init(layers: Int, channels: Int, intermediate: Int) {
         inputMax = Array(repeating: Array(repeating: 0, count: channels), count: layers)
         norm1Max = inputMax
+        feedForwardMax = Array(repeating: Array(repeating: 0, count: intermediate), count: layers)
         contextRanges = Array(repeating: [], count: layers)
     }
 
-    /// Adds layer `l` of one forward: its [tokens, channels] input, LayerNorm 1 output and context; only the
-    /// rows in `valid` (not padding) count.
+    /// Adds layer `l` of one forward: its [tokens, channels] input, LayerNorm 1 output and context, and its
+    /// [tokens, intermediate] GELU output; only the rows in `valid` (not padding) count.
     mutating func add(layer l: Int, input: ConstFloatBuffer, norm1: ConstFloatBuffer, context: ConstFloatBuffer,
-                      valid: [Int], channels: Int) {
+                      feedForward: ConstFloatBuffer, valid: [Int], channels: Int, intermediate: Int) {
         for r in valid {
             for j in 0..<channels {
                 inputMax[l][j] = max(inputMax[l][j], abs(input[r * channels + j]))
                 norm1Max[l][j] = max(norm1Max[l][j], abs(norm1[r * channels + j]))
             }
+            for j in 0..<intermediate { feedForwardMax[l][j] = max(feedForwardMax[l][j], abs(feedForward[r * intermediate + j])) }
         }
         contextRanges[l].append(Self.percentile(context, valid: valid, width: channels))
     }
@@ -115,7 +127,7 @@ struct Int8CalibrationStatistics {
         func mean(_ v: [Float]) -> Float { v.isEmpty ? 0 : v.reduce(0, +) / Float(v.count) }
         return Int8Calibration(source: source, layers: inputMax.indices.map { l in
             Int8Calibration.Layer(inputChannelMax: inputMax[l], norm1ChannelMax: norm1Max[l],
-                                  contextRange: mean(contextRanges[l]))
+                                  contextRange: mean(contextRanges[l]), feedForwardChannelMax: feedForwardMax[l])
         })
     }
 }
@@ -131,8 +143,8 @@ extension BertModel {
         let kept = precision
         precision = .fp32
         defer { precision = kept }
-        let C = config.hiddenSize
-        var statistics = Int8CalibrationStatistics(layers: layout.layers.count, channels: C)
+        let C = config.hiddenSize, I = config.intermediateSize
+        var statistics = Int8CalibrationStatistics(layers: layout.layers.count, channels: C, intermediate: I)
         for batch in batches {
             try encode(batch, forTraining: true)
             let valid = batch.attentionMask.indices.filter { batch.attentionMask[$0] != 0 }
@@ -140,7 +152,7 @@ extension BertModel {
             for l in layout.layers.indices {
                 let input = l == 0 ? UnsafePointer(a.embeddingOutput!) : UnsafePointer(a.slot(l - 1).output)
                 statistics.add(layer: l, input: input, norm1: a.slot(l).norm1, context: a.slot(l).context,
-                               valid: valid, channels: C)
+                               feedForward: a.slot(l).ffnAct, valid: valid, channels: C, intermediate: I)
             }
         }
         saved = nil
@@ -157,7 +169,7 @@ extension BertModel {
         int8Calibration = nil
         guard precision == .int8, let calibration = try Int8Calibration.load(directory: modelDirectory) else { return }
         do {
-            try calibration.check(layers: layout.layers.count, channels: config.hiddenSize)
+            try calibration.check(layers: layout.layers.count, channels: config.hiddenSize, intermediate: config.intermediateSize)
         } catch ModelError.invalidInput(let message) {
             throw ModelError.invalidInput("\(modelDirectory.appendingPathComponent(Int8Calibration.fileName).path): \(message); "
                                           + "static scales fit the model they were measured on (with --layers, save the selected "

@@ -101,6 +101,7 @@ final class LowPrecisionScratch {
     private(set) var gradient: BF16Buffer!        // [N, max(3C, I)]
     private(set) var quantized: UnsafeMutablePointer<Int8>!   // [N, max(C, I)]
     private(set) var rowScales: FloatBuffer!      // [N]
+    private(set) var rowOffsets: FloatBuffer!     // [N]
     private var storage: UnsafeMutableRawPointer?
 
     init(channels: Int, intermediate: Int) {
@@ -113,7 +114,7 @@ final class LowPrecisionScratch {
     /// Bytes of scratch for `tokens` tokens.
     static func bytes(channels: Int, intermediate: Int, tokens: Int) -> Int {
         let width = max(channels, intermediate), columns = max(3 * channels, intermediate)
-        return 2 * tokens * width + 2 * tokens * 3 * channels + 2 * tokens * columns + tokens * width + 4 * tokens + 256
+        return 2 * tokens * width + 2 * tokens * 3 * channels + 2 * tokens * columns + tokens * width + 8 * tokens + 256
     }
 
     var bytes: Int { capacity == 0 ? 0 : Self.bytes(channels: channels, intermediate: intermediate, tokens: capacity) }
@@ -133,6 +134,7 @@ final class LowPrecisionScratch {
         quantized = (raw + inputBytes + qkvBytes + gradientBytes).assumingMemoryBound(to: Int8.self)
         let scalesOffset = (inputBytes + qkvBytes + gradientBytes + quantizedBytes + 63) & ~63
         rowScales = (raw + scalesOffset).assumingMemoryBound(to: Float.self)
+        rowOffsets = rowScales + tokens
         capacity = tokens
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Kernels
 
 /// One weight of a static int8 layer: s8 values [n, k] (plain, or packed for oneDNN), its matmul's column
@@ -10,12 +11,20 @@ struct Int8Matrix {
     let bias: ConstFloatBuffer
 }
 
+/// The second feed-forward matmul of a static int8 layer: int8 with a scale per token (`quantizeRowsInt8`), or bf16.
+enum SecondFeedForward {
+    /// The weight smoothed per input channel and quantised; `multipliers` 1 / sⱼ smooth the input before its
+    /// centred per-token quantisation; `weightSums` [n], each dequantised weight row's sum, bring the offsets back.
+    case perToken(Int8Matrix, multipliers: ConstFloatBuffer, weightSums: ConstFloatBuffer)
+    case bf16(FusedMatrix)
+}
+
 /// An encoder layer's weights and scales for the static int8 inference layer (`encoderLayerForwardInt8`): three
-/// int8 matmuls and the second feed-forward one in bf16 (its input, the GELU output, does not survive one
-/// static scale per tensor: see `StaticInt8Weights`).
+/// int8 matmuls on static scales and the second feed-forward one per token (its input, the GELU output, does not
+/// survive one static scale per tensor: see `StaticInt8Weights`).
 struct Int8LayerWeights {
     let qkv, attentionOutput, intermediate: Int8Matrix
-    let output: FusedMatrix
+    let output: SecondFeedForward
     /// 1 / (sⱼ · a) per channel: quantises the layer input (smoothed) for the q|k|v matmul.
     let inputMultipliers: ConstFloatBuffer
     /// The same for LayerNorm 1's output, the first feed-forward matmul's input.
@@ -28,11 +37,21 @@ struct Int8LayerWeights {
 /// `Int8Calibration`:
 /// - q|k|v and the first feed-forward weight smoothed per input channel (`Int8Calibration`), then each
 ///   quantised per output channel (symmetric, 127 levels), like the attention output's;
-/// - the second feed-forward weight in bf16: its input, the GELU output, has outlier channels that one static
-///   scale at the 99.99th percentile clips too much (a 6-layer MiniLM teacher lost 1.0 SQuAD F1 with it int8,
-///   0.1 without; `scripts/recipes/precision-squad`);
+/// - the second feed-forward weight smoothed per input channel by the GELU output's maxima and quantised per
+///   output channel, its input smoothed and quantised per token, centred on the token's range, at every call
+///   (`quantizeRowsInt8`), in every layer but the first. That input has outlier channels: one static scale at the
+///   99.99th percentile clipped too much (a 6-layer MiniLM teacher lost 1.0 SQuAD F1), per token with a symmetric
+///   scale each token's step is set by them (−1.8 unsmoothed, −0.8 smoothed), and the first layer's, where the
+///   per-token error is largest (on SQuAD train windows, 5 % at the 99th percentile of tokens against 1.4–3.6 % in
+///   the later layers), costs most of what remains (docs/PRECISION.md): the first layer's stays bf16. Without
+///   those maxima in the calibration (files made before), or with `MRC_INT8_SECOND_FFN=bf16`, every layer's does;
 /// - packed for oneDNN's kernels where it has a layout, plain otherwise.
 final class StaticInt8Weights {
+    /// Whether the second feed-forward matmul runs int8 per token (else bf16); read when the weights are made.
+    nonisolated(unsafe) static var perTokenSecondFeedForward = ProcessInfo.processInfo.environment["MRC_INT8_SECOND_FFN"] != "bf16"
+    /// The scheme's name, for the fingerprints of what its outputs feed (a teacher's soft labels).
+    static var scheme: String { perTokenSecondFeedForward ? "static-ffn2-centred" : "static" }
+
     private(set) var layers: [Int8LayerWeights] = []
     /// The backend they were made for (packed only for oneDNN).
     let backend = LowPrecision.backend
@@ -40,7 +59,7 @@ final class StaticInt8Weights {
 
     init(parameters: ConstFloatBuffer, layout: ParameterLayout, calibration: Int8Calibration) throws {
         let C = layout.config.hiddenSize, I = layout.config.intermediateSize
-        try calibration.check(layers: layout.layers.count, channels: C)
+        try calibration.check(layers: layout.layers.count, channels: C, intermediate: I)
         var made: [Int8LayerWeights] = []
         for (o, stats) in zip(layout.layers, calibration.layers) {
             let p = parameters
@@ -55,7 +74,9 @@ final class StaticInt8Weights {
                                         smoothing: nil, inputScale: contextScale),
                 intermediate: matrix(p + o.intermediateWeight, bias: p + o.intermediateBias, rows: I, cols: C,
                                      smoothing: ffnSmoothing, inputScale: ffnScale),
-                output: bf16Matrix(p + o.outputWeight, rows: C, cols: I),
+                output: secondFeedForward(p + o.outputWeight, bias: p + o.outputBias,
+                                          channelMax: made.isEmpty ? nil : stats.feedForwardChannelMax,
+                                          rows: C, cols: I),
                 inputMultipliers: floats(qkvMultipliers), norm1Multipliers: floats(ffnMultipliers),
                 contextMultiplier: 1 / contextScale))
         }
@@ -81,8 +102,9 @@ final class StaticInt8Weights {
 
     /// A weight [rows, cols] smoothed (columns times `smoothing`), quantised per row and packed, with its
     /// column scales `inputScale · w_row` and bias / those scales.
+    /// `rowSums`, when given, gets each quantised row's sum in dequantised units, `Σₖ q[r, k] · scales[r]`.
     private func matrix(_ weight: ConstFloatBuffer, bias: ConstFloatBuffer, rows: Int, cols: Int, smoothing: [Float]?,
-                        inputScale: Float) -> Int8Matrix {
+                        inputScale: Float, rowSums: UnsafeMutablePointer<[Float]>? = nil) -> Int8Matrix {
         let smoothed = FloatBuffer.allocate(capacity: rows * cols)
         let rowScales = FloatBuffer.allocate(capacity: rows)
         let plain = UnsafeMutablePointer<Int8>.allocate(capacity: rows * cols)
@@ -93,6 +115,7 @@ final class StaticInt8Weights {
         quantizeWeightsInt8(out: plain, scales: rowScales, weight: smoothed, rows: rows, cols: cols)
         let scales = (0..<rows).map { inputScale * rowScales[$0] }
         let scaledBias = floats((0..<rows).map { bias[$0] / scales[$0] })
+        rowSums?.pointee = (0..<rows).map { r in Float((0..<cols).reduce(0) { $0 + Int(plain[r * cols + $1]) }) * scales[r] }
         var values = UnsafeRawPointer(plain), layout: PackedLayout? = nil
         if let packed = OneDNN.packedLayout(k: cols, n: rows, element: .s8) {
             let destination = UnsafeMutableRawPointer.allocate(byteCount: max(64, packed.bytes), alignment: 64)
@@ -104,6 +127,17 @@ final class StaticInt8Weights {
             allocations.append(UnsafeMutableRawPointer(plain))
         }
         return Int8Matrix(values: values, layout: layout, scales: ColumnScales(scales), bias: scaledBias)
+    }
+
+    /// The second feed-forward weight: smoothed by the GELU output's channel maxima and quantised, for the per-token
+    /// scheme, where it is on and the calibration has those maxima; bf16 otherwise.
+    private func secondFeedForward(_ weight: ConstFloatBuffer, bias: ConstFloatBuffer, channelMax: [Float]?, rows: Int,
+                                   cols: Int) -> SecondFeedForward {
+        guard Self.perTokenSecondFeedForward, let channelMax else { return .bf16(bf16Matrix(weight, rows: rows, cols: cols)) }
+        let (s, _, _) = Self.smoothing(channelMax: channelMax, weight: weight, rows: rows, cols: cols)
+        var sums: [Float] = []
+        let m = matrix(weight, bias: bias, rows: rows, cols: cols, smoothing: s, inputScale: 1, rowSums: &sums)
+        return .perToken(m, multipliers: floats(s.map { 1 / $0 }), weightSums: floats(sums))
     }
 
     /// A weight [rows, cols] in bf16, packed for oneDNN where it has a layout.

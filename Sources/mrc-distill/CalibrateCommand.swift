@@ -56,8 +56,11 @@ struct CalibrateCommand: ParsableCommand {
         try calibration.write(to: url)
         report(String(format: "calibrated on %d windows in %.1f s; wrote %@", chosen.count, Date().timeIntervalSince(started), url.path))
         for (l, layer) in calibration.layers.enumerated() {
-            print(String(format: "layer %d: input max %.2f, LayerNorm 1 max %.2f, context p99.99 %.3f", l,
-                         layer.inputChannelMax.max() ?? 0, layer.norm1ChannelMax.max() ?? 0, layer.contextRange))
+            // The GELU output's largest channel maximum against its median one: the outlier that per-token scales meet.
+            let gelu = (layer.feedForwardChannelMax ?? []).sorted()
+            print(String(format: "layer %d: input max %.2f, LayerNorm 1 max %.2f, context p99.99 %.3f, GELU max %.2f (median channel %.2f)",
+                         l, layer.inputChannelMax.max() ?? 0, layer.norm1ChannelMax.max() ?? 0, layer.contextRange,
+                         gelu.last ?? 0, gelu.isEmpty ? 0 : gelu[gelu.count / 2]))
         }
     }
 }

@@ -55,7 +55,7 @@ struct EnsembleOptions: ParsableArguments {
             scorers.append(try ModelScorer(model: trainable.model, batchSize: batchSize))
             identities.append(Predictor.identity(of: directory.appendingPathComponent(weightsFile)) + " w \(spec.weight)"
                               + (trainable.model.int8Calibration == nil ? ""
-                                 : " int8 " + Predictor.identity(of: directory.appendingPathComponent(Int8Calibration.fileName))))
+                                 : " \(Int8Calibration.scheme) " + Predictor.identity(of: directory.appendingPathComponent(Int8Calibration.fileName))))
         }
         ModelScorer.shareInferenceArena(scorers)
         let scorer: SpanScorer = scorers.count == 1 && specs[0].weight == 1 ? scorers[0]

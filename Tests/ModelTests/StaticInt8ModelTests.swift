@@ -63,6 +63,34 @@ final class StaticInt8ModelTests: XCTestCase {
         XCTAssertEqual(bert.lastHiddenState(), dynamic, "without a calibration int8 is the dynamic path")
     }
 
+    /// The second feed-forward matmul runs int8 per token (centred) in every layer but the first where the calibration
+    /// holds the GELU output's channel maxima; without them (a file made before), or switched off, it runs bf16, and
+    /// the two ways to bf16 give the same forward bit for bit.
+    func testSecondFeedForwardRunsPerTokenWhereTheCalibrationHasItsMaxima() throws {
+        let bert = try model(), input = try batch()
+        let calibration = try bert.calibrateInt8(batches: [input], source: "fixture")
+        let intermediate = bert.config.intermediateSize
+        XCTAssertTrue(calibration.layers.allSatisfy { ($0.feedForwardChannelMax?.count ?? 0) == intermediate && $0.feedForwardChannelMax!.max()! > 0 })
+        bert.precision = .int8
+        func forward(_ c: Int8Calibration, perToken: Bool = true) throws -> [Float] {
+            let saved = StaticInt8Weights.perTokenSecondFeedForward
+            defer { StaticInt8Weights.perTokenSecondFeedForward = saved }
+            StaticInt8Weights.perTokenSecondFeedForward = perToken
+            bert.int8Calibration = c
+            try bert.encode(input, forTraining: false)
+            return bert.lastHiddenState()
+        }
+        var old = calibration
+        for l in old.layers.indices { old.layers[l].feedForwardChannelMax = nil }
+        let centred = try forward(calibration), withoutMaxima = try forward(old), off = try forward(calibration, perToken: false)
+        XCTAssertEqual(withoutMaxima, off, "a calibration without the maxima runs that matmul bf16, as switching it off does")
+        XCTAssertNotEqual(centred, off, "the per-token second feed-forward matmul did not run")
+        // Only the first layer's runs bf16 with the maxima: making them absent there changes nothing.
+        var firstAbsent = calibration
+        firstAbsent.layers[0].feedForwardChannelMax = nil
+        XCTAssertEqual(try forward(firstAbsent), centred, "the first layer's second feed-forward matmul is bf16 either way")
+    }
+
     /// The context's range: the nearest-rank 99.99th percentile of |x| over the rows that are not padding.
     func testPercentileIsTheNearestRankOverValidRows() {
         let width = 100, rows = 101

@@ -61,7 +61,7 @@ public final class ModelTeacher: Teacher {
         let calibration = model.int8Calibration == nil ? nil
             : try? Data(contentsOf: directory.appendingPathComponent(Int8Calibration.fileName))
         fingerprint = Self.hash(bytes) + "-\(size)" + (precision == .fp32 ? "" : "-\(precision)")
-            + (calibration.map { "-static-" + Self.hash($0) } ?? "")
+            + (calibration.map { "-\(Int8Calibration.scheme)-" + Self.hash($0) } ?? "")
     }
 
     /// Whether the teacher reads the student's token ids as they are.

@@ -17,3 +17,23 @@ public func naiveGemmBF16(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, al
         }
     }
 }
+
+/// Reference twin of the centred per-token `quantizeRowsInt8` (bf16 input, per-column multipliers): one element at
+/// a time, the same fp32 operations in the same order, and the rounding written out (nearest, ties to even) and
+/// clamped to ±127.
+public func naiveQuantizeRowsInt8Centred(out: UnsafeMutablePointer<Int8>, scales: FloatBuffer, offsets: FloatBuffer,
+                                         inp: ConstBF16Buffer, multipliers: ConstFloatBuffer, rows: Int, cols: Int) {
+    for r in 0..<rows {
+        let y = (0..<cols).map { float(bfloat16: inp[r * cols + $0]) * multipliers[$0] }
+        let lo = y.min() ?? 0, hi = y.max() ?? 0
+        let offset = (hi + lo) / 2, width = hi - lo
+        let scale: Float = width > 0 ? width / 254 : 1
+        let inverse = 1 / scale
+        scales[r] = scale
+        offsets[r] = offset
+        for j in 0..<cols {
+            let v = ((y[j] - offset) * inverse).rounded(.toNearestOrEven)
+            out[r * cols + j] = Int8(Swift.max(-127, Swift.min(127, v)))
+        }
+    }
+}
