@@ -11,7 +11,8 @@ struct Int8Matrix {
     let bias: ConstFloatBuffer
 }
 
-/// The second feed-forward matmul of a static int8 layer: int8 with a scale per token (`quantizeRowsInt8`), or bf16.
+/// The second feed-forward matmul of a static int8 layer: int8 with a scale and an offset per token (`quantizeRowsInt8`),
+/// or bf16.
 enum SecondFeedForward {
     /// The weight smoothed per input channel and quantised; `multipliers` 1 / sⱼ smooth the input before its
     /// centred per-token quantisation; `weightSums` [n], each dequantised weight row's sum, bring the offsets back.
