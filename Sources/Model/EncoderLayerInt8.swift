@@ -6,12 +6,12 @@ import Kernels
 /// - `r₁ = ctx₈ W_oᵀ + b_o + x` (dequantisation, bias and residual on the tile); LayerNorm 1 writes `h` and
 ///   `h₈` (smoothed and quantised as each row is made);
 /// - `g₁₆ = gelu(h₈ W₁ᵀ + b₁)` (dequantisation, bias and GELU on the tile, stored as bf16);
-/// - `g₁₆` smoothed and quantised per token, centred (`g₈`, a scale and an offset per row), `r₂ = g₈ W₂ᵀ` (W₂
-///   smoothed) with the weight's
-///   column scales on the tile,
-///   then the row scales and offsets, `b₂` and `h` in one pass (`SecondFeedForward.perToken`; `.bf16`: `g₁₆ W₂ᵀ + b₂ + h` as in
-///   the fused bf16 layer); LayerNorm 2 writes `y` and, unless this is the last layer, `y₈` for the next
-///   (`nextMultipliers`: its input multipliers).
+/// - `g₁₆` smoothed and quantised per token, centred (`g₈`, a scale and an offset per row), then `r₂ = g₈ W₂ᵀ` (W₂
+///   smoothed) with the weight's column scales on the tile, then the row scales and offsets, `b₂` and `h` in one
+///   pass (`SecondFeedForward.perToken`, every layer but the first); or `r₂ = g₁₆ W₂ᵀ + b₂ + h` in bf16 as in the
+///   fused bf16 layer (`.bf16`, the first layer);
+/// - LayerNorm 2 writes `y` and, unless this is the last layer, `y₈` for the next (`nextMultipliers`: its input
+///   multipliers).
 ///
 /// On entry `buffers.hidden8` (`FusedLayerBuffers`) holds `x` quantised with this layer's `inputMultipliers`.
 func encoderLayerForwardInt8(input x: ConstFloatBuffer, acts a: LayerActivations, weights w: LayerWeights,
