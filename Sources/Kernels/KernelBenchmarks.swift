@@ -64,13 +64,16 @@ public enum KernelBenchmarks {
     public static func bf16Matmul(rows: Int, inFeatures: Int, outFeatures: Int, packed: Bool = false, repeats: Int = 5,
                                   epilogue: MatmulEpilogue = .none, outType: MatrixElement = .f32) -> Result {
         let a = BF16Buffer.allocate(capacity: rows * inFeatures), w = BF16Buffer.allocate(capacity: outFeatures * inFeatures)
-        let out = filled(rows * outFeatures), residual = filled(epilogue == .none ? 1 : rows * outFeatures)
-        defer { residual.deallocate() }
+        let out = filled(rows * outFeatures)
+        var residual: FloatBuffer? = nil
+        defer { residual?.deallocate() }
         let gemmEpilogue: GemmEpilogue
         switch epilogue {
         case .none: gemmEpilogue = .none
         case .gelu: gemmEpilogue = .gelu
-        case .residual: gemmEpilogue = .residual(UnsafePointer(residual), ld: outFeatures)
+        case .residual:
+            residual = filled(rows * outFeatures)
+            gemmEpilogue = .residual(UnsafePointer(residual!), ld: outFeatures)
         }
         let layout = packed ? OneDNN.packedLayout(k: inFeatures, n: outFeatures) : nil
         let packedWeight = UnsafeMutableRawPointer.allocate(byteCount: max(64, layout?.bytes ?? 0), alignment: 64)

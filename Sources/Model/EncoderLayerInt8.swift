@@ -36,8 +36,7 @@ func encoderLayerForwardInt8(input x: ConstFloatBuffer, acts a: LayerActivations
     case .perToken(let m, let multipliers, let weightSums):
         quantizeRowsInt8(out: f.hidden8, scales: f.rowScales, offsets: f.rowOffsets, inp: f.feedForward, multipliers: multipliers,
                          rows: N, cols: I)
-        gemmInt8(m: N, n: C, k: I, a: f.hidden8, lda: I, w: m.values, ldw: I, packed: m.layout, scales: m.scales, bias: nil,
-                 epilogue: .none, c: UnsafeMutableRawPointer(a.residual2), cType: .f32, ldc: C, threads: workers)
+        product(m, f.hidden8, k: I, n: C, out: UnsafeMutableRawPointer(a.residual2), type: .f32)
         dequantizeRowsInt8(c: a.residual2, rowScales: f.rowScales, rowOffsets: f.rowOffsets, weightSums: weightSums,
                            bias: w.outputBias, residual: a.norm1, rows: N, cols: C)
     case .bf16(let m):

@@ -76,8 +76,9 @@ public struct Int8Calibration: Codable, Equatable, Sendable {
                 && ($0.feedForwardChannelMax?.count ?? intermediate) == intermediate
         })
         else {
-            throw ModelError.invalidInput("the int8 calibration (\(source)) has \(layers.count) layers of "
-                                          + "\(layers.first?.inputChannelMax.count ?? 0) channels; the model has \(count) of \(channels)")
+            let widths = layers.first.map { "\($0.inputChannelMax.count) channels" + ($0.feedForwardChannelMax.map { " (\($0.count) feed-forward)" } ?? "") }
+            throw ModelError.invalidInput("the int8 calibration (\(source)) has \(layers.count) layers of \(widths ?? "0 channels"); "
+                                          + "the model has \(count) of \(channels) (\(intermediate) feed-forward)")
         }
         let values = layers.flatMap { $0.inputChannelMax + $0.norm1ChannelMax + [$0.contextRange] + ($0.feedForwardChannelMax ?? []) }
         guard values.allSatisfy({ $0.isFinite && $0 >= 0 }) else {

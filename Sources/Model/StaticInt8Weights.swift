@@ -8,7 +8,8 @@ struct Int8Matrix {
     let values: UnsafeRawPointer
     let layout: PackedLayout?
     let scales: ColumnScales
-    let bias: ConstFloatBuffer
+    /// nil where the bias is added after the product (the per-token second feed-forward matmul's dequantisation).
+    let bias: ConstFloatBuffer?
 }
 
 /// The second feed-forward matmul of a static int8 layer: int8 with a scale and an offset per token (`quantizeRowsInt8`),
@@ -75,8 +76,7 @@ final class StaticInt8Weights {
                                         smoothing: nil, inputScale: contextScale),
                 intermediate: matrix(p + o.intermediateWeight, bias: p + o.intermediateBias, rows: I, cols: C,
                                      smoothing: ffnSmoothing, inputScale: ffnScale),
-                output: secondFeedForward(p + o.outputWeight, bias: p + o.outputBias,
-                                          channelMax: made.isEmpty ? nil : stats.feedForwardChannelMax,
+                output: secondFeedForward(p + o.outputWeight, channelMax: made.isEmpty ? nil : stats.feedForwardChannelMax,
                                           rows: C, cols: I),
                 inputMultipliers: floats(qkvMultipliers), norm1Multipliers: floats(ffnMultipliers),
                 contextMultiplier: 1 / contextScale))
@@ -102,9 +102,9 @@ final class StaticInt8Weights {
     }
 
     /// A weight [rows, cols] smoothed (columns times `smoothing`), quantised per row and packed, with its
-    /// column scales `inputScale · w_row` and bias / those scales.
+    /// column scales `inputScale · w_row` and bias / those scales (none without a bias).
     /// `rowSums`, when given, gets each quantised row's sum in dequantised units, `Σₖ q[r, k] · scales[r]`.
-    private func matrix(_ weight: ConstFloatBuffer, bias: ConstFloatBuffer, rows: Int, cols: Int, smoothing: [Float]?,
+    private func matrix(_ weight: ConstFloatBuffer, bias: ConstFloatBuffer?, rows: Int, cols: Int, smoothing: [Float]?,
                         inputScale: Float, rowSums: UnsafeMutablePointer<[Float]>? = nil) -> Int8Matrix {
         let smoothed = FloatBuffer.allocate(capacity: rows * cols)
         let rowScales = FloatBuffer.allocate(capacity: rows)
@@ -115,7 +115,7 @@ final class StaticInt8Weights {
         }
         quantizeWeightsInt8(out: plain, scales: rowScales, weight: smoothed, rows: rows, cols: cols)
         let scales = (0..<rows).map { inputScale * rowScales[$0] }
-        let scaledBias = floats((0..<rows).map { bias[$0] / scales[$0] })
+        let scaledBias = bias.map { b in floats((0..<rows).map { b[$0] / scales[$0] }) }
         rowSums?.pointee = (0..<rows).map { r in Float((0..<cols).reduce(0) { $0 + Int(plain[r * cols + $1]) }) * scales[r] }
         var values = UnsafeRawPointer(plain), layout: PackedLayout? = nil
         if let packed = OneDNN.packedLayout(k: cols, n: rows, element: .s8) {
@@ -132,12 +132,11 @@ final class StaticInt8Weights {
 
     /// The second feed-forward weight: smoothed by the GELU output's channel maxima and quantised, for the per-token
     /// scheme, where it is on and the calibration has those maxima; bf16 otherwise.
-    private func secondFeedForward(_ weight: ConstFloatBuffer, bias: ConstFloatBuffer, channelMax: [Float]?, rows: Int,
-                                   cols: Int) -> SecondFeedForward {
+    private func secondFeedForward(_ weight: ConstFloatBuffer, channelMax: [Float]?, rows: Int, cols: Int) -> SecondFeedForward {
         guard Self.perTokenSecondFeedForward, let channelMax else { return .bf16(bf16Matrix(weight, rows: rows, cols: cols)) }
         let (s, _, _) = Self.smoothing(channelMax: channelMax, weight: weight, rows: rows, cols: cols)
         var sums: [Float] = []
-        let m = matrix(weight, bias: bias, rows: rows, cols: cols, smoothing: s, inputScale: 1, rowSums: &sums)
+        let m = matrix(weight, bias: nil, rows: rows, cols: cols, smoothing: s, inputScale: 1, rowSums: &sums)
         return .perToken(m, multipliers: floats(s.map { 1 / $0 }), weightSums: floats(sums))
     }
 
