@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// An unsafe pointer that may cross into `DispatchQueue.concurrentPerform` closures. The kernels
@@ -19,8 +20,10 @@ public enum Parallelism {
 }
 
 /// Runs `body` over `0..<count` split into at most `Parallelism.workers` contiguous chunks, or inline
-/// when `count` is below `minimumWork` (a `concurrentPerform` hand-off costs 3–5 µs, so splitting only
-/// pays for ~200K elements of GELU-like work).
+/// when `count` is below `minimumWork` (a hand-off costs microseconds, so splitting only pays for ~200K
+/// elements of GELU-like work). The chunks run on the kernels' pool (`WorkerPool`), or through
+/// `DispatchQueue.concurrentPerform` where the pool does not take them (off, smaller, or busy with another
+/// caller's chunks: nested or concurrent use).
 @inlinable
 public func parallelFor(count: Int, minimumWork: Int, _ body: (Range<Int>) -> Void) {
     let workers = Parallelism.workers
@@ -31,11 +34,14 @@ public func parallelFor(count: Int, minimumWork: Int, _ body: (Range<Int>) -> Vo
     let chunks = min(workers, count)
     withoutActuallyEscaping(body) { escapable in
         let box = UncheckedSendable(escapable)
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+        let run: (Int) -> Void = { chunk in
             let begin = count * chunk / chunks
             let end = count * (chunk + 1) / chunks
             if begin < end { box.value(begin..<end) }
         }
+        if runOnPool(chunks: chunks, run) { return }
+        let sendable = UncheckedSendable(run)
+        DispatchQueue.concurrentPerform(iterations: chunks) { sendable.value($0) }
     }
 }
 
@@ -55,12 +61,41 @@ public func parallelChunks(count: Int, minimumWork: Int, _ body: (_ chunk: Int, 
     if chunks == 1 { body(0, 0..<count); return }
     withoutActuallyEscaping(body) { escapable in
         let box = UncheckedSendable(escapable)
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+        let run: (Int) -> Void = { chunk in
             let begin = count * chunk / chunks
             let end = count * (chunk + 1) / chunks
             box.value(chunk, begin..<end)
         }
+        if runOnPool(chunks: chunks, run) { return }
+        let sendable = UncheckedSendable(run)
+        DispatchQueue.concurrentPerform(iterations: chunks) { sendable.value($0) }
     }
+}
+
+/// Runs `run(chunk)` for every chunk on the kernels' pool (`mrc_pool_run`: chunk 0 on the caller, chunk i always on
+/// the same worker thread), or returns false when the pool is off, smaller than `chunks`, or busy.
+@usableFromInline
+func runOnPool(chunks: Int, _ run: (Int) -> Void) -> Bool {
+    guard WorkerPool.size >= chunks else { return false }
+    return withoutActuallyEscaping(run) { escapable in
+        var task = escapable
+        return withUnsafeMutablePointer(to: &task) { pointer in
+            mrc_pool_run(Int64(chunks), { context, chunk in
+                context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(chunk))
+            }, UnsafeMutableRawPointer(pointer)) == 0
+        }
+    }
+}
+
+/// The kernels' fork-join pool (`mrc_pool_start`, `mrc_pool_run`): `Parallelism.workers` − 1 threads, started at
+/// the first parallel kernel, that spin for 200 µs after each run before they sleep, so that a kernel hands its
+/// chunks over in well under a microsecond instead of waking dispatch's workers (measured on Zen 5: the batch-1
+/// bf16 forward 7–20 % faster, docs/PRECISION.md). `MRC_POOL=0` turns it off (`concurrentPerform` only).
+public enum WorkerPool {
+    /// The pool's threads (counting the caller), started once with `Parallelism.workers` as it is then; 0 when off
+    /// (or with one worker).
+    public static let size: Int = ProcessInfo.processInfo.environment["MRC_POOL"] == "0" ? 0
+        : Int(mrc_pool_start(Int32(min(Parallelism.workers, 64))))
 }
 
 /// Splits `count` elements into 16-aligned ranges over the workers (inline below `minimumWork`).

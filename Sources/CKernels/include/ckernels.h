@@ -108,4 +108,14 @@ void mrc_attention_train_backward_amx(const mrc_attention_train_head *head, cons
 void mrc_attention_train_backward_avx512(const mrc_attention_train_head *head, const uint16_t *dout, int64_t doutStride,
                                          const float *stats, float *dq, float *dk, float *dv, int64_t dStride, void *scratch);
 
+/// A chunk of a `mrc_pool_run`: task(context, chunk).
+typedef void (*mrc_pool_task)(void *context, int64_t chunk);
+/// Starts the kernels' fork-join pool once, with `workers` threads counting the caller (workers − 1 threads, which spin
+/// for 200 µs after each run, then sleep). Returns its size, 0 if it could not start (workers < 2, or no threads).
+int mrc_pool_start(int workers);
+/// Runs task(context, c) for c in 0..<chunks: chunk 0 on the caller, chunk k on worker k, always the same thread, and
+/// returns when all are done (0). Returns −1 without running anything when the pool is not started, is smaller than
+/// `chunks`, or is running another caller's chunks (nested or concurrent use): the caller runs them another way.
+int mrc_pool_run(int64_t chunks, mrc_pool_task task, void *context);
+
 #endif
