@@ -3,6 +3,7 @@
 #include "ckernels.h"
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <time.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -12,18 +13,20 @@
 #endif
 
 enum { MAX_WORKERS = 64 };
-static struct {
-    int size;                       // threads including the caller (0: not started)
-    _Atomic int busy;               // a run in progress (a second caller falls back)
+struct mrc_pool {
+    int size;                       // threads including the caller (0: none; runs are refused)
+    _Atomic int busy;               // a run in progress (a second caller is refused)
     _Atomic uint64_t generation;    // bumped per run
-    _Atomic int64_t remaining;      // worker chunks not yet done in this run
+    _Atomic int64_t remaining;      // workers that have not yet finished this run (with a chunk or without)
     mrc_pool_task task;
     void *context;
     int64_t chunks;
     pthread_mutex_t lock;
     pthread_cond_t wake;
     int sleepers;
-} pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
+};
+
+struct worker { mrc_pool *pool; int index; };
 
 static double now_seconds(void) {
     struct timespec t;
@@ -32,61 +35,89 @@ static double now_seconds(void) {
 }
 
 static void *worker_main(void *argument) {
-    const int index = (int)(intptr_t)argument;
+    const struct worker me = *(struct worker *)argument;
+    free(argument);
+    mrc_pool *pool = me.pool;
     uint64_t seen = 0;  // the generation when the pool started: a run may begin before this thread does
     for (;;) {
         // Spin for a while (the next kernel usually follows within microseconds), then sleep.
         const double until = now_seconds() + 200e-6;
         uint64_t g;
         for (int spins = 0;; spins++) {
-            g = atomic_load_explicit(&pool.generation, memory_order_acquire);
+            g = atomic_load_explicit(&pool->generation, memory_order_acquire);
             if (g != seen) break;
             relax();
             if ((spins & 255) == 255 && now_seconds() > until) {
-                pthread_mutex_lock(&pool.lock);
-                pool.sleepers++;
-                while ((g = atomic_load_explicit(&pool.generation, memory_order_acquire)) == seen)
-                    pthread_cond_wait(&pool.wake, &pool.lock);
-                pool.sleepers--;
-                pthread_mutex_unlock(&pool.lock);
+                pthread_mutex_lock(&pool->lock);
+                pool->sleepers++;
+                while ((g = atomic_load_explicit(&pool->generation, memory_order_acquire)) == seen)
+                    pthread_cond_wait(&pool->wake, &pool->lock);
+                pool->sleepers--;
+                pthread_mutex_unlock(&pool->lock);
                 break;
             }
         }
         seen = g;
-        if (index < pool.chunks) {
-            pool.task(pool.context, index);
-            atomic_fetch_sub_explicit(&pool.remaining, 1, memory_order_acq_rel);
-        }
+        // Every worker answers every run, with a chunk or without: the caller waits for all of them, so no worker
+        // can still be reading this run's fields when the next run writes them.
+        if (me.index < pool->chunks) pool->task(pool->context, me.index);
+        atomic_fetch_sub_explicit(&pool->remaining, 1, memory_order_acq_rel);
     }
     return NULL;
 }
 
-int mrc_pool_start(int workers) {
-    if (pool.size) return pool.size;
-    if (workers < 2 || workers > MAX_WORKERS) return 0;
+mrc_pool *mrc_pool_create(int workers) {
+    if (workers < 2 || workers > MAX_WORKERS) return NULL;
+    mrc_pool *pool = calloc(1, sizeof *pool);
+    if (!pool) return NULL;
+    pthread_mutex_init(&pool->lock, NULL);
+    pthread_cond_init(&pool->wake, NULL);
     for (int k = 1; k < workers; k++) {
+        struct worker *argument = malloc(sizeof *argument);
         pthread_t thread;
-        if (pthread_create(&thread, NULL, worker_main, (void *)(intptr_t)k)) return 0;
+        // Threads started before a failure only ever wait (no run reaches a pool of size 0); the pool is kept.
+        if (!argument) return NULL;
+        *argument = (struct worker){pool, k};
+        if (pthread_create(&thread, NULL, worker_main, argument)) { free(argument); return NULL; }
         pthread_detach(thread);
     }
-    pool.size = workers;
-    return workers;
+    pool->size = workers;
+    return pool;
+}
+
+int mrc_pool_run_on(mrc_pool *pool, int64_t chunks, mrc_pool_task task, void *context) {
+    if (!pool || chunks < 2 || chunks > pool->size) return -1;
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&pool->busy, &expected, 1)) return -1;
+    pool->task = task;
+    pool->context = context;
+    pool->chunks = chunks;
+    atomic_store_explicit(&pool->remaining, pool->size - 1, memory_order_relaxed);
+    pthread_mutex_lock(&pool->lock);
+    atomic_fetch_add_explicit(&pool->generation, 1, memory_order_release);
+    if (pool->sleepers) pthread_cond_broadcast(&pool->wake);
+    pthread_mutex_unlock(&pool->lock);
+    task(context, 0);
+    while (atomic_load_explicit(&pool->remaining, memory_order_acquire) > 0) relax();
+    atomic_store_explicit(&pool->busy, 0, memory_order_release);
+    return 0;
+}
+
+// The process's pool, for the kernels. A forked child has none of its workers: it runs every kernel's chunks the
+// other way (mrc_pool_run refuses).
+static mrc_pool *process_pool;
+
+static void forget_pool_in_child(void) { process_pool = NULL; }
+
+int mrc_pool_start(int workers) {
+    if (process_pool) return process_pool->size;
+    mrc_pool *pool = mrc_pool_create(workers);
+    if (!pool) return 0;
+    pthread_atfork(NULL, NULL, forget_pool_in_child);
+    process_pool = pool;
+    return pool->size;
 }
 
 int mrc_pool_run(int64_t chunks, mrc_pool_task task, void *context) {
-    if (chunks < 2 || chunks > pool.size) return -1;
-    int expected = 0;
-    if (!atomic_compare_exchange_strong(&pool.busy, &expected, 1)) return -1;
-    pool.task = task;
-    pool.context = context;
-    pool.chunks = chunks;
-    atomic_store_explicit(&pool.remaining, chunks - 1, memory_order_relaxed);
-    pthread_mutex_lock(&pool.lock);
-    atomic_fetch_add_explicit(&pool.generation, 1, memory_order_release);
-    if (pool.sleepers) pthread_cond_broadcast(&pool.wake);
-    pthread_mutex_unlock(&pool.lock);
-    task(context, 0);
-    while (atomic_load_explicit(&pool.remaining, memory_order_acquire) > 0) relax();
-    atomic_store_explicit(&pool.busy, 0, memory_order_release);
-    return 0;
+    return mrc_pool_run_on(process_pool, chunks, task, context);
 }

@@ -110,12 +110,18 @@ void mrc_attention_train_backward_avx512(const mrc_attention_train_head *head, c
 
 /// A chunk of a `mrc_pool_run`: task(context, chunk).
 typedef void (*mrc_pool_task)(void *context, int64_t chunk);
-/// Starts the kernels' fork-join pool once, with `workers` threads counting the caller (workers − 1 threads, which spin
-/// for 200 µs after each run, then sleep). Returns its size, 0 if it could not start (workers < 2, or no threads).
+/// A fork-join pool of `workers` threads counting the caller (`workers` − 1 threads of its own, which spin for 200 µs
+/// after each run, then sleep). NULL if it could not start (workers < 2 or > 64, or no threads). Never destroyed.
+typedef struct mrc_pool mrc_pool;
+mrc_pool *mrc_pool_create(int workers);
+/// Runs task(context, c) for c in 0..<chunks on `pool`: chunk 0 on the caller, chunk k on worker k (always the same
+/// thread), and returns 0 when all are done; every worker answers every run, chunk or not. Returns −1 without running
+/// anything when the pool is NULL, smaller than `chunks`, or running another caller's chunks (nested or concurrent
+/// use): the caller runs them another way.
+int mrc_pool_run_on(mrc_pool *pool, int64_t chunks, mrc_pool_task task, void *context);
+/// Starts the process's pool for the kernels once (`mrc_pool_create`). Returns its size, 0 if it could not start.
 int mrc_pool_start(int workers);
-/// Runs task(context, c) for c in 0..<chunks: chunk 0 on the caller, chunk k on worker k, always the same thread, and
-/// returns when all are done (0). Returns −1 without running anything when the pool is not started, is smaller than
-/// `chunks`, or is running another caller's chunks (nested or concurrent use): the caller runs them another way.
+/// `mrc_pool_run_on` the process's pool (−1 before `mrc_pool_start`, and in a forked child).
 int mrc_pool_run(int64_t chunks, mrc_pool_task task, void *context);
 
 #endif
