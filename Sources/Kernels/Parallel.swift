@@ -26,23 +26,7 @@ public enum Parallelism {
 /// caller's chunks: nested or concurrent use).
 @inlinable
 public func parallelFor(count: Int, minimumWork: Int, _ body: (Range<Int>) -> Void) {
-    let workers = Parallelism.workers
-    if count < minimumWork || workers <= 1 || count < 2 {
-        if count > 0 { body(0..<count) }
-        return
-    }
-    let chunks = min(workers, count)
-    withoutActuallyEscaping(body) { escapable in
-        let box = UncheckedSendable(escapable)
-        let run: (Int) -> Void = { chunk in
-            let begin = count * chunk / chunks
-            let end = count * (chunk + 1) / chunks
-            if begin < end { box.value(begin..<end) }
-        }
-        if runOnPool(chunks: chunks, run) { return }
-        let sendable = UncheckedSendable(run)
-        DispatchQueue.concurrentPerform(iterations: chunks) { sendable.value($0) }
-    }
+    parallelChunks(count: count, minimumWork: minimumWork) { _, range in body(range) }
 }
 
 /// How many chunks `parallelChunks` splits `count` items into.
@@ -53,7 +37,7 @@ public func parallelChunkCount(count: Int, minimumWork: Int) -> Int {
 }
 
 /// Like `parallelFor`, but also passes the chunk index (in `0..<parallelChunkCount(...)`), so that
-/// each worker can own a slice of preallocated scratch memory.
+/// each worker can own a slice of preallocated scratch memory. No chunk is empty (there are at most `count`).
 @inlinable
 public func parallelChunks(count: Int, minimumWork: Int, _ body: (_ chunk: Int, _ range: Range<Int>) -> Void) {
     let chunks = parallelChunkCount(count: count, minimumWork: minimumWork)
@@ -61,11 +45,7 @@ public func parallelChunks(count: Int, minimumWork: Int, _ body: (_ chunk: Int, 
     if chunks == 1 { body(0, 0..<count); return }
     withoutActuallyEscaping(body) { escapable in
         let box = UncheckedSendable(escapable)
-        let run: (Int) -> Void = { chunk in
-            let begin = count * chunk / chunks
-            let end = count * (chunk + 1) / chunks
-            box.value(chunk, begin..<end)
-        }
+        let run: (Int) -> Void = { chunk in box.value(chunk, count * chunk / chunks..<count * (chunk + 1) / chunks) }
         if runOnPool(chunks: chunks, run) { return }
         let sendable = UncheckedSendable(run)
         DispatchQueue.concurrentPerform(iterations: chunks) { sendable.value($0) }
