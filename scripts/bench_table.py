@@ -109,6 +109,15 @@ def main():
               f"{'met' if share >= 0.85 else 'missed'})")
         _, packed = spread([fraction(r, "bf16_packed_matmul_gflops") for r in rounds], unit="", digits=2)
         print(f"  of the same matmul on a weight packed once (the fused forward's weights): {packed}")
+        bf16_process = [r.get(("swift", "bf16", 8), {}) for r in rounds]
+        if any(p.get("bf16_peak_gflops") for p in bf16_process):
+            unit = next(p["bf16_peak_unit"] for p in bf16_process if p.get("bf16_peak_unit"))
+            _, peak = spread([p.get("bf16_peak_gflops") for p in bf16_process], unit="", digits=0)
+            _, rate = spread([p["bf16_matmul_gflops"] / p["bf16_peak_gflops"] if p.get("bf16_peak_gflops") else None
+                              for p in bf16_process], unit="", digits=2)
+            _, whole = spread([fraction(r, "bf16_peak_gflops") for r in rounds], unit="", digits=2)
+            print(f"  the processor's bf16 dot-product peak ({unit}, products of registers only on every worker): "
+                  f"{peak} GFLOP/s; the matmul rate is {rate} of it, the forward {whole}")
 
     def ratio(r, a, b, phase, batch=8):
         x, y = median(r.get(a + (batch,)), phase), median(r.get(b + (batch,)), phase)

@@ -119,6 +119,7 @@ public enum KernelBenchmarks {
         for (inF, outF) in [(hidden, 3 * hidden), (hidden, ffn), (ffn, hidden)] where filter.map({ "sgemm".contains($0) }) ?? true {
             results.append(sgemm(rows: tokens, inFeatures: inF, outFeatures: outF))
         }
+        if filter.map({ "bf16 peak".contains($0) }) ?? true, let peak = bf16Peak() { results.append(peak) }
         for (inF, outF) in [(hidden, 3 * hidden), (hidden, ffn), (ffn, hidden)] {
             for packed in [false, true] where filter.map({ "bf16 matmul".contains($0) }) ?? true {
                 results.append(bf16Matmul(rows: tokens, inFeatures: inF, outFeatures: outF, packed: packed))

@@ -75,6 +75,10 @@ struct EngineBenchCommand: ParsableCommand {
         let packed = KernelBenchmarks.bf16Matmul(rows: shape.batch * shape.seqLen, inFeatures: config.hiddenSize,
                                                  outFeatures: config.intermediateSize, packed: true)
         results["bf16_packed_matmul_gflops"] = packed.flops / packed.seconds / 1e9
+        if let peak = KernelBenchmarks.bf16Peak(), let unit = BF16PeakUnit.here {
+            results["bf16_peak_gflops"] = peak.flops / peak.seconds / 1e9
+            results["bf16_peak_unit"] = unit.rawValue
+        }
         results["forward_gflop"] = forwardFlops(config) / 1e9
         if phases.contains("forward") {
             results["forward"] = try timed { _ = try bert.forward(inputs, forTraining: false) }

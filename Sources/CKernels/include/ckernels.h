@@ -124,4 +124,12 @@ int mrc_pool_start(int workers);
 /// `mrc_pool_run_on` the process's pool (−1 before `mrc_pool_start`, and in a forked child).
 int mrc_pool_run(int64_t chunks, mrc_pool_task task, void *context);
 
+/// The bf16 dot-product peak of one core, measured (`mrc-bench engine` runs it on every worker): `iterations` rounds
+/// of 16 independent vdpbf16ps on registers (1,024 FLOP a round; iterations ≤ 2²³), or of 6 independent AMX
+/// tdpbf16ps on tiles (98,304 FLOP a round; iterations ≤ 2¹⁹), every product of ones. Returns the sum of every
+/// accumulator, exact: 512 · iterations, or 49,152 · iterations on AMX (the products ran); −1 without the unit.
+/// The AMX loop also needs Linux's tile permission, which oneDNN asks for where it dispatches AMX.
+double mrc_bf16_peak_avx512(int64_t iterations);
+double mrc_bf16_peak_amx(int64_t iterations);
+
 #endif
