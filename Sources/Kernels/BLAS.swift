@@ -40,6 +40,27 @@ public enum BLAS {
         return try body()
     }
 
+    /// Waits until OpenBLAS's own threads, started with the library, have stopped spinning: they poll for work with
+    /// sched_yield for 2²⁸ TSC cycles (0.1 s at 2.6 GHz) before they sleep, after the library starts and after each
+    /// call it runs on them, and on a 2-core machine take a share of the cores meanwhile (a kernel timed then ran at
+    /// 0.4× its rate). A benchmark calls this before timing anything; the kernels never call OpenBLAS threaded
+    /// (`parallelGemm`), so the threads sleep from then on. Returns at once for another BLAS.
+    public static func waitForIdleThreads(seconds: Double = 0.3) {
+        guard coreName != nil, let alive = secondsSinceProcessStart(), alive < seconds else { return }
+        Thread.sleep(forTimeInterval: seconds - alive)
+    }
+
+    /// Seconds since this process started (Linux: /proc/self/stat's start time against /proc/uptime), or nil.
+    static func secondsSinceProcessStart() -> Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
+              let uptime = try? String(contentsOfFile: "/proc/uptime", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        // Field 22 (starttime, clock ticks since boot) is the 20th after the command name's closing parenthesis.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 19, let ticks = Double(fields[19]), let up = Double(uptime.split(separator: " ")[0]) else { return nil }
+        return up - ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     /// The OpenBLAS kernel set in use (e.g. "Cooperlake"), or nil for another BLAS.
     public static var coreName: String? {
         _ = kernelsSelected

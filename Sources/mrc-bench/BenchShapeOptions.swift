@@ -12,9 +12,11 @@ struct BenchShapeOptions: ParsableArguments {
     @Option(help: "Tokens per sequence.")
     var seqLen: Int = 384
 
-    /// Gives the kernels' worker pool and BLAS `threads` threads.
+    /// Gives the kernels' worker pool and BLAS `threads` threads, and waits until OpenBLAS's own threads have
+    /// stopped spinning (`BLAS.waitForIdleThreads`): nothing is timed beside them.
     func applyThreads() {
         Parallelism.workers = threads
         BLAS.setThreads(threads)
+        BLAS.waitForIdleThreads()
     }
 }

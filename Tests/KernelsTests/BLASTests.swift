@@ -21,4 +21,21 @@ final class BLASTests: XCTestCase {
         BLAS.singleThreaded { XCTAssertEqual(BLAS.threads, 1) }
         XCTAssertEqual(BLAS.threads, BLAS.coreName == nil ? 1 : 2)
     }
+
+    /// The process's age, which `waitForIdleThreads` waits against, is read right: positive, below the machine's
+    /// uptime, and growing with the clock; the wait returns once the process is older than asked.
+    func testProcessAgeAndTheWaitForOpenBLASThreads() throws {
+        let first = try XCTUnwrap(BLAS.secondsSinceProcessStart())
+        XCTAssertGreaterThan(first, 0)
+        XCTAssertLessThan(first, ProcessInfo.processInfo.systemUptime + 1)
+        Thread.sleep(forTimeInterval: 0.05)
+        let second = try XCTUnwrap(BLAS.secondsSinceProcessStart())
+        // /proc's start time is in clock ticks (10 ms): the age moves with the clock to within two of them.
+        XCTAssertEqual(second - first, 0.05, accuracy: 0.02)
+        let start = Date()
+        BLAS.waitForIdleThreads(seconds: second + 0.2)
+        let waited = Date().timeIntervalSince(start)
+        if BLAS.coreName != nil { XCTAssertGreaterThan(waited, 0.15) } else { XCTAssertLessThan(waited, 0.05) }
+        XCTAssertLessThan(waited, 0.5)
+    }
 }
