@@ -1,7 +1,10 @@
 // The kernels' fork-join pool (see ckernels.h): workers − 1 threads that spin for a while after each run, so that
-// the next kernel's hand-off costs a cache line rather than a wake-up, then sleep on a condition variable.
+// the next kernel's hand-off costs a cache line rather than a wake-up, then sleep on a condition variable. A worker
+// that starts a run on its caller's CPU moves off it (mrc_move_off_cpu) where the pool has a CPU for each thread.
+#define _GNU_SOURCE
 #include "ckernels.h"
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
@@ -24,9 +27,34 @@ struct mrc_pool {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     int sleepers;
+    _Atomic int callerCPU;          // the CPU the caller ran on when it started this run (−1: unknown)
+    int spreads;                    // a worker found on the caller's CPU moves off it (no more threads than CPUs)
 };
 
 struct worker { mrc_pool *pool; int index; };
+
+int mrc_current_cpu(void) {
+#if defined(__linux__)
+    return sched_getcpu();
+#else
+    return -1;
+#endif
+}
+
+int mrc_move_off_cpu(int cpu) {
+#if defined(__linux__)
+    cpu_set_t mine, others;
+    if (cpu < 0 || cpu >= CPU_SETSIZE || sched_getaffinity(0, sizeof mine, &mine)) return 0;
+    others = mine;
+    CPU_CLR(cpu, &others);
+    if (CPU_COUNT(&others) == 0 || sched_setaffinity(0, sizeof others, &others)) return 0;
+    sched_setaffinity(0, sizeof mine, &mine);
+    return 1;
+#else
+    (void)cpu;
+    return 0;
+#endif
+}
 
 static double now_seconds(void) {
     struct timespec t;
@@ -58,6 +86,12 @@ static void *worker_main(void *argument) {
             }
         }
         seen = g;
+        // Two threads of a run on one CPU take turns on it (a spinning one spends the other's time): the wake-up of a
+        // sleeping worker can place it on its waker's CPU. Where there is a CPU for each thread, move off the caller's.
+        if (pool->spreads) {
+            const int cpu = mrc_current_cpu();
+            if (cpu == atomic_load_explicit(&pool->callerCPU, memory_order_relaxed)) mrc_move_off_cpu(cpu);
+        }
         // Every worker answers every run, with a chunk or without: the caller waits for all of them, so no worker
         // can still be reading this run's fields when the next run writes them.
         if (me.index < pool->chunks) pool->task(pool->context, me.index);
@@ -72,6 +106,11 @@ mrc_pool *mrc_pool_create(int workers) {
     if (!pool) return NULL;
     pthread_mutex_init(&pool->lock, NULL);
     pthread_cond_init(&pool->wake, NULL);
+    atomic_init(&pool->callerCPU, -1);
+#if defined(__linux__)
+    cpu_set_t allowed;
+    pool->spreads = sched_getaffinity(0, sizeof allowed, &allowed) == 0 && CPU_COUNT(&allowed) >= workers;
+#endif
     for (int k = 1; k < workers; k++) {
         struct worker *argument = malloc(sizeof *argument);
         pthread_t thread;
@@ -93,6 +132,7 @@ int mrc_pool_run_on(mrc_pool *pool, int64_t chunks, mrc_pool_task task, void *co
     pool->context = context;
     pool->chunks = chunks;
     atomic_store_explicit(&pool->remaining, pool->size - 1, memory_order_relaxed);
+    if (pool->spreads) atomic_store_explicit(&pool->callerCPU, mrc_current_cpu(), memory_order_relaxed);
     pthread_mutex_lock(&pool->lock);
     atomic_fetch_add_explicit(&pool->generation, 1, memory_order_release);
     if (pool->sleepers) pthread_cond_broadcast(&pool->wake);

@@ -119,4 +119,21 @@ final class WorkerPoolTests: XCTestCase {
         XCTAssertEqual(total[2], 500 * 64)
         XCTAssertEqual(total[3], 500 * 64)
     }
+
+    /// What a worker does when it finds itself on its caller's CPU: it leaves that CPU where its mask allows another,
+    /// and its mask is its own again afterwards (the scheduler stays free to place it); with one CPU it stays.
+    func testAThreadMovesOffACPUWhereItsMaskAllowsAnother() {
+        let cpus = ProcessInfo.processInfo.activeProcessorCount  // this thread's mask (sched_getaffinity)
+        let before = mrc_current_cpu()
+        let moved = mrc_move_off_cpu(before)
+        let after = mrc_current_cpu()
+        XCTAssertEqual(ProcessInfo.processInfo.activeProcessorCount, cpus, "the thread's own mask is back")
+        if cpus >= 2 {
+            XCTAssertEqual(moved, 1)
+            XCTAssertNotEqual(after, before, "it left CPU \(before)")
+        } else {
+            XCTAssertEqual(moved, 0)
+        }
+        XCTAssertEqual(mrc_move_off_cpu(-1), 0, "no such CPU")
+    }
 }
