@@ -82,8 +82,8 @@ def main():
           f"{len(rounds)} round(s) of every process")
     rates = [(r.get(("swift", "fp32", 8), {}).get("sgemm_gflops"), r.get(("swift", "fp32", 8), {}).get("bf16_matmul_gflops"),
               r.get(("swift", "bf16", 8), {}).get("bf16_matmul_gflops")) for r in rounds]
-    print("in the same processes, GFLOP/s (sgemm; bf16 matmul 3072×384→1536, plain weights, in the fp32 / the bf16 "
-          "process), round by round: " + "; ".join(f"{s or 0:.0f}; {a or 0:.0f} / {b or 0:.0f}" for s, a, b in rates)
+    print("in the same processes (each the better of a measurement before and one after the timed phases), GFLOP/s "
+          "(sgemm; bf16 matmul 3072×384→1536, plain weights, in the fp32 / the bf16 process), round by round: " + "; ".join(f"{s or 0:.0f}; {a or 0:.0f} / {b or 0:.0f}" for s, a, b in rates)
           + f" (forward = {swift.get('forward_gflop', 0):.1f} GFLOP of matmuls)\n")
     rows = [("forward 8×384", "forward", 8), ("forward 1×384", "forward", 1), ("fwd+bwd 8×384", "forward_backward", 8),
             ("train step 8×384", "train_step", 8)]
