@@ -82,9 +82,10 @@ def main():
           f"{len(rounds)} round(s) of every process")
     rates = [(r.get(("swift", "fp32", 8), {}).get("sgemm_gflops"), r.get(("swift", "fp32", 8), {}).get("bf16_matmul_gflops"),
               r.get(("swift", "bf16", 8), {}).get("bf16_matmul_gflops")) for r in rounds]
+    by_round = "; ".join(f"{s or 0:.0f}; {a or 0:.0f} / {b or 0:.0f}" for s, a, b in rates)
     print("in the same processes (each the better of a measurement before and one after the timed phases), GFLOP/s "
-          "(sgemm; bf16 matmul 3072×384→1536, plain weights, in the fp32 / the bf16 process), round by round: " + "; ".join(f"{s or 0:.0f}; {a or 0:.0f} / {b or 0:.0f}" for s, a, b in rates)
-          + f" (forward = {swift.get('forward_gflop', 0):.1f} GFLOP of matmuls)\n")
+          f"(sgemm; bf16 matmul 3072×384→1536, plain weights, in the fp32 / the bf16 process), round by round: {by_round}"
+          f" (forward = {swift.get('forward_gflop', 0):.1f} GFLOP of matmuls)\n")
     rows = [("forward 8×384", "forward", 8), ("forward 1×384", "forward", 1), ("fwd+bwd 8×384", "forward_backward", 8),
             ("train step 8×384", "train_step", 8)]
     columns = [(e, p) for e in ("pytorch", "swift") for p in ("fp32", "bf16", "int8")]
@@ -116,8 +117,8 @@ def main():
             _, rate = spread([p["bf16_matmul_gflops"] / p["bf16_peak_gflops"] if p.get("bf16_peak_gflops") else None
                               for p in bf16_process], unit="", digits=2)
             _, whole = spread([fraction(r, "bf16_peak_gflops") for r in rounds], unit="", digits=2)
-            print(f"  the processor's bf16 dot-product peak ({unit}, products of registers only on every worker): "
-                  f"{peak} GFLOP/s; the matmul rate is {rate} of it, the forward {whole}")
+            print(f"  the processor's bf16 dot-product peak ({unit}, products of registers only on every worker), "
+                  f"GFLOP/s: {peak}; the matmul rate is {rate} of it, the forward {whole}")
 
     def ratio(r, a, b, phase, batch=8):
         x, y = median(r.get(a + (batch,)), phase), median(r.get(b + (batch,)), phase)
