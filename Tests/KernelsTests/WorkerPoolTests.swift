@@ -124,15 +124,20 @@ final class WorkerPoolTests: XCTestCase {
     /// and its mask is its own again afterwards (the scheduler stays free to place it); with one CPU it stays.
     func testAThreadMovesOffACPUWhereItsMaskAllowsAnother() {
         let cpus = ProcessInfo.processInfo.activeProcessorCount  // this thread's mask (sched_getaffinity)
-        let before = mrc_current_cpu()
-        let moved = mrc_move_off_cpu(before)
-        let after = mrc_current_cpu()
-        XCTAssertEqual(ProcessInfo.processInfo.activeProcessorCount, cpus, "the thread's own mask is back")
+        // Ten tries: the scheduler may place the thread back on the CPU it left before it looks (its mask allows it
+        // again at once), so a loaded machine could show that once; a thread that did not move stays where it is.
+        var moves = 0, left = 0
+        for _ in 0..<10 {
+            let before = mrc_current_cpu()
+            moves += Int(mrc_move_off_cpu(before))
+            if mrc_current_cpu() != before { left += 1 }
+            XCTAssertEqual(ProcessInfo.processInfo.activeProcessorCount, cpus, "the thread's own mask is back")
+        }
         if cpus >= 2 {
-            XCTAssertEqual(moved, 1)
-            XCTAssertNotEqual(after, before, "it left CPU \(before)")
+            XCTAssertEqual(moves, 10)
+            XCTAssertGreaterThanOrEqual(left, 8, "it left its CPU in \(left) of 10 tries")
         } else {
-            XCTAssertEqual(moved, 0)
+            XCTAssertEqual(moves, 0)
         }
         XCTAssertEqual(mrc_move_off_cpu(-1), 0, "no such CPU")
     }
