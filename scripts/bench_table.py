@@ -117,7 +117,7 @@ def main():
             _, rate = spread([p["bf16_matmul_gflops"] / p["bf16_peak_gflops"] if p.get("bf16_peak_gflops") else None
                               for p in bf16_process], unit="", digits=2)
             _, whole = spread([fraction(r, "bf16_peak_gflops") for r in rounds], unit="", digits=2)
-            print(f"  the processor's bf16 dot-product peak ({unit}, products of registers only on every worker), "
+            print(f"  the processor's bf16 dot-product peak ({unit}, products on registers or tiles only, every worker), "
                   f"GFLOP/s: {peak}; the matmul rate is {rate} of it, the forward {whole}")
 
     def ratio(r, a, b, phase, batch=8):

@@ -3,12 +3,12 @@
 // matmul rate, so that rate and the forward's can be read as fractions of what the unit does at best. Each loop
 // multiplies pairs of ones, so its accumulators end on an exact count the caller checks (the products ran).
 #include "ckernels.h"
-#include "exp512.h"
 #include <string.h>
 
+#if defined(__x86_64__)
+#include "exp512.h"
 #define AMX_PEAK __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw,avx512vl,avx512dq,avx512bf16")))
 
-#if defined(__x86_64__)
 /// The same product on every accumulator of a round (a statement each, so the list below reads as the loop does).
 #define DOT(acc) acc = _mm512_dpbf16_ps(acc, ones, ones)
 

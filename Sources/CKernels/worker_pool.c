@@ -41,15 +41,23 @@ int mrc_current_cpu(void) {
 #endif
 }
 
+int mrc_allowed_cpus(void) {
+#if defined(__linux__)
+    cpu_set_t mine;
+    return sched_getaffinity(0, sizeof mine, &mine) ? -1 : CPU_COUNT(&mine);
+#else
+    return -1;
+#endif
+}
+
 int mrc_move_off_cpu(int cpu) {
 #if defined(__linux__)
     cpu_set_t mine, others;
-    if (cpu < 0 || cpu >= CPU_SETSIZE || sched_getaffinity(0, sizeof mine, &mine)) return 0;
+    if (cpu < 0 || cpu >= CPU_SETSIZE || sched_getcpu() != cpu || sched_getaffinity(0, sizeof mine, &mine)) return 0;
     others = mine;
     CPU_CLR(cpu, &others);
     if (CPU_COUNT(&others) == 0 || sched_setaffinity(0, sizeof others, &others)) return 0;
-    sched_setaffinity(0, sizeof mine, &mine);
-    return 1;
+    return sched_setaffinity(0, sizeof mine, &mine) ? -1 : 1;
 #else
     (void)cpu;
     return 0;

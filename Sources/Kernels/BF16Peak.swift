@@ -24,9 +24,12 @@ public enum BF16PeakUnit: String, Sendable {
     /// a tile's element.
     public var maxRounds: Int { self == .avx512 ? 1 << 23 : 1 << 19 }
 
-    /// Runs `rounds` rounds on the calling thread; returns the sum of the accumulators (`countPerRound · rounds`).
+    /// Runs `rounds` rounds on the calling thread; returns the sum of the accumulators (`countPerRound · rounds`), −1
+    /// where the CPU lacks the unit. The AMX loop runs only where oneDNN dispatches AMX (which asked Linux for the tile
+    /// permission; without it a tile instruction stops the process).
     public func run(rounds: Int) -> Double {
         precondition(rounds >= 0 && rounds <= maxRounds, "rounds must be in 0...\(maxRounds)")
+        precondition(self == .avx512 || Self.here == .amx, "the AMX loop needs oneDNN to dispatch AMX (the tile permission)")
         return self == .avx512 ? mrc_bf16_peak_avx512(Int64(rounds)) : mrc_bf16_peak_amx(Int64(rounds))
     }
 }

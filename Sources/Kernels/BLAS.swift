@@ -41,10 +41,11 @@ public enum BLAS {
     }
 
     /// Waits until OpenBLAS's own threads, started with the library, have stopped spinning: they poll for work with
-    /// sched_yield for 2²⁸ TSC cycles (0.1 s at 2.6 GHz) before they sleep, after the library starts and after each
-    /// call it runs on them, and on a 2-core machine take a share of the cores meanwhile (a kernel timed then ran at
-    /// 0.4× its rate). A benchmark calls this before timing anything; the kernels never call OpenBLAS threaded
-    /// (`parallelGemm`), so the threads sleep from then on. Returns at once for another BLAS.
+    /// sched_yield for 2²⁸ TSC cycles by default (0.1 s at 2.6 GHz; `OPENBLAS_THREAD_TIMEOUT` changes it) before they
+    /// sleep, after the library starts and after each call it runs on them, and on a 2-core machine take a share of
+    /// the cores meanwhile (a kernel timed then ran at 0.4× its rate). A benchmark calls this before timing anything;
+    /// the kernels never call OpenBLAS threaded (`parallelGemm`) unless told to (`Parallelism.splitsMatmuls` off), so
+    /// the threads sleep from then on. Returns at once for another BLAS.
     public static func waitForIdleThreads(seconds: Double = 0.3) {
         guard coreName != nil, let alive = secondsSinceProcessStart(), alive < seconds else { return }
         Thread.sleep(forTimeInterval: seconds - alive)
@@ -52,9 +53,11 @@ public enum BLAS {
 
     /// Seconds since this process started (Linux: /proc/self/stat's start time against /proc/uptime), or nil.
     static func secondsSinceProcessStart() -> Double? {
-        guard let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
-              let uptime = try? String(contentsOfFile: "/proc/uptime", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return nil }
+        // Read as bytes: the command name in it may end inside a UTF-8 character (cut to 15 bytes).
+        guard let statBytes = try? Data(contentsOf: URL(fileURLWithPath: "/proc/self/stat")),
+              let uptimeBytes = try? Data(contentsOf: URL(fileURLWithPath: "/proc/uptime")) else { return nil }
+        let stat = String(decoding: statBytes, as: UTF8.self), uptime = String(decoding: uptimeBytes, as: UTF8.self)
+        guard let close = stat.lastIndex(of: ")") else { return nil }
         // Field 22 (starttime, clock ticks since boot) is the 20th after the command name's closing parenthesis.
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         guard fields.count > 19, let ticks = Double(fields[19]), let up = Double(uptime.split(separator: " ")[0]) else { return nil }

@@ -25,16 +25,21 @@ final class BLASTests: XCTestCase {
     /// The process's age, which `waitForIdleThreads` waits against, is read right: positive, below the machine's
     /// uptime, and growing with the clock; the wait returns once the process is older than asked.
     func testProcessAgeAndTheWaitForOpenBLASThreads() throws {
-        let clock = ContinuousClock(), before = clock.now
+        let clock = ContinuousClock()
+        func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
+        let t0 = clock.now
         let first = try XCTUnwrap(BLAS.secondsSinceProcessStart())
+        let t1 = clock.now
         XCTAssertGreaterThan(first, 0)
         XCTAssertLessThan(first, ProcessInfo.processInfo.systemUptime + 1)
         Thread.sleep(forTimeInterval: 0.05)
+        let t2 = clock.now
         let second = try XCTUnwrap(BLAS.secondsSinceProcessStart())
-        let elapsed = before.duration(to: clock.now)
-        // /proc/uptime has two decimals: each age is within 10 ms, their difference within 20 ms of the clock's.
-        XCTAssertEqual(second - first, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18,
-                       accuracy: 0.021)
+        let t3 = clock.now
+        // /proc/uptime has two decimals: each age is within 10 ms of the clock, the reads took place between t0–t1
+        // and t2–t3.
+        XCTAssertGreaterThanOrEqual(second - first, seconds(t1.duration(to: t2)) - 0.021)
+        XCTAssertLessThanOrEqual(second - first, seconds(t0.duration(to: t3)) + 0.021)
         let start = Date()
         BLAS.waitForIdleThreads(seconds: second + 0.2)
         let waited = Date().timeIntervalSince(start)

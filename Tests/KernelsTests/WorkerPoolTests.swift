@@ -123,7 +123,7 @@ final class WorkerPoolTests: XCTestCase {
     /// What a worker does when it finds itself on its caller's CPU: it leaves that CPU where its mask allows another,
     /// and its mask is its own again afterwards (the scheduler stays free to place it); with one CPU it stays.
     func testAThreadMovesOffACPUWhereItsMaskAllowsAnother() {
-        let cpus = ProcessInfo.processInfo.activeProcessorCount  // this thread's mask (sched_getaffinity)
+        let cpus = mrc_allowed_cpus()  // this thread's affinity mask (a run under taskset may allow one CPU)
         // Ten tries: the scheduler may place the thread back on the CPU it left before it looks (its mask allows it
         // again at once), so a loaded machine could show that once; a thread that did not move stays where it is.
         var moves = 0, left = 0
@@ -131,14 +131,17 @@ final class WorkerPoolTests: XCTestCase {
             let before = mrc_current_cpu()
             moves += Int(mrc_move_off_cpu(before))
             if mrc_current_cpu() != before { left += 1 }
-            XCTAssertEqual(ProcessInfo.processInfo.activeProcessorCount, cpus, "the thread's own mask is back")
+            XCTAssertEqual(mrc_allowed_cpus(), cpus, "the thread's own mask is back")
         }
         if cpus >= 2 {
             XCTAssertEqual(moves, 10)
             XCTAssertGreaterThanOrEqual(left, 8, "it left its CPU in \(left) of 10 tries")
         } else {
             XCTAssertEqual(moves, 0)
+            XCTAssertEqual(left, 0)
         }
         XCTAssertEqual(mrc_move_off_cpu(-1), 0, "no such CPU")
+        let elsewhere = mrc_current_cpu() == 0 ? 1 : 0
+        if cpus >= 2 { XCTAssertEqual(mrc_move_off_cpu(Int32(elsewhere)), 0, "not on CPU \(elsewhere): nothing to leave") }
     }
 }

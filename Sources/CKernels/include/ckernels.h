@@ -124,19 +124,22 @@ int mrc_pool_start(int workers);
 /// `mrc_pool_run_on` the process's pool (−1 before `mrc_pool_start`, and in a forked child).
 int mrc_pool_run(int64_t chunks, mrc_pool_task task, void *context);
 /// Moves the calling thread off `cpu` where its affinity allows another CPU (Linux): its mask without `cpu`, which
-/// migrates it at once, then its own mask again. Returns 1 if it moved, 0 if it could not (one CPU in its mask, another
-/// OS). A pool worker that finds itself on its caller's CPU at the start of a run does this when the pool has no more
+/// migrates it at once, then its own mask again. Returns 1 if it moved, 0 if it did not (not on `cpu`, no other CPU in
+/// its mask, another OS), −1 if it moved but its own mask could not be set again (it stays off `cpu`). A pool worker that finds itself on its caller's CPU at the start of a run does this when the pool has no more
 /// threads than the process has CPUs: the wake-up of a sleeping worker can place it beside its waker, and two threads
 /// of one run then take turns on one core (a kernel timed so ran at 0.4× its rate) until the scheduler parts them.
 int mrc_move_off_cpu(int cpu);
 /// The CPU the calling thread runs on (Linux's sched_getcpu), −1 where unknown.
 int mrc_current_cpu(void);
+/// How many CPUs the calling thread's affinity mask allows (Linux), −1 where unknown.
+int mrc_allowed_cpus(void);
 
 /// The bf16 dot-product peak of one core, measured (`mrc-bench engine` runs it on every worker): `iterations` rounds
 /// of 16 independent vdpbf16ps on registers (1,024 FLOP a round; iterations ≤ 2²³), or of 6 independent AMX
 /// tdpbf16ps on tiles (98,304 FLOP a round; iterations ≤ 2¹⁹), every product of ones. Returns the sum of every
 /// accumulator, exact: 512 · iterations, or 49,152 · iterations on AMX (the products ran); −1 without the unit.
-/// The AMX loop also needs Linux's tile permission, which oneDNN asks for where it dispatches AMX.
+/// The AMX loop also needs Linux's tile permission, which oneDNN asks for where it dispatches AMX (without it the first
+/// tile instruction stops the process: `BF16PeakUnit.run` runs it only where oneDNN dispatches AMX).
 double mrc_bf16_peak_avx512(int64_t iterations);
 double mrc_bf16_peak_amx(int64_t iterations);
 
