@@ -4,10 +4,9 @@
 // path (gatherHead, two oneDNN matmuls, the softmax rows) is its reference twin.
 #include "attention_train.h"
 #if defined(__linux__) && defined(__x86_64__)
+#include "amx_tiles.h"
 #include <cpuid.h>
 #endif
-
-#define AMX_BF16 __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw,avx512vl,avx512dq,avx512bf16,fma")))
 
 #if defined(__linux__) && defined(__x86_64__)
 int mrc_has_amx_bf16(void) {
@@ -22,24 +21,6 @@ int mrc_has_amx_bf16(void) {
     }
     state = ok;
     return state;
-}
-
-/// The tile configuration (AMX's palette 1).
-typedef struct {
-    uint8_t palette;
-    uint8_t start_row;
-    uint8_t reserved[14];
-    uint16_t colsb[16];
-    uint8_t rows[16];
-} tile_config;
-
-/// Palette 1, every tile 16 rows of 64 bytes.
-static AMX_BF16 void load_tiles(void) {
-    tile_config config;
-    memset(&config, 0, sizeof config);
-    config.palette = 1;
-    for (int t = 0; t < 8; t++) { config.rows[t] = 16; config.colsb[t] = 64; }
-    _tile_loadconfig(&config);
 }
 
 /// out[16, N] = a[16, K] · b (the kernels' one product, attention_head.h): a in tile 0, b's pairs in tiles 2 and 3 by

@@ -3,11 +3,10 @@
 // matmul rate, so that rate and the forward's can be read as fractions of what the unit does at best. Each loop
 // multiplies pairs of ones, so its accumulators end on an exact count the caller checks (the products ran).
 #include "ckernels.h"
-#include <string.h>
 
 #if defined(__x86_64__)
 #include "exp512.h"
-#define AMX_PEAK __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw,avx512vl,avx512dq,avx512bf16")))
+#include "amx_tiles.h"
 
 /// The same product on every accumulator of a round (a statement each, so the list below reads as the loop does).
 #define DOT(acc) acc = _mm512_dpbf16_ps(acc, ones, ones)
@@ -36,20 +35,9 @@ AVX512_BF16 double mrc_bf16_peak_avx512(int64_t iterations) {
     return total;
 }
 
-/// The AMX tile configuration (palette 1): every tile 16 rows of 64 bytes.
-typedef struct {
-    uint8_t palette, start_row, reserved[14];
-    uint16_t colsb[16];
-    uint8_t rows[16];
-} peak_tile_config;
-
-AMX_PEAK double mrc_bf16_peak_amx(int64_t iterations) {
+AMX_BF16 double mrc_bf16_peak_amx(int64_t iterations) {
     if (!mrc_has_amx_bf16()) return -1;
-    peak_tile_config config;
-    memset(&config, 0, sizeof config);
-    config.palette = 1;
-    for (int t = 0; t < 8; t++) { config.rows[t] = 16; config.colsb[t] = 64; }
-    _tile_loadconfig(&config);
+    load_tiles();
     uint16_t ones[16 * 32];
     for (int i = 0; i < 16 * 32; i++) ones[i] = 0x3F80;
     _tile_loadd(6, ones, 64);

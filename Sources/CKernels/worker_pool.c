@@ -115,10 +115,7 @@ mrc_pool *mrc_pool_create(int workers) {
     pthread_mutex_init(&pool->lock, NULL);
     pthread_cond_init(&pool->wake, NULL);
     atomic_init(&pool->callerCPU, -1);
-#if defined(__linux__)
-    cpu_set_t allowed;
-    pool->spreads = sched_getaffinity(0, sizeof allowed, &allowed) == 0 && CPU_COUNT(&allowed) >= workers;
-#endif
+    pool->spreads = mrc_allowed_cpus() >= workers;  // −1 where unknown
     for (int k = 1; k < workers; k++) {
         struct worker *argument = malloc(sizeof *argument);
         pthread_t thread;
