@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#define AMX_BF16 __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw,avx512vl,avx512dq,avx512bf16,fma")))
+#define AMX_BF16 __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw,avx512vl,avx512dq,avx512bf16,fma,prfchw")))
 
 /// The tile configuration (AMX's palette 1).
 typedef struct {

@@ -75,9 +75,9 @@ static AMX_BF16 void rows16_product_amx(float *out, int64_t ldo, const uint16_t 
 
 AMX_BF16 void mrc_attention_head_amx(const uint16_t *q, const uint16_t *k, const uint16_t *v, int64_t stride, int64_t rows,
                                      int64_t keys, int64_t D, float scale, const float *bias, uint16_t *out, int64_t outStride,
-                                     void *scratch) {
+                                     void *scratch, const mrc_prefetch_rows *next, int64_t nextCount) {
     load_tiles();
-    mrc_attention_head_blocks(q, k, v, stride, rows, keys, D, scale, bias, out, outStride, scratch, rows16_product_amx);
+    mrc_attention_head_blocks(q, k, v, stride, rows, keys, D, scale, bias, out, outStride, scratch, next, nextCount, rows16_product_amx);
     _tile_release();
 }
 AMX_BF16 void mrc_attention_train_forward_amx(const mrc_attention_train_head *head, float *out, int64_t outStride, float *stats,
@@ -97,8 +97,9 @@ AMX_BF16 void mrc_attention_train_backward_amx(const mrc_attention_train_head *h
 #else
 int mrc_has_amx_bf16(void) { return 0; }
 void mrc_attention_head_amx(const uint16_t *q, const uint16_t *k, const uint16_t *v, int64_t stride, int64_t rows, int64_t keys,
-                            int64_t D, float scale, const float *bias, uint16_t *out, int64_t outStride, void *scratch) {
-    (void)q; (void)k; (void)v; (void)stride; (void)rows; (void)keys; (void)D; (void)scale; (void)bias; (void)out;
+                            int64_t D, float scale, const float *bias, uint16_t *out, int64_t outStride, void *scratch,
+                            const mrc_attention_next *next) {
+    (void)next; (void)nextCount; (void)q; (void)k; (void)v; (void)stride; (void)rows; (void)keys; (void)D; (void)scale; (void)bias; (void)out;
     (void)outStride; (void)scratch;
 }
 void mrc_attention_train_forward_amx(const mrc_attention_train_head *head, float *out, int64_t outStride, float *stats,

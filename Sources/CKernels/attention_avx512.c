@@ -64,8 +64,8 @@ static AVX512_BF16 void rows16_product_avx512(float *out, int64_t ldo, const uin
 
 AVX512_BF16 void mrc_attention_head_avx512(const uint16_t *q, const uint16_t *k, const uint16_t *v, int64_t stride, int64_t rows,
                                            int64_t keys, int64_t D, float scale, const float *bias, uint16_t *out,
-                                           int64_t outStride, void *scratch) {
-    mrc_attention_head_blocks(q, k, v, stride, rows, keys, D, scale, bias, out, outStride, scratch, rows16_product_avx512);
+                                           int64_t outStride, void *scratch, const mrc_prefetch_rows *next, int64_t nextCount) {
+    mrc_attention_head_blocks(q, k, v, stride, rows, keys, D, scale, bias, out, outStride, scratch, next, nextCount, rows16_product_avx512);
 }
 AVX512_BF16 void mrc_attention_train_forward_avx512(const mrc_attention_train_head *head, float *out, int64_t outStride,
                                                     float *stats, void *scratch) {
@@ -79,8 +79,9 @@ AVX512_BF16 void mrc_attention_train_backward_avx512(const mrc_attention_train_h
 }
 #else
 void mrc_attention_head_avx512(const uint16_t *q, const uint16_t *k, const uint16_t *v, int64_t stride, int64_t rows, int64_t keys,
-                               int64_t D, float scale, const float *bias, uint16_t *out, int64_t outStride, void *scratch) {
-    (void)q; (void)k; (void)v; (void)stride; (void)rows; (void)keys; (void)D; (void)scale; (void)bias; (void)out;
+                               int64_t D, float scale, const float *bias, uint16_t *out, int64_t outStride, void *scratch,
+                               const mrc_attention_next *next) {
+    (void)next; (void)nextCount; (void)q; (void)k; (void)v; (void)stride; (void)rows; (void)keys; (void)D; (void)scale; (void)bias; (void)out;
     (void)outStride; (void)scratch;
 }
 void mrc_attention_train_forward_avx512(const mrc_attention_train_head *head, float *out, int64_t outStride, float *stats,

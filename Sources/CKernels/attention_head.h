@@ -99,11 +99,31 @@ static AVX512_BF16 float exp_row_bf16(float *x, float scale, const float *bias, 
     return _mm512_reduce_add_ps(sum);
 }
 
+/// Prefetches (into L2; for writing where the stream is written) the lines of rows `from` to `from` + 15 of each of
+/// the `count` streams (see ckernels.h): called once a block, over a head of as many blocks it fetches all of the next
+/// head. At 8 × 384 tokens q|k|v has left the core's L2 by the time the attention reads it: the inference kernel
+/// took 9 % longer without.
+static inline void prefetch_block(const mrc_prefetch_rows *streams, int64_t count, int64_t from) {
+    for (int64_t s = 0; s < count; s++) {
+        const mrc_prefetch_rows *rows = streams + s;
+        const int64_t end = from + 16 < rows->rows ? from + 16 : rows->rows;
+        for (int64_t r = from; r < end; r++) {
+            const uintptr_t start = (uintptr_t)rows->base + (uintptr_t)(r * rows->stride);
+            for (uintptr_t line = start & ~(uintptr_t)63; line < start + (uintptr_t)rows->bytes; line += 64) {
+                if (rows->write) __builtin_prefetch((const void *)line, 1, 2);
+                else _mm_prefetch((const char *)line, _MM_HINT_T1);
+            }
+        }
+    }
+}
+
 /// One (sequence, head): k and v laid out once, then per block of 16 queries the scores, their exponentials rounded
 /// to bf16 with the fp32 row sums, the context, divided by the sums and stored as bf16 (see ckernels.h).
 static AVX512_BF16 void mrc_attention_head_blocks(const uint16_t *q, const uint16_t *k, const uint16_t *v, int64_t stride,
                                                   int64_t rows, int64_t keys, int64_t D, float scale, const float *bias,
-                                                  uint16_t *out, int64_t outStride, void *scratch, mrc_rows16_product product) {
+                                                  uint16_t *out, int64_t outStride, void *scratch,
+                                                  const mrc_prefetch_rows *next, int64_t nextCount,
+                                                  mrc_rows16_product product) {
     const int64_t padded = (keys + 31) / 32 * 32;
     char *base = (char *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
     uint32_t *kt = (uint32_t *)base;
@@ -116,6 +136,7 @@ static AVX512_BF16 void mrc_attention_head_blocks(const uint16_t *q, const uint1
     pair_values(pairs, v, stride, keys, padded, D);
     for (int64_t i0 = 0; i0 < rows; i0 += 16) {
         const int64_t blockRows = rows - i0 < 16 ? rows - i0 : 16;
+        prefetch_block(next, nextCount, i0);
         int64_t qStride;
         const uint16_t *qRows = query_rows(q, stride, i0, rows, D, qBlock, &qStride);
         product(scores, padded, qRows, qStride, kt, padded, D, padded);

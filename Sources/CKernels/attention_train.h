@@ -21,6 +21,7 @@ static AVX512_BF16 void mrc_attention_train_forward_blocks(const mrc_attention_t
     pair_values(vp, h->v, h->stride, L, Lp, D);
     const float keep = h->dropout ? h->dropout->keepScale : 1.0f;
     for (int64_t i0 = 0; i0 < T; i0 += 16) {
+        prefetch_block(h->next, h->nextCount, i0);
         int64_t qStride;
         const uint16_t *qRows = query_rows(h->q, h->stride, i0, T, D, qBlock, &qStride);
         product(scores, Lp, qRows, qStride, kt, Lp, D, Lp);
@@ -76,6 +77,7 @@ static AVX512_BF16 void mrc_attention_train_backward_blocks(const mrc_attention_
     transpose_rows(gT, dout, doutStride, T, Tp, D);
     const float keep = h->dropout ? h->dropout->keepScale : 1.0f;
     for (int64_t i0 = 0; i0 < Tp; i0 += 16) {
+        prefetch_block(h->next, h->nextCount, i0);
         if (i0 >= T) {  // a block of padding rows: zero pairs
             memset(pPairs + (i0 / 2) * Lp, 0, 4 * 8 * (size_t)Lp);
             memset(sPairs + (i0 / 2) * Lp, 0, 4 * 8 * (size_t)Lp);

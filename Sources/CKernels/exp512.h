@@ -3,7 +3,8 @@
 #define MRC_EXP512_H
 #include <immintrin.h>
 
-#define AVX512_BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16,fma")))
+// prfchw (PREFETCHW: fetch a line for writing) comes with every CPU that has AVX-512 BF16 (Intel since Broadwell, AMD).
+#define AVX512_BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16,fma,prfchw")))
 
 #if defined(__x86_64__)
 /// log₂e in fp32 (relative error ≤ 2⁻²⁵).

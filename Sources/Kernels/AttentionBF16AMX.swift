@@ -41,15 +41,20 @@ func attentionBF16Fused(out16: BF16Buffer, qkv16: ConstBF16Buffer, plan: Attenti
     let (T, C, D) = (plan.T, plan.C, plan.D)
     let scratchBytes = Int(mrc_attention_head_scratch_bytes(Int64(T), Int64(D)))
     let scratch = UnsafeMutableRawPointer.allocate(byteCount: max(1, plan.chunks * scratchBytes), alignment: 64)
-    defer { scratch.deallocate() }
+    let prefetch = AttentionPrefetch(plan)
+    defer { scratch.deallocate(); prefetch.deallocate() }
     parallelChunks(count: plan.pairs, minimumWork: 2) { chunk, pairRange in
         let headScratch = scratch + chunk * scratchBytes
         for pair in pairRange {
             let (b, L, qOffset, outOffset) = plan.head(pair)
             let bias = plan.mask.hasInteriorPadding[b] ? UnsafePointer(plan.mask.bias + b * T) : nil
             let q = qkv16 + qOffset
-            kernel(q, q + C, q + 2 * C, Int64(3 * C), Int64(T), Int64(L), Int64(D), plan.scale, bias, out16 + outOffset,
-                   Int64(C), headScratch)
+            prefetch.withNext(chunk: chunk, after: pair, in: pairRange, qkv16: qkv16, more: { head, add in
+                add(prefetchRows(UnsafePointer(out16 + head.out), stride: C, count: D, rows: T, write: true))
+            }) { next, nextCount in
+                kernel(q, q + C, q + 2 * C, Int64(3 * C), Int64(T), Int64(L), Int64(D), plan.scale, bias, out16 + outOffset,
+                       Int64(C), headScratch, next, nextCount)
+            }
         }
     }
 }

@@ -42,7 +42,8 @@ private func describeHead(_ plan: AttentionPlan, pair: Int, qkv16: ConstBF16Buff
     let head = mrc_attention_train_head(q: q, k: q + plan.C, v: q + 2 * plan.C, stride: Int64(3 * plan.C), rows: Int64(T),
                                         keys: Int64(L), headSize: Int64(plan.D), scale: plan.scale, bias: bias,
                                         dropout: dropout, maskStart: UInt32(truncatingIfNeeded: pair * T * T),
-                                        keptMasks: dropout == nil ? nil : masks + pair * T * stride, maskStride: Int64(stride))
+                                        keptMasks: dropout == nil ? nil : masks + pair * T * stride, maskStride: Int64(stride),
+                                        next: nil, nextCount: 0)
     return (head, outOffset, pair * T * 2)
 }
 
@@ -73,15 +74,23 @@ public func attentionForwardBF16Fused(out: FloatBuffer, saved: FloatBuffer, qkv1
     defer { KernelProfile.stop(profileStart, "attentionForwardBF16Fused", flops: 4 * Double(batch * seqLen * seqLen * channels)) }
     let (scratch, bytes, amx) = fusedScratch(plan)
     defer { scratch.deallocate() }
+    let prefetch = AttentionPrefetch(plan)
+    defer { prefetch.deallocate() }
     withDropoutKeys(dropout) { keys in
         parallelChunks(count: plan.pairs, minimumWork: 2) { chunk, pairRange in
             for pair in pairRange {
                 var (head, outOffset, statsOffset) = describeHead(plan, pair: pair, qkv16: qkv16, dropout: keys, saved: saved)
-                if amx {
-                    mrc_attention_train_forward_amx(&head, out + outOffset, Int64(channels), saved + statsOffset, scratch + chunk * bytes)
-                } else {
-                    mrc_attention_train_forward_avx512(&head, out + outOffset, Int64(channels), saved + statsOffset,
-                                                       scratch + chunk * bytes)
+                prefetch.withNext(chunk: chunk, after: pair, in: pairRange, qkv16: qkv16, more: { next, add in
+                    add(prefetchRows(UnsafePointer(out + next.out), stride: channels, count: plan.D, rows: seqLen, write: true))
+                }) { next, nextCount in
+                    (head.next, head.nextCount) = (next, nextCount)
+                    if amx {
+                        mrc_attention_train_forward_amx(&head, out + outOffset, Int64(channels), saved + statsOffset,
+                                                        scratch + chunk * bytes)
+                    } else {
+                        mrc_attention_train_forward_avx512(&head, out + outOffset, Int64(channels), saved + statsOffset,
+                                                           scratch + chunk * bytes)
+                    }
                 }
             }
         }
@@ -107,18 +116,29 @@ public func attentionBackwardBF16Fused(dqkv: FloatBuffer, dout: ConstFloatBuffer
     let (scratch, bytes, amx) = fusedScratch(plan)
     defer { scratch.deallocate() }
     let dout16 = UnsafePointer(doutScratch)
+    let prefetch = AttentionPrefetch(plan)
+    defer { prefetch.deallocate() }
     withDropoutKeys(dropout) { keys in
         parallelChunks(count: plan.pairs, minimumWork: 2) { chunk, pairRange in
             for pair in pairRange {
                 var (head, outOffset, statsOffset) = describeHead(plan, pair: pair, qkv16: qkv16, dropout: keys, saved: saved)
                 let dq = dqkv + (pair / heads) * seqLen * 3 * channels + (pair % heads) * plan.D
                 let g = dout16 + outOffset
-                if amx {
-                    mrc_attention_train_backward_amx(&head, g, Int64(channels), saved + statsOffset, dq, dq + channels,
-                                                     dq + 2 * channels, Int64(3 * channels), scratch + chunk * bytes)
-                } else {
-                    mrc_attention_train_backward_avx512(&head, g, Int64(channels), saved + statsOffset, dq, dq + channels,
-                                                        dq + 2 * channels, Int64(3 * channels), scratch + chunk * bytes)
+                prefetch.withNext(chunk: chunk, after: pair, in: pairRange, qkv16: qkv16, more: { next, add in
+                    add(prefetchRows(dout16 + next.out, stride: channels, count: plan.D, rows: seqLen))
+                    let nextDq = UnsafePointer(dqkv + next.qkv)
+                    add(prefetchRows(nextDq, stride: 3 * channels, count: plan.D, rows: seqLen, write: true))
+                    add(prefetchRows(nextDq + channels, stride: 3 * channels, count: plan.D, rows: seqLen, write: true))
+                    add(prefetchRows(nextDq + 2 * channels, stride: 3 * channels, count: plan.D, rows: seqLen, write: true))
+                }) { next, nextCount in
+                    (head.next, head.nextCount) = (next, nextCount)
+                    if amx {
+                        mrc_attention_train_backward_amx(&head, g, Int64(channels), saved + statsOffset, dq, dq + channels,
+                                                         dq + 2 * channels, Int64(3 * channels), scratch + chunk * bytes)
+                    } else {
+                        mrc_attention_train_backward_avx512(&head, g, Int64(channels), saved + statsOffset, dq, dq + channels,
+                                                            dq + 2 * channels, Int64(3 * channels), scratch + chunk * bytes)
+                    }
                 }
             }
         }

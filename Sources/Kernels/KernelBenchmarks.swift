@@ -13,7 +13,7 @@ public enum KernelBenchmarks {
         public let flops: Double
 
         public var description: String {
-            var line = "\(name.padding(toLength: 44, withPad: " ", startingAt: 0)) \(String(format: "%9.3f ms", seconds * 1e3))"
+            var line = "\(name.padding(toLength: 48, withPad: " ", startingAt: 0)) \(String(format: "%9.3f ms", seconds * 1e3))"
             if elements > 0 { line += String(format: "  %6.3f ns/elt", seconds * 1e9 / Double(elements)) }
             if flops > 0 { line += String(format: "  %6.1f GFLOP/s", flops / seconds / 1e9) }
             return line
@@ -34,6 +34,21 @@ public enum KernelBenchmarks {
             best = min(best, now() - start)
         }
         return best
+    }
+
+    /// Medians of `repeats` timings each of `body` with `set(true)` and with `set(false)`, alternating call by call
+    /// after a warm-up of each (a shared machine's slow phases fall on both alike); the toggle is left on.
+    public static func timeAlternating(repeats: Int = 40, set: (Bool) -> Void, _ body: () -> Void) -> (on: Double, off: Double) {
+        var on: [Double] = [], off: [Double] = []
+        for state in [true, false] { set(state); body() }
+        for i in 0..<2 * repeats {
+            set(i % 2 == 0)
+            let start = now()
+            body()
+            if i % 2 == 0 { on.append(now() - start) } else { off.append(now() - start) }
+        }
+        set(true)
+        return (on.sorted()[repeats / 2], off.sorted()[repeats / 2])
     }
 
     static func now() -> Double {
@@ -108,12 +123,22 @@ public enum KernelBenchmarks {
 
     /// All kernels at the MiniLM-L6 shapes of a batch (batch × seqLen tokens, hidden, FFN, heads);
     /// `matching` selects kernels by a substring of their name (nil = all).
+    /// With `alternatingPrefetch`, the fused bf16 attention kernels are timed with and without the prefetching of the
+    /// next head (`AttentionPrefetch`), call by call in turn, medians of each.
     public static func all(batch: Int = 8, seqLen: Int = 384, hidden: Int = 384, ffn: Int = 1536, heads: Int = 12,
-                           matching filter: String? = nil) -> [Result] {
+                           matching filter: String? = nil, alternatingPrefetch: Bool = false) -> [Result] {
         var results: [Result] = []
         func measure(_ name: String, elements: Int = 0, flops: Double = 0, _ body: () -> Void) {
             guard filter.map({ name.contains($0) }) ?? true else { return }
             results.append(Result(name: name, seconds: time(body), elements: elements, flops: flops))
+        }
+        func measureFusedAttention(_ name: String, elements: Int, flops: Double, _ body: () -> Void) {
+            guard alternatingPrefetch, filter.map({ name.contains($0) }) ?? true else {
+                return measure(name, elements: elements, flops: flops, body)
+            }
+            let (on, off) = timeAlternating(set: { AttentionPrefetch.enabled = $0 }, body)
+            results.append(Result(name: name + ", prefetch", seconds: on, elements: elements, flops: flops))
+            results.append(Result(name: name + ", no prefetch", seconds: off, elements: elements, flops: flops))
         }
         let tokens = batch * seqLen, d = hidden / heads
         for (inF, outF) in [(hidden, 3 * hidden), (hidden, ffn), (ffn, hidden)] where filter.map({ "sgemm".contains($0) }) ?? true {
@@ -196,7 +221,7 @@ public enum KernelBenchmarks {
         defer { qkv16.deallocate(); out16.deallocate() }
         convertToBF16(out: qkv16, inp: qkv, count: tokens * 3 * hidden)
         if AttentionAMX.runs(headSize: d) || AttentionAMX.runsOnAVX512(headSize: d) {
-            measure("attentionForwardBF16 fused inference", elements: scores, flops: attentionFlops) {
+            measureFusedAttention("attentionForwardBF16 fused inference", elements: scores, flops: attentionFlops) {
                 attentionForwardBF16(out16: out16, qkv16: qkv16, keyMask: mask, batch: batch, seqLen: seqLen, channels: hidden, heads: heads)
             }
         }
@@ -204,11 +229,11 @@ public enum KernelBenchmarks {
             let saved = FloatBuffer.allocate(capacity: FusedTrainingAttention.savedFloats(batch: batch, heads: heads, seqLen: seqLen,
                                                                                          dropout: true))
             defer { saved.deallocate() }
-            measure("attentionForwardBF16Fused dropout", elements: scores, flops: attentionFlops) {
+            measureFusedAttention("attentionForwardBF16Fused dropout", elements: scores, flops: attentionFlops) {
                 attentionForwardBF16Fused(out: c, saved: saved, qkv16: qkv16, keyMask: mask, batch: batch, seqLen: seqLen,
                                           channels: hidden, heads: heads, dropout: dropout)
             }
-            measure("attentionBackwardBF16Fused dropout", elements: scores, flops: 2 * attentionFlops) {
+            measureFusedAttention("attentionBackwardBF16Fused dropout", elements: scores, flops: 2 * attentionFlops) {
                 attentionBackwardBF16Fused(dqkv: dqkv, dout: c, qkv16: qkv16, saved: saved, keyMask: mask, batch: batch,
                                            seqLen: seqLen, channels: hidden, heads: heads, dropout: dropout, doutScratch: out16)
             }

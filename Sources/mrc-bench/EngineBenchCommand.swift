@@ -32,6 +32,10 @@ struct EngineBenchCommand: ParsableCommand {
     @Flag(help: "Also time every kernel call of forward+backward (a per-kernel table on stderr and in the JSON).")
     var profile = false
 
+    @Flag(help: ArgumentHelp("Time each phase with and without the attention's prefetching of the next head, run by run in "
+                             + "turn (the JSON's phase then holds the runs with it, `<phase>_no_prefetch` those without)."))
+    var alternatingPrefetch = false
+
     @Flag(help: "Leave the large matmuls to BLAS's own threads instead of splitting them over the workers.")
     var blasThreads = false
 
@@ -71,16 +75,16 @@ struct EngineBenchCommand: ParsableCommand {
         let before = rates(rows: shape.batch * shape.seqLen, config: config)
         results["forward_gflop"] = forwardFlops(config) / 1e9
         if phases.contains("forward") {
-            results["forward"] = try timed { _ = try bert.forward(inputs, forTraining: false) }
+            try time("forward", into: &results) { _ = try bert.forward(inputs, forTraining: false) }
         }
         if phases.contains("forward_backward") {
-            results["forward_backward"] = try timed {
+            try time("forward_backward", into: &results) {
                 _ = try bert.spanLossStep(inputs, startPositions: starts, endPositions: ends)
             }
         }
         var step: UInt64 = 0
         if phases.contains("train_step") {
-            results["train_step"] = try timed {
+            try time("train_step", into: &results) {
                 step += 1
                 bert.zeroGradients()
                 _ = try bert.spanLossStep(inputs, startPositions: starts, endPositions: ends, dropoutSeed: step)
@@ -173,8 +177,33 @@ struct EngineBenchCommand: ParsableCommand {
             try body()
             runs.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
         }
+        return summary(runs)
+    }
+
+    /// `timed` with the attention's prefetching on and off in turn, run by run (`--alternating-prefetch`): the two
+    /// summaries, `repeats` runs each.
+    func timedAlternating(_ body: () throws -> Void) rethrows -> (on: [String: Any], off: [String: Any]) {
+        defer { AttentionPrefetch.enabled = true }
+        var on: [Double] = [], off: [Double] = []
+        for run in 0..<2 * (warmup + repeats) {
+            AttentionPrefetch.enabled = run % 2 == 0
+            let start = DispatchTime.now().uptimeNanoseconds
+            try body()
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+            if run >= 2 * warmup { if run % 2 == 0 { on.append(seconds) } else { off.append(seconds) } }
+        }
+        return (summary(on), summary(off))
+    }
+
+    private func summary(_ runs: [Double]) -> [String: Any] {
         let sorted = runs.sorted()
         return ["best": sorted[0], "median": sorted[sorted.count / 2], "runs": runs]
+    }
+
+    /// Times `phase` into `results` (with `--alternating-prefetch`, also `<phase>_no_prefetch`).
+    func time(_ phase: String, into results: inout [String: Any], _ body: () throws -> Void) rethrows {
+        guard alternatingPrefetch else { results[phase] = try timed(body); return }
+        (results[phase], results[phase + "_no_prefetch"]) = try timedAlternating(body)
     }
 
     /// Multiply-adds × 2 of one forward: per token and layer the four linear layers and the two

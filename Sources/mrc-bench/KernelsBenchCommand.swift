@@ -16,10 +16,13 @@ struct KernelsBenchCommand: ParsableCommand {
     @Flag(help: "Measure process CPU time per worker instead of wall time (for a busy machine).")
     var cpuTime = false
 
+    @Flag(help: "Time the fused bf16 attention kernels with and without the next head's prefetching, call by call in turn (medians).")
+    var alternatingPrefetch = false
+
     func run() throws {
         KernelBenchmarks.measuresCPUTime = cpuTime
         shape.applyThreads()
         print("kernels, \(shape.threads) threads, batch \(shape.batch) x \(shape.seqLen), OpenBLAS kernels \(BLAS.coreName ?? "n/a")")
-        for result in KernelBenchmarks.all(batch: shape.batch, seqLen: shape.seqLen, matching: only) { print(result) }
+        for result in KernelBenchmarks.all(batch: shape.batch, seqLen: shape.seqLen, matching: only, alternatingPrefetch: alternatingPrefetch) { print(result) }
     }
 }

@@ -43,6 +43,15 @@ void mrc_gelu_backward_bf16(const float *dout, const float *inp, int64_t stride,
 /// (`mrc_request_amx`), before oneDNN reports AMX, which `AttentionAMX.runs` requires too.
 int mrc_has_amx_bf16(void);
 
+/// Rows a worker's next head will read or write, which the attention kernels prefetch as the current head runs (16 of
+/// them per block of 16 queries): `rows` rows of `bytes` bytes, `stride` bytes apart from `base`; `write`: fetched for
+/// writing. A head's rows lie a q|k|v row apart (kilobytes), a stride the hardware prefetchers do not run ahead on.
+typedef struct {
+    const void *base;
+    int64_t stride, bytes, rows;
+    int32_t write;
+} mrc_prefetch_rows;
+
 /// Bytes of scratch one `mrc_attention_head_amx` or `mrc_attention_head_avx512` call needs (64-byte aligned inside).
 int64_t mrc_attention_head_scratch_bytes(int64_t keys, int64_t headSize);
 
@@ -51,16 +60,17 @@ int64_t mrc_attention_head_scratch_bytes(int64_t keys, int64_t headSize);
 /// `headSize` (32 or 64). For 16 queries at a time: scores = q·kᵀ · scale (+ bias, NULL or [keys]) in fp32, then
 /// e^(score − row max) rounded to bf16 (the e^x of `mrc_softmax_row_bf16`) with its fp32 row sum, then P·v
 /// accumulated in fp32, divided by the row sum (the normalisation deferred to the output, as in flash
-/// attention) and stored as bf16 into `out` (row stride `outStride`). Needs mrc_has_amx_bf16().
+/// attention) and stored as bf16 into `out` (row stride `outStride`). `next`: `nextCount` streams of rows (the head the
+/// caller runs next) prefetched as this one runs, with no effect on the result. Needs mrc_has_amx_bf16().
 void mrc_attention_head_amx(const uint16_t *q, const uint16_t *k, const uint16_t *v, int64_t stride, int64_t rows,
                             int64_t keys, int64_t headSize, float scale, const float *bias, uint16_t *out,
-                            int64_t outStride, void *scratch);
+                            int64_t outStride, void *scratch, const mrc_prefetch_rows *next, int64_t nextCount);
 
 /// `mrc_attention_head_amx` with its two products in AVX-512 BF16 (vdpbf16ps) instead of AMX tiles: the same
 /// layouts, softmax rows and normalisation. Needs mrc_has_avx512_bf16().
 void mrc_attention_head_avx512(const uint16_t *q, const uint16_t *k, const uint16_t *v, int64_t stride, int64_t rows,
                                int64_t keys, int64_t headSize, float scale, const float *bias, uint16_t *out,
-                               int64_t outStride, void *scratch);
+                               int64_t outStride, void *scratch, const mrc_prefetch_rows *next, int64_t nextCount);
 
 /// The dropout of a fused training attention: the keys and threshold of Kernels/Dropout.swift's hash
 /// (`Dropout.keys`, `.dropThreshold`) and its keep scale 1/(1 − p).
@@ -74,7 +84,8 @@ typedef struct {
 /// bias (NULL or [keys]: 0 or −∞-like at interior padding), the dropout (NULL: none), the dropout mask index of
 /// element (0, 0) of the head's [rows, rows] probabilities (element (i, j) is maskStart + i·rows + j), and the kept
 /// lanes of the mask, 16 probabilities per uint16 (`maskStride` of them per query row, ≥ ⌈keys / 32⌉ · 2): the
-/// forward writes them, the backward reads them instead of hashing again (NULL without dropout).
+/// forward writes them, the backward reads them instead of hashing again (NULL without dropout). `next`: `nextCount`
+/// streams of rows of the worker's next head, prefetched block by block (NULL and 0 for none).
 typedef struct {
     const uint16_t *q, *k, *v;
     int64_t stride, rows, keys, headSize;
@@ -84,6 +95,8 @@ typedef struct {
     uint32_t maskStart;
     uint16_t *keptMasks;
     int64_t maskStride;
+    const mrc_prefetch_rows *next;
+    int64_t nextCount;
 } mrc_attention_train_head;
 
 /// Bytes of scratch one training forward or backward call needs (64-byte aligned inside).
