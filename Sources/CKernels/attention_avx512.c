@@ -80,7 +80,7 @@ AVX512_BF16 void mrc_attention_train_backward_avx512(const mrc_attention_train_h
 #else
 void mrc_attention_head_avx512(const uint16_t *q, const uint16_t *k, const uint16_t *v, int64_t stride, int64_t rows, int64_t keys,
                                int64_t D, float scale, const float *bias, uint16_t *out, int64_t outStride, void *scratch,
-                               const mrc_attention_next *next) {
+                               const mrc_prefetch_rows *next, int64_t nextCount) {
     (void)next; (void)nextCount; (void)q; (void)k; (void)v; (void)stride; (void)rows; (void)keys; (void)D; (void)scale; (void)bias; (void)out;
     (void)outStride; (void)scratch;
 }

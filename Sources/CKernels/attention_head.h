@@ -9,6 +9,8 @@
 #include <math.h>
 #include <string.h>
 
+#if defined(__x86_64__)
+
 /// out[16, N] (row stride ldo) = a[16, K] (bf16, row stride lda) · b, with b as dword pairs [K/2, N] (row stride ldb
 /// dwords: (b[2k][n], b[2k+1][n])). K is a multiple of 32, N of 16.
 typedef void (*mrc_rows16_product)(float *out, int64_t ldo, const uint16_t *a, int64_t lda, const uint32_t *b, int64_t ldb,
@@ -155,4 +157,5 @@ static AVX512_BF16 void mrc_attention_head_blocks(const uint16_t *q, const uint1
     }
 }
 
+#endif  // __x86_64__
 #endif

@@ -8,6 +8,8 @@
 #define MRC_ATTENTION_TRAIN_H
 #include "attention_train_rows.h"
 
+#if defined(__x86_64__)
+
 /// The forward (see ckernels.h): per block of 16 queries, the scores, their softmax in fp32 (row maximum and 1/sum
 /// saved), the dropout, the bf16 probabilities and P·v into `out` in fp32.
 static AVX512_BF16 void mrc_attention_train_forward_blocks(const mrc_attention_train_head *h, float *out, int64_t outStride,
@@ -108,6 +110,8 @@ static AVX512_BF16 void mrc_attention_train_backward_blocks(const mrc_attention_
     store_transposed(dv, dStride, dvT, Lp, L, T, D, 1.0f);
     store_transposed(dk, dStride, dkT, Lp, L, T, D, h->scale);
 }
+
+#endif  // __x86_64__
 
 /// Bytes of scratch the backward needs (the forward needs less); 64-byte aligned inside.
 static inline int64_t attention_train_scratch_bytes(int64_t rows, int64_t keys, int64_t D) {

@@ -4,6 +4,8 @@
 #define MRC_ATTENTION_TRAIN_ROWS_H
 #include "attention_head.h"
 
+#if defined(__x86_64__)
+
 /// The dropout hash of Kernels/Dropout.swift (`dropoutHash`: two rounds of lowbias32 keyed by k1, k2) on 16 lanes.
 static inline AVX512_BF16 __m512i mix32_512(__m512i x) {
     x = _mm512_xor_si512(x, _mm512_srli_epi32(x, 16));
@@ -136,4 +138,5 @@ static inline AVX512_BF16 void finish_row_pair(const mrc_attention_train_head *h
     }
 }
 
+#endif  // __x86_64__
 #endif
