@@ -41,7 +41,7 @@ func attentionBF16Fused(out16: BF16Buffer, qkv16: ConstBF16Buffer, plan: Attenti
     let (T, C, D) = (plan.T, plan.C, plan.D)
     let scratchBytes = Int(mrc_attention_head_scratch_bytes(Int64(T), Int64(D)))
     let scratch = UnsafeMutableRawPointer.allocate(byteCount: max(1, plan.chunks * scratchBytes), alignment: 64)
-    let prefetch = AttentionPrefetch(plan)
+    let prefetch = AttentionPrefetch(plan, qkv16: qkv16, .inference(out16))
     defer { scratch.deallocate(); prefetch.deallocate() }
     parallelChunks(count: plan.pairs, minimumWork: 2) { chunk, pairRange in
         let headScratch = scratch + chunk * scratchBytes
@@ -49,9 +49,7 @@ func attentionBF16Fused(out16: BF16Buffer, qkv16: ConstBF16Buffer, plan: Attenti
             let (b, L, qOffset, outOffset) = plan.head(pair)
             let bias = plan.mask.hasInteriorPadding[b] ? UnsafePointer(plan.mask.bias + b * T) : nil
             let q = qkv16 + qOffset
-            prefetch.withNext(chunk: chunk, after: pair, in: pairRange, qkv16: qkv16, more: { head, add in
-                add(prefetchRows(UnsafePointer(out16 + head.out), stride: C, count: D, rows: T, write: true))
-            }) { next, nextCount in
+            prefetch.withNext(chunk: chunk, after: pair, in: pairRange) { next, nextCount in
                 kernel(q, q + C, q + 2 * C, Int64(3 * C), Int64(T), Int64(L), Int64(D), plan.scale, bias, out16 + outOffset,
                        Int64(C), headScratch, next, nextCount)
             }

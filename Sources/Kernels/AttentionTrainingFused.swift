@@ -74,15 +74,13 @@ public func attentionForwardBF16Fused(out: FloatBuffer, saved: FloatBuffer, qkv1
     defer { KernelProfile.stop(profileStart, "attentionForwardBF16Fused", flops: 4 * Double(batch * seqLen * seqLen * channels)) }
     let (scratch, bytes, amx) = fusedScratch(plan)
     defer { scratch.deallocate() }
-    let prefetch = AttentionPrefetch(plan)
+    let prefetch = AttentionPrefetch(plan, qkv16: qkv16, .trainingForward(out))
     defer { prefetch.deallocate() }
     withDropoutKeys(dropout) { keys in
         parallelChunks(count: plan.pairs, minimumWork: 2) { chunk, pairRange in
             for pair in pairRange {
                 var (head, outOffset, statsOffset) = describeHead(plan, pair: pair, qkv16: qkv16, dropout: keys, saved: saved)
-                prefetch.withNext(chunk: chunk, after: pair, in: pairRange, qkv16: qkv16, more: { next, add in
-                    add(prefetchRows(UnsafePointer(out + next.out), stride: channels, count: plan.D, rows: seqLen, write: true))
-                }) { next, nextCount in
+                prefetch.withNext(chunk: chunk, after: pair, in: pairRange) { next, nextCount in
                     (head.next, head.nextCount) = (next, nextCount)
                     if amx {
                         mrc_attention_train_forward_amx(&head, out + outOffset, Int64(channels), saved + statsOffset,
@@ -116,7 +114,7 @@ public func attentionBackwardBF16Fused(dqkv: FloatBuffer, dout: ConstFloatBuffer
     let (scratch, bytes, amx) = fusedScratch(plan)
     defer { scratch.deallocate() }
     let dout16 = UnsafePointer(doutScratch)
-    let prefetch = AttentionPrefetch(plan)
+    let prefetch = AttentionPrefetch(plan, qkv16: qkv16, .trainingBackward(dout: dout16, dqkv: dqkv))
     defer { prefetch.deallocate() }
     withDropoutKeys(dropout) { keys in
         parallelChunks(count: plan.pairs, minimumWork: 2) { chunk, pairRange in
@@ -124,13 +122,7 @@ public func attentionBackwardBF16Fused(dqkv: FloatBuffer, dout: ConstFloatBuffer
                 var (head, outOffset, statsOffset) = describeHead(plan, pair: pair, qkv16: qkv16, dropout: keys, saved: saved)
                 let dq = dqkv + (pair / heads) * seqLen * 3 * channels + (pair % heads) * plan.D
                 let g = dout16 + outOffset
-                prefetch.withNext(chunk: chunk, after: pair, in: pairRange, qkv16: qkv16, more: { next, add in
-                    add(prefetchRows(dout16 + next.out, stride: channels, count: plan.D, rows: seqLen))
-                    let nextDq = UnsafePointer(dqkv + next.qkv)
-                    add(prefetchRows(nextDq, stride: 3 * channels, count: plan.D, rows: seqLen, write: true))
-                    add(prefetchRows(nextDq + channels, stride: 3 * channels, count: plan.D, rows: seqLen, write: true))
-                    add(prefetchRows(nextDq + 2 * channels, stride: 3 * channels, count: plan.D, rows: seqLen, write: true))
-                }) { next, nextCount in
+                prefetch.withNext(chunk: chunk, after: pair, in: pairRange) { next, nextCount in
                     (head.next, head.nextCount) = (next, nextCount)
                     if amx {
                         mrc_attention_train_backward_amx(&head, g, Int64(channels), saved + statsOffset, dq, dq + channels,

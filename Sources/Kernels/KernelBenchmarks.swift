@@ -20,46 +20,6 @@ public enum KernelBenchmarks {
         }
     }
 
-    /// What `time` measures: wall-clock seconds, or the CPU seconds of the whole process divided by
-    /// the number of workers (steadier than wall time on a machine shared with other jobs).
-    nonisolated(unsafe) public static var measuresCPUTime = false
-
-    /// Best of `repeats` timings of `body` after one warm-up call.
-    public static func time(repeats: Int = 5, _ body: () -> Void) -> Double {
-        body()
-        var best = Double.infinity
-        for _ in 0..<repeats {
-            let start = now()
-            body()
-            best = min(best, now() - start)
-        }
-        return best
-    }
-
-    /// Medians of `repeats` timings each of `body` with `set(true)` and with `set(false)`, alternating call by call
-    /// after a warm-up of each (a shared machine's slow phases fall on both alike); the toggle is left on.
-    public static func timeAlternating(repeats: Int = 40, set: (Bool) -> Void, _ body: () -> Void) -> (on: Double, off: Double) {
-        var on: [Double] = [], off: [Double] = []
-        for state in [true, false] { set(state); body() }
-        for i in 0..<2 * repeats {
-            set(i % 2 == 0)
-            let start = now()
-            body()
-            if i % 2 == 0 { on.append(now() - start) } else { off.append(now() - start) }
-        }
-        set(true)
-        return (on.sorted()[repeats / 2], off.sorted()[repeats / 2])
-    }
-
-    static func now() -> Double {
-        if measuresCPUTime {
-            var spec = timespec()
-            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &spec)
-            return (Double(spec.tv_sec) + Double(spec.tv_nsec) * 1e-9) / Double(max(1, Parallelism.workers))
-        }
-        return Double(DispatchTime.now().uptimeNanoseconds) * 1e-9
-    }
-
     /// sgemm rate at a linear layer's shape (rows × inFeatures → outFeatures), forward layout.
     public static func sgemm(rows: Int, inFeatures: Int, outFeatures: Int, repeats: Int = 5) -> Result {
         let inp = filled(rows * inFeatures), weight = filled(outFeatures * inFeatures), out = filled(rows * outFeatures)
@@ -124,7 +84,7 @@ public enum KernelBenchmarks {
     /// All kernels at the MiniLM-L6 shapes of a batch (batch × seqLen tokens, hidden, FFN, heads);
     /// `matching` selects kernels by a substring of their name (nil = all).
     /// With `alternatingPrefetch`, the fused bf16 attention kernels are timed with and without the prefetching of the
-    /// next head (`AttentionPrefetch`), call by call in turn, medians of each.
+    /// next head (`AttentionPrefetch`), call by call in turn: medians of 40 each (the other rows: best of 5).
     public static func all(batch: Int = 8, seqLen: Int = 384, hidden: Int = 384, ffn: Int = 1536, heads: Int = 12,
                            matching filter: String? = nil, alternatingPrefetch: Bool = false) -> [Result] {
         var results: [Result] = []
@@ -136,9 +96,12 @@ public enum KernelBenchmarks {
             guard alternatingPrefetch, filter.map({ name.contains($0) }) ?? true else {
                 return measure(name, elements: elements, flops: flops, body)
             }
-            let (on, off) = timeAlternating(set: { AttentionPrefetch.enabled = $0 }, body)
-            results.append(Result(name: name + ", prefetch", seconds: on, elements: elements, flops: flops))
-            results.append(Result(name: name + ", no prefetch", seconds: off, elements: elements, flops: flops))
+            let (on, off) = timeAlternating(restoring: AttentionPrefetch.enabled, set: { AttentionPrefetch.enabled = $0 }, body)
+            let label = AttentionPrefetch.runs(batch: batch, seqLen: seqLen, channels: hidden,
+                                               chunks: parallelChunkCount(count: batch * heads, minimumWork: 2))
+                ? ", prefetch" : ", (q|k|v in L2: off)"
+            results.append(Result(name: name + label, seconds: on.sorted()[on.count / 2], elements: elements, flops: flops))
+            results.append(Result(name: name + ", no prefetch", seconds: off.sorted()[off.count / 2], elements: elements, flops: flops))
         }
         let tokens = batch * seqLen, d = hidden / heads
         for (inF, outF) in [(hidden, 3 * hidden), (hidden, ffn), (ffn, hidden)] where filter.map({ "sgemm".contains($0) }) ?? true {

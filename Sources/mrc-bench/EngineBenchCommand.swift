@@ -183,15 +183,8 @@ struct EngineBenchCommand: ParsableCommand {
     /// `timed` with the attention's prefetching on and off in turn, run by run (`--alternating-prefetch`): the two
     /// summaries, `repeats` runs each.
     func timedAlternating(_ body: () throws -> Void) rethrows -> (on: [String: Any], off: [String: Any]) {
-        defer { AttentionPrefetch.enabled = true }
-        var on: [Double] = [], off: [Double] = []
-        for run in 0..<2 * (warmup + repeats) {
-            AttentionPrefetch.enabled = run % 2 == 0
-            let start = DispatchTime.now().uptimeNanoseconds
-            try body()
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-            if run >= 2 * warmup { if run % 2 == 0 { on.append(seconds) } else { off.append(seconds) } }
-        }
+        let (on, off) = try KernelBenchmarks.timeAlternating(warmup: warmup, repeats: repeats, restoring: AttentionPrefetch.enabled,
+                                                             set: { AttentionPrefetch.enabled = $0 }, body)
         return (summary(on), summary(off))
     }
 

@@ -44,8 +44,8 @@ void mrc_gelu_backward_bf16(const float *dout, const float *inp, int64_t stride,
 int mrc_has_amx_bf16(void);
 
 /// Rows a worker's next head will read or write, which the attention kernels prefetch as the current head runs (16 of
-/// them per block of 16 queries): `rows` rows of `bytes` bytes, `stride` bytes apart from `base`; `write`: fetched for
-/// writing. A head's rows lie a q|k|v row apart (kilobytes), a stride the hardware prefetchers do not run ahead on.
+/// them per block of 16 queries; read rows into L2): `rows` rows of `bytes` bytes, `stride` bytes apart from `base`;
+/// `write`: fetched for writing. A head's rows lie a q|k|v row apart (kilobytes), a stride the hardware prefetchers do not run ahead on.
 typedef struct {
     const void *base;
     int64_t stride, bytes, rows;
