@@ -22,10 +22,11 @@ public struct AttentionPrefetch {
         return 1 << 20
     }()
 
-    /// Whether an attention over `batch` sequences of `seqLen` tokens and `channels` channels, split over `chunks`
-    /// workers, prefetches: turned on, and each worker's share of q|k|v larger than its L2.
-    public static func runs(batch: Int, seqLen: Int, channels: Int, chunks: Int) -> Bool {
-        enabled && batch * seqLen * 3 * channels * 2 / max(1, chunks) > minimumBytesPerWorker
+    /// Whether an attention over `batch` sequences of `seqLen` tokens, `channels` channels and `heads` heads prefetches:
+    /// turned on, and each worker's share of q|k|v (its chunk of the (sequence, head) pairs) larger than its L2.
+    public static func runs(batch: Int, seqLen: Int, channels: Int, heads: Int) -> Bool {
+        let chunks = parallelChunkCount(count: batch * heads, minimumWork: 2)
+        return enabled && batch * seqLen * 3 * channels * 2 / max(1, chunks) > minimumBytesPerWorker
     }
 
     /// What a kernel writes and, for the backward, reads besides q, k and v (each [batch, T, ·] like them).
@@ -50,7 +51,7 @@ public struct AttentionPrefetch {
     init(_ plan: AttentionPlan, qkv16: ConstBF16Buffer, _ outputs: Outputs) {
         (self.plan, self.qkv16, self.outputs) = (plan, qkv16, outputs)
         slots = .allocate(capacity: max(1, plan.chunks) * Self.streamsPerHead)
-        active = Self.runs(batch: plan.pairs / plan.heads, seqLen: plan.T, channels: plan.C, chunks: plan.chunks)
+        active = Self.runs(batch: plan.pairs / plan.heads, seqLen: plan.T, channels: plan.C, heads: plan.heads)
     }
 
     func deallocate() { slots.deallocate() }

@@ -76,19 +76,14 @@ public func attentionForwardBF16Fused(out: FloatBuffer, saved: FloatBuffer, qkv1
     defer { scratch.deallocate() }
     let prefetch = AttentionPrefetch(plan, qkv16: qkv16, .trainingForward(out))
     defer { prefetch.deallocate() }
+    let forward = amx ? mrc_attention_train_forward_amx : mrc_attention_train_forward_avx512
     withDropoutKeys(dropout) { keys in
         parallelChunks(count: plan.pairs, minimumWork: 2) { chunk, pairRange in
             for pair in pairRange {
                 var (head, outOffset, statsOffset) = describeHead(plan, pair: pair, qkv16: qkv16, dropout: keys, saved: saved)
                 prefetch.withNext(chunk: chunk, after: pair, in: pairRange) { next, nextCount in
                     (head.next, head.nextCount) = (next, nextCount)
-                    if amx {
-                        mrc_attention_train_forward_amx(&head, out + outOffset, Int64(channels), saved + statsOffset,
-                                                        scratch + chunk * bytes)
-                    } else {
-                        mrc_attention_train_forward_avx512(&head, out + outOffset, Int64(channels), saved + statsOffset,
-                                                           scratch + chunk * bytes)
-                    }
+                    forward(&head, out + outOffset, Int64(channels), saved + statsOffset, scratch + chunk * bytes)
                 }
             }
         }
@@ -116,6 +111,7 @@ public func attentionBackwardBF16Fused(dqkv: FloatBuffer, dout: ConstFloatBuffer
     let dout16 = UnsafePointer(doutScratch)
     let prefetch = AttentionPrefetch(plan, qkv16: qkv16, .trainingBackward(dout: dout16, dqkv: dqkv))
     defer { prefetch.deallocate() }
+    let backward = amx ? mrc_attention_train_backward_amx : mrc_attention_train_backward_avx512
     withDropoutKeys(dropout) { keys in
         parallelChunks(count: plan.pairs, minimumWork: 2) { chunk, pairRange in
             for pair in pairRange {
@@ -124,13 +120,8 @@ public func attentionBackwardBF16Fused(dqkv: FloatBuffer, dout: ConstFloatBuffer
                 let g = dout16 + outOffset
                 prefetch.withNext(chunk: chunk, after: pair, in: pairRange) { next, nextCount in
                     (head.next, head.nextCount) = (next, nextCount)
-                    if amx {
-                        mrc_attention_train_backward_amx(&head, g, Int64(channels), saved + statsOffset, dq, dq + channels,
-                                                         dq + 2 * channels, Int64(3 * channels), scratch + chunk * bytes)
-                    } else {
-                        mrc_attention_train_backward_avx512(&head, g, Int64(channels), saved + statsOffset, dq, dq + channels,
-                                                            dq + 2 * channels, Int64(3 * channels), scratch + chunk * bytes)
-                    }
+                    backward(&head, g, Int64(channels), saved + statsOffset, dq, dq + channels, dq + 2 * channels,
+                             Int64(3 * channels), scratch + chunk * bytes)
                 }
             }
         }

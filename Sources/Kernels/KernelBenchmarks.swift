@@ -97,8 +97,7 @@ public enum KernelBenchmarks {
                 return measure(name, elements: elements, flops: flops, body)
             }
             let (on, off) = timeAlternating(restoring: AttentionPrefetch.enabled, set: { AttentionPrefetch.enabled = $0 }, body)
-            let label = AttentionPrefetch.runs(batch: batch, seqLen: seqLen, channels: hidden,
-                                               chunks: parallelChunkCount(count: batch * heads, minimumWork: 2))
+            let label = AttentionPrefetch.runs(batch: batch, seqLen: seqLen, channels: hidden, heads: heads)
                 ? ", prefetch" : ", (q|k|v in L2: off)"
             results.append(Result(name: name + label, seconds: on.sorted()[on.count / 2], elements: elements, flops: flops))
             results.append(Result(name: name + ", no prefetch", seconds: off.sorted()[off.count / 2], elements: elements, flops: flops))

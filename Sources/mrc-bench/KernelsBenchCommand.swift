@@ -24,6 +24,8 @@ struct KernelsBenchCommand: ParsableCommand {
         KernelBenchmarks.measuresCPUTime = cpuTime
         shape.applyThreads()
         print("kernels, \(shape.threads) threads, batch \(shape.batch) x \(shape.seqLen), OpenBLAS kernels \(BLAS.coreName ?? "n/a")")
-        for result in KernelBenchmarks.all(batch: shape.batch, seqLen: shape.seqLen, matching: only, alternatingPrefetch: alternatingPrefetch) { print(result) }
+        let results = KernelBenchmarks.all(batch: shape.batch, seqLen: shape.seqLen, matching: only,
+                                           alternatingPrefetch: alternatingPrefetch)
+        for result in results { print(result) }
     }
 }

@@ -73,8 +73,8 @@ final class AttentionPrefetchTests: XCTestCase {
         let small = AttentionPrefetch(plan, qkv16: qkv16, .inference(out16))
         XCTAssertFalse(small.active)
         small.deallocate()
-        XCTAssertTrue(AttentionPrefetch.runs(batch: 8, seqLen: 384, channels: 384, chunks: 2), "8 × 384: 3.5 MB a worker")
-        XCTAssertFalse(AttentionPrefetch.runs(batch: 1, seqLen: 384, channels: 384, chunks: 2), "1 × 384: 0.4 MB a worker")
+        XCTAssertTrue(AttentionPrefetch.runs(batch: 8, seqLen: 384, channels: 384, heads: 12), "8 × 384: 3.5 MB a worker")
+        XCTAssertFalse(AttentionPrefetch.runs(batch: 1, seqLen: 384, channels: 384, heads: 12), "1 × 384: 0.4 MB a worker")
     }
 
     /// Batches of three sequences (one with suffix padding, one with interior padding), head sizes 32 and 64 (one and
@@ -87,8 +87,7 @@ final class AttentionPrefetchTests: XCTestCase {
                 let input = RoundedAttentionCase(T: T, C: C, heads: heads, &random)
                 let (batch, qkv, mask) = (input.batch, input.qkv, input.mask)
                 AttentionPrefetch.enabled = true
-                XCTAssertTrue(AttentionPrefetch.runs(batch: batch, seqLen: T, channels: C,
-                                                     chunks: parallelChunkCount(count: batch * heads, minimumWork: 2)))
+                XCTAssertTrue(AttentionPrefetch.runs(batch: batch, seqLen: T, channels: C, heads: heads))
                 let qkv16 = BF16Buffer.allocate(capacity: qkv.count)
                 defer { qkv16.deallocate() }
                 for i in 0..<qkv.count { qkv16[i] = bfloat16(qkv.p[i]) }
