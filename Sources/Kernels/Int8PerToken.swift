@@ -40,19 +40,22 @@ public func quantizeRowsInt8(out: UnsafeMutablePointer<Int8>, scales: FloatBuffe
     }
 }
 
-/// The dequantisation of a centred per-token int8 product with its epilogue, in place:
-/// `c[r, j] = c[r, j] · rowScales[r] + rowOffsets[r] · weightSums[j] + bias[j] + residual[r, j]`, where `c` [rows, cols]
+/// The dequantisation of a centred per-token int8 product with its epilogue, into `out` (`c` itself when nil; it may be
+/// `residual`, each element read before it is written):
+/// `out[r, j] = c[r, j] · rowScales[r] + rowOffsets[r] · weightSums[j] + bias[j] + residual[r, j]`, where `c` [rows, cols]
 /// holds the exact sums already times the weight's column scales (`gemmInt8` with those scales and no bias) and
 /// `weightSums[j]` is the dequantised weight row's sum `Σₖ W[j, k]` (what the offset multiplies). `residual` has row
 /// stride `cols`.
 public func dequantizeRowsInt8(c: FloatBuffer, rowScales: ConstFloatBuffer, rowOffsets: ConstFloatBuffer,
-                               weightSums: ConstFloatBuffer, bias: ConstFloatBuffer, residual: ConstFloatBuffer, rows: Int, cols: Int) {
+                               weightSums: ConstFloatBuffer, bias: ConstFloatBuffer, residual: ConstFloatBuffer, rows: Int, cols: Int,
+                               out: FloatBuffer? = nil) {
+    let out = out ?? c
     let profileStart = KernelProfile.start()
     defer { KernelProfile.stop(profileStart, "dequantizeRowsInt8") }
     parallelFor(count: rows, minimumWork: max(1, memoryParallelThreshold / max(1, cols))) { range in
         for r in range {
-            let scale = rowScales[r], offset = rowOffsets[r], row = c + r * cols, skip = residual + r * cols
-            for j in 0..<cols { row[j] = row[j] * scale + offset * weightSums[j] + bias[j] + skip[j] }
+            let scale = rowScales[r], offset = rowOffsets[r], row = c + r * cols, skip = residual + r * cols, y = out + r * cols
+            for j in 0..<cols { y[j] = row[j] * scale + offset * weightSums[j] + bias[j] + skip[j] }
         }
     }
 }

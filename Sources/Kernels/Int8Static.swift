@@ -51,8 +51,12 @@ public func quantizeStaticInt8(out: UnsafeMutablePointer<Int8>, inp: ConstBF16Bu
 /// call each (see `gemmBF16`); elsewhere the reference path (its naive twin) does.
 public func gemmInt8(m: Int, n: Int, k: Int, a: UnsafePointer<Int8>, lda: Int, w: UnsafeRawPointer, ldw: Int,
                      packed: PackedLayout?, scales: ColumnScales, bias: ConstFloatBuffer?, epilogue: GemmEpilogue,
-                     postScale: Float = 1, c: UnsafeMutableRawPointer, cType: MatrixElement, ldc: Int, threads: Int) {
+                     accumulate: Bool = false, postScale: Float = 1, c: UnsafeMutableRawPointer, cType: MatrixElement, ldc: Int,
+                     threads: Int) {
     precondition(cType != .s32, "gemmInt8 writes fp32, bf16 or s8")
+    if accumulate {
+        guard case .none = epilogue, cType == .f32 else { preconditionFailure("gemmInt8 accumulates into fp32 without an epilogue") }
+    }
     precondition(packed == nil || (packed!.k == k && packed!.n == n && packed!.element == .s8), "gemmInt8: the packed weight")
     precondition(scales.values.count == n, "gemmInt8: \(scales.values.count) column scales for \(n) columns")
     if m == 0 || n == 0 { return }
@@ -62,34 +66,35 @@ public func gemmInt8(m: Int, n: Int, k: Int, a: UnsafePointer<Int8>, lda: Int, w
             var part = epilogue
             if case .residual(let r, let ld) = epilogue { part = .residual(r + rows.lowerBound * ld, ld: ld) }
             gemmInt8(m: rows.count, n: n, k: k, a: a + rows.lowerBound * lda, lda: lda, w: w, ldw: ldw, packed: packed,
-                     scales: scales, bias: bias, epilogue: part, postScale: postScale,
+                     scales: scales, bias: bias, epilogue: part, accumulate: accumulate, postScale: postScale,
                      c: c + cSize * rows.lowerBound * ldc, cType: cType, ldc: ldc, threads: 1)
         }
         return
     }
     let profileStart = KernelProfile.start()
     defer {
-        KernelProfile.stop(profileStart, "gemmInt8 \(m)x\(k)->\(n)\(epilogue.profileSuffix)", flops: 2 * Double(m * n * k))
+        KernelProfile.stop(profileStart, "gemmInt8 \(m)x\(k)->\(n)\(epilogue.profileSuffix)" + (accumulate ? " +residual in place" : ""),
+                           flops: 2 * Double(m * n * k))
     }
     if LowPrecision.backend == .onednn, OneDNN.hasExactInt8 {
         var d = MatmulDescription(m: m, n: n, k: k, lda: lda, ldb: ldw, ldc: ldc, transA: false, transB: true,
                                   a: .s8, b: .s8, c: cType)
-        (d.hasBias, d.epilogue, d.packedB, d.columnScales, d.postScale) =
-            (bias != nil, epilogue.description, packed, scales, postScale)
+        (d.hasBias, d.epilogue, d.packedB, d.columnScales, d.postScale, d.accumulate) =
+            (bias != nil, epilogue.description, packed, scales, postScale, accumulate)
         var residual: ConstFloatBuffer? = nil
         if case .residual(let r, _) = epilogue { residual = r }
         if OneDNN.execute(d, a: a, b: w, c: c, bias: bias, residual: residual, threads: 1) { return }
     }
     precondition(packed == nil, "oneDNN refused an int8 matmul on a packed weight (\(m)×\(k) · \(k)×\(n))")
     referenceGemmInt8(m: m, n: n, k: k, a: a, lda: lda, w: w.assumingMemoryBound(to: Int8.self), ldw: ldw, scales: scales.values,
-                      bias: bias, epilogue: epilogue, postScale: postScale, c: c, cType: cType, ldc: ldc)
+                      bias: bias, epilogue: epilogue, accumulate: accumulate, postScale: postScale, c: c, cType: cType, ldc: ldc)
 }
 
 /// The naive twin of `gemmInt8`: exact int32 sums (fp32 sgemm over blocks of ≤ 1,024 inputs, each exact since
 /// |partial| ≤ 128 · 127 · 1,024 < 2²⁴, added in int32), then bias, scale, the unfused layer's own GELU,
-/// residual, post-scale and the store, element by element.
+/// residual (or, accumulating, what `c` holds), post-scale and the store, element by element.
 func referenceGemmInt8(m: Int, n: Int, k: Int, a: UnsafePointer<Int8>, lda: Int, w: UnsafePointer<Int8>, ldw: Int,
-                       scales: [Float], bias: ConstFloatBuffer?, epilogue: GemmEpilogue, postScale: Float,
+                       scales: [Float], bias: ConstFloatBuffer?, epilogue: GemmEpilogue, accumulate: Bool = false, postScale: Float,
                        c: UnsafeMutableRawPointer, cType: MatrixElement, ldc: Int) {
     let block = 1024
     let wideA = FloatBuffer.allocate(capacity: m * block), wideW = FloatBuffer.allocate(capacity: n * block)
@@ -112,6 +117,7 @@ func referenceGemmInt8(m: Int, n: Int, k: Int, a: UnsafePointer<Int8>, lda: Int,
         for j in 0..<n {
             var v = values[i * n + j]
             if case .residual(let r, let ld) = epilogue { v += r[i * ld + j] }
+            if accumulate { v += c.assumingMemoryBound(to: Float.self)[i * ldc + j] }
             v *= postScale
             switch cType {
             case .f32: c.assumingMemoryBound(to: Float.self)[i * ldc + j] = v

@@ -146,19 +146,21 @@ public final class BertModel {
         batch.attentionMask.withUnsafeBufferPointer { mask in
             var input = UnsafePointer(a.embeddingOutput!)
             for (l, offsets) in layout.layers.enumerated() where l < capture?.deepestLayer ?? layout.layers.count {
+                // Fused and int8 layers keep the residual stream in the embeddings' output; the last writes `lastHidden`.
+                let last = l + 1 == layout.layers.count
                 if let fusedWeights {
-                    encoderLayerForwardFused(input: input, acts: a.slot(l), weights: LayerWeights(w, offsets),
-                                             lowPrecision: fusedWeights[l], buffers: FusedLayerBuffers(lowPrecisionScratch),
-                                             keyMask: mask.baseAddress!, shape: shape(batch))
-                    input = UnsafePointer(a.slot(l).output)
+                    encoderLayerForwardFused(stream: a.embeddingOutput, output: last ? a.slot(l).output : nil, acts: a.slot(l),
+                                             weights: LayerWeights(w, offsets), lowPrecision: fusedWeights[l],
+                                             buffers: FusedLayerBuffers(lowPrecisionScratch), keyMask: mask.baseAddress!,
+                                             shape: shape(batch))
                     continue
                 }
                 if let int8Weights {
                     let next = l + 1 < int8Weights.layers.count ? int8Weights.layers[l + 1].inputMultipliers : nil
-                    encoderLayerForwardInt8(input: input, acts: a.slot(l), weights: LayerWeights(w, offsets), int8: int8Weights.layers[l],
-                                            nextMultipliers: next, buffers: FusedLayerBuffers(lowPrecisionScratch),
-                                            keyMask: mask.baseAddress!, shape: shape(batch))
-                    input = UnsafePointer(a.slot(l).output)
+                    encoderLayerForwardInt8(stream: a.embeddingOutput, output: last ? a.slot(l).output : nil, acts: a.slot(l),
+                                            weights: LayerWeights(w, offsets), int8: int8Weights.layers[l], nextMultipliers: next,
+                                            buffers: FusedLayerBuffers(lowPrecisionScratch), keyMask: mask.baseAddress!,
+                                            shape: shape(batch))
                     continue
                 }
                 if fusedAttention, let lowPrecision, let inputs16 {

@@ -31,17 +31,28 @@ struct FusedLayerBuffers {
 /// surrounds each matmul fused into it (oneDNN post-ops on the output tile) or into its producer:
 /// - `qkv = x₁₆ W_qkvᵀ + b`, stored as bf16 (no fp32 q|k|v, no separate rounding pass);
 /// - the attention reads that bf16 q|k|v and writes its context as bf16;
-/// - `r₁ = ctx₁₆ W_oᵀ + b_o + x` (the residual added on the tile); LayerNorm 1 writes `h` and `h₁₆`;
+/// - `r₁ = x + (ctx₁₆ W_oᵀ + b_o)`, added onto `x` where it lies (oneDNN's sum post-op); LayerNorm 1 turns it into
+///   `h` in place and writes `h₁₆`;
 /// - `g₁₆ = gelu(h₁₆ W₁ᵀ + b₁)` (bias and GELU on the tile, stored as bf16);
-/// - `r₂ = g₁₆ W₂ᵀ + b₂ + h`; LayerNorm 2 writes the output `y` and `y₁₆` (the next layer's input).
+/// - `r₂ = h + (g₁₆ W₂ᵀ + b₂)`, added onto `h` in place; LayerNorm 2 writes the output `y` and `y₁₆` (the next
+///   layer's input).
+///
+/// The residual stream stays in one fp32 buffer, `stream`, from layer to layer: [N, C] fp32 written in place by the
+/// two matmuls and the two LayerNorms, where the unfused layer writes five buffers (`r₁`, `h`, `r₂`, `y` and the next
+/// layer's). At 8 × 384 those were 4.7 MB each, two layers' worth in turn, more than the cache holds between their
+/// kernels: the LayerNorms and the residual matmuls read them back from memory and wrote fresh lines (on Zen 5, timed
+/// in turn run by run, the forward's median in place 0.96–1.00 of the separate buffers' at batch 8 and 1,
+/// docs/PRECISION.md). Each sum is the same fp32 addition as the residual post-op's, the operands swapped: the same
+/// bits (`ResidualInPlaceTests`).
 ///
 /// Every value is rounded to bf16 exactly where `encoderLayerForward` in bf16 rounds it (the matmul
-/// and attention-product inputs); the unfused path is its reference (`FusedLayerTests`). The differences
+/// and attention-product inputs); the unfused path is its reference (`LowPrecisionModelTests`). The differences
 /// are the order of two fp32 additions and oneDNN's GELU for ours, each well under a bf16 rounding.
 ///
 /// The weights are packed once for oneDNN where it has a packed layout (`PackedWeights`), plain otherwise.
-/// On entry `buffers.hidden` holds `x` in bf16; on return it holds `y` in bf16.
-func encoderLayerForwardFused(input x: ConstFloatBuffer, acts a: LayerActivations, weights w: LayerWeights,
+/// On entry `stream` holds `x` and `buffers.hidden` holds `x` in bf16; on return `output` (or `stream` when it is
+/// nil) holds `y`, and `buffers.hidden` `y` in bf16. `acts` receives the LayerNorms' row statistics only.
+func encoderLayerForwardFused(stream: FloatBuffer, output: FloatBuffer?, acts a: LayerActivations, weights w: LayerWeights,
                               lowPrecision p: FusedLayerWeights, buffers f: FusedLayerBuffers,
                               keyMask: UnsafePointer<Int32>, shape s: LayerShape) {
     let N = s.tokens, C = s.channels, I = s.intermediate
@@ -49,14 +60,16 @@ func encoderLayerForwardFused(input x: ConstFloatBuffer, acts a: LayerActivation
                       packed: p.qkv.layout, bias: w.qkvBias, epilogue: .none, rows: N, inFeatures: C, outFeatures: 3 * C)
     attentionForwardBF16(out16: f.hidden, qkv16: f.qkv, keyMask: keyMask, batch: s.batch, seqLen: s.seqLen, channels: C,
                          heads: s.heads)
-    matmulForwardBF16(out: UnsafeMutableRawPointer(a.residual1), outType: .f32, inp16: f.hidden, weight: p.attentionOutput.values,
-                      packed: p.attentionOutput.layout, bias: w.attentionOutputBias, epilogue: .residual(x, ld: C), rows: N, inFeatures: C, outFeatures: C)
-    layerNormForward(out: a.norm1, mean: a.norm1Mean, rstd: a.norm1Rstd, inp: a.residual1, weight: w.attentionNormWeight,
+    matmulForwardBF16(out: UnsafeMutableRawPointer(stream), outType: .f32, inp16: f.hidden, weight: p.attentionOutput.values,
+                      packed: p.attentionOutput.layout, bias: w.attentionOutputBias, epilogue: .none, accumulate: true, rows: N,
+                      inFeatures: C, outFeatures: C)
+    layerNormForward(out: stream, mean: a.norm1Mean, rstd: a.norm1Rstd, inp: stream, weight: w.attentionNormWeight,
                      bias: w.attentionNormBias, rows: N, channels: C, eps: s.eps, out16: f.hidden)
     matmulForwardBF16(out: UnsafeMutableRawPointer(f.feedForward), outType: .bf16, inp16: f.hidden, weight: p.intermediate.values,
                       packed: p.intermediate.layout, bias: w.intermediateBias, epilogue: .gelu, rows: N, inFeatures: C, outFeatures: I)
-    matmulForwardBF16(out: UnsafeMutableRawPointer(a.residual2), outType: .f32, inp16: f.feedForward, weight: p.output.values,
-                      packed: p.output.layout, bias: w.outputBias, epilogue: .residual(a.norm1, ld: C), rows: N, inFeatures: I, outFeatures: C)
-    layerNormForward(out: a.output, mean: a.norm2Mean, rstd: a.norm2Rstd, inp: a.residual2, weight: w.outputNormWeight,
+    matmulForwardBF16(out: UnsafeMutableRawPointer(stream), outType: .f32, inp16: f.feedForward, weight: p.output.values,
+                      packed: p.output.layout, bias: w.outputBias, epilogue: .none, accumulate: true, rows: N, inFeatures: I,
+                      outFeatures: C)
+    layerNormForward(out: output ?? stream, mean: a.norm2Mean, rstd: a.norm2Rstd, inp: stream, weight: w.outputNormWeight,
                      bias: w.outputNormBias, rows: N, channels: C, eps: s.eps, out16: f.hidden)
 }

@@ -1,0 +1,127 @@
+import Foundation
+import XCTest
+@testable import Kernels
+
+/// The fused inference layers keep the residual stream in one buffer (`encoderLayerForwardFused`): the residual
+/// matmuls add their product onto it (`accumulate`, oneDNN's sum post-op), the int8 per-token dequantisation adds onto
+/// it, and LayerNorm normalises it in place. Each must give the same bits as the out-of-place call it replaces (the
+/// same fp32 additions, the residual as the other operand), on oneDNN with plain and packed weights and on the
+/// reference backend, split over two workers.
+final class ResidualInPlaceTests: XCTestCase {
+    private let (m, n, k) = (300, 80, 96)  // 4.6 MFLOP: split over the workers (`splitOverWorkers`)
+
+    private func bits(_ p: UnsafePointer<Float>, rows: Int, cols: Int, ld: Int) -> [UInt32] {
+        (0..<rows).flatMap { i in (0..<cols).map { p[i * ld + $0].bitPattern } }
+    }
+
+    /// Fails with the count of differing elements and the first one (not the whole arrays).
+    private func assertSameBits(_ a: [UInt32], _ b: [UInt32], _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.count, b.count, what, file: file, line: line)
+        let differing = zip(a, b).enumerated().filter { $0.element.0 != $0.element.1 }
+        if let first = differing.first {
+            XCTFail("\(what): \(differing.count) of \(a.count) differ, first [\(first.offset)]: "
+                    + "\(Float(bitPattern: first.element.0)) vs \(Float(bitPattern: first.element.1))", file: file, line: line)
+        }
+    }
+
+    func testInt8ProductAddedInPlaceEqualsTheResidualEpilogue() {
+        let saved = LowPrecision.backend
+        defer { LowPrecision.backend = saved }
+        var random = TestRandom(seed: 91)
+        let lda = k + 5, ldw = k + 3, ldc = n + 2
+        let a = (0..<m * lda).map { _ in Int8(random.uniform(-127, 127.99).rounded(.down)) }
+        let w = (0..<n * ldw).map { _ in Int8(random.uniform(-127, 127.99).rounded(.down)) }
+        let scales = ColumnScales((0..<n).map { _ in random.uniform(1e-5, 4e-4) })
+        let bias = TestBuffer(normal: n, &random, scale: 300), residual = TestBuffer(normal: m * ldc, &random, scale: 3)
+        LowPrecision.backend = .onednn
+        let layout = OneDNN.hasExactInt8 ? OneDNN.packedLayout(k: k, n: n, element: .s8) : nil
+        let packed = UnsafeMutableRawPointer.allocate(byteCount: max(64, layout?.bytes ?? 0), alignment: 64)
+        defer { packed.deallocate() }
+        w.withUnsafeBufferPointer { layout?.pack($0.baseAddress!, ld: ldw, into: packed) }
+        let cases: [(LowPrecisionBackend, PackedLayout?)] = [(.onednn, nil), (.reference, nil)] + (layout.map { [(.onednn, $0)] } ?? [])
+        for (backend, packedLayout) in cases {
+            LowPrecision.backend = backend
+            let separate = TestBuffer(count: m * ldc), inPlace = TestBuffer(copying: residual)
+            a.withUnsafeBufferPointer { ap in
+                w.withUnsafeBufferPointer { wp in
+                    let weight = packedLayout == nil ? UnsafeRawPointer(wp.baseAddress!) : UnsafeRawPointer(packed)
+                    gemmInt8(m: m, n: n, k: k, a: ap.baseAddress!, lda: lda, w: weight, ldw: ldw, packed: packedLayout, scales: scales,
+                             bias: bias.c, epilogue: .residual(residual.c, ld: ldc), c: separate.p, cType: .f32, ldc: ldc, threads: 2)
+                    gemmInt8(m: m, n: n, k: k, a: ap.baseAddress!, lda: lda, w: weight, ldw: ldw, packed: packedLayout, scales: scales,
+                             bias: bias.c, epilogue: .none, accumulate: true, c: inPlace.p, cType: .f32, ldc: ldc, threads: 2)
+                }
+            }
+            let what = "\(backend), packed \(packedLayout != nil)"
+            assertSameBits(bits(inPlace.c, rows: m, cols: n, ld: ldc), bits(separate.c, rows: m, cols: n, ld: ldc), what)
+            XCTAssertTrue(zip(bits(inPlace.c, rows: m, cols: n, ld: ldc), bits(residual.c, rows: m, cols: n, ld: ldc)).contains { $0 != $1 },
+                          "\(what): the product was added")
+        }
+    }
+
+    func testBF16ProductAddedInPlaceEqualsTheResidualEpilogue() {
+        let saved = LowPrecision.backend
+        defer { LowPrecision.backend = saved }
+        var random = TestRandom(seed: 92)
+        let a = (0..<m * k).map { _ in bfloat16(random.normal()) }, w = (0..<n * k).map { _ in bfloat16(random.normal()) }
+        let bias = TestBuffer(normal: n, &random), residual = TestBuffer(normal: m * n, &random, scale: 3)
+        LowPrecision.backend = .onednn
+        let layout = OneDNN.packedLayout(k: k, n: n)
+        let packed = UnsafeMutableRawPointer.allocate(byteCount: max(64, layout?.bytes ?? 0), alignment: 64)
+        defer { packed.deallocate() }
+        w.withUnsafeBufferPointer { layout?.pack($0.baseAddress!, ld: k, into: packed) }
+        let cases: [(LowPrecisionBackend, PackedLayout?)] = [(.onednn, nil), (.reference, nil)] + (layout.map { [(.onednn, $0)] } ?? [])
+        for (backend, packedLayout) in cases {
+            LowPrecision.backend = backend
+            let separate = TestBuffer(count: m * n), inPlace = TestBuffer(copying: residual)
+            a.withUnsafeBufferPointer { ap in
+                w.withUnsafeBufferPointer { wp in
+                    let weight = packedLayout == nil ? wp.baseAddress! : UnsafePointer(packed.assumingMemoryBound(to: BF16.self))
+                    matmulForwardBF16(out: UnsafeMutableRawPointer(separate.p), outType: .f32, inp16: ap.baseAddress!, weight: weight,
+                                      packed: packedLayout, bias: bias.c, epilogue: .residual(residual.c, ld: n), rows: m,
+                                      inFeatures: k, outFeatures: n)
+                    matmulForwardBF16(out: UnsafeMutableRawPointer(inPlace.p), outType: .f32, inp16: ap.baseAddress!, weight: weight,
+                                      packed: packedLayout, bias: bias.c, epilogue: .none, accumulate: true, rows: m,
+                                      inFeatures: k, outFeatures: n)
+                }
+            }
+            let what = "\(backend), packed \(packedLayout != nil)"
+            assertSameBits(bits(inPlace.c, rows: m, cols: n, ld: n), bits(separate.c, rows: m, cols: n, ld: n), what)
+            XCTAssertTrue(zip(bits(inPlace.c, rows: m, cols: n, ld: n), bits(residual.c, rows: m, cols: n, ld: n)).contains { $0 != $1 },
+                          "\(what): the product was added")
+        }
+    }
+
+    func testDequantisationOntoTheResidualEqualsTheSeparateOutput() {
+        var random = TestRandom(seed: 93)
+        let (rows, cols) = (37, 390)
+        let product = TestBuffer(normal: rows * cols, &random, scale: 40), residual = TestBuffer(normal: rows * cols, &random, scale: 3)
+        let rowScales = TestBuffer(count: rows), rowOffsets = TestBuffer(normal: rows, &random, scale: 2)
+        let weightSums = TestBuffer(normal: cols, &random, scale: 5), bias = TestBuffer(normal: cols, &random)
+        for r in 0..<rows { rowScales.p[r] = random.uniform(1e-4, 0.05) }
+        let separate = TestBuffer(copying: product), inPlace = TestBuffer(copying: residual)
+        dequantizeRowsInt8(c: separate.p, rowScales: rowScales.c, rowOffsets: rowOffsets.c, weightSums: weightSums.c, bias: bias.c,
+                           residual: residual.c, rows: rows, cols: cols)
+        dequantizeRowsInt8(c: product.p, rowScales: rowScales.c, rowOffsets: rowOffsets.c, weightSums: weightSums.c, bias: bias.c,
+                           residual: inPlace.c, rows: rows, cols: cols, out: inPlace.p)
+        assertSameBits(bits(inPlace.c, rows: rows, cols: cols, ld: cols), bits(separate.c, rows: rows, cols: cols, ld: cols), "in place")
+    }
+
+    func testLayerNormInPlaceEqualsTheSeparateOutput() {
+        var random = TestRandom(seed: 94)
+        let (rows, cols) = (600, 390)  // over the split threshold: two workers
+        let x = TestBuffer(normal: rows * cols, &random, scale: 2), weight = TestBuffer(normal: cols, &random)
+        let bias = TestBuffer(normal: cols, &random)
+        let separate = TestBuffer(count: rows * cols), inPlace = TestBuffer(copying: x)
+        let mean = TestBuffer(count: rows), rstd = TestBuffer(count: rows), mean2 = TestBuffer(count: rows), rstd2 = TestBuffer(count: rows)
+        let out16 = UnsafeMutablePointer<BF16>.allocate(capacity: rows * cols), inPlace16 = UnsafeMutablePointer<BF16>.allocate(capacity: rows * cols)
+        defer { out16.deallocate(); inPlace16.deallocate() }
+        layerNormForward(out: separate.p, mean: mean.p, rstd: rstd.p, inp: x.c, weight: weight.c, bias: bias.c, rows: rows,
+                         channels: cols, eps: 1e-12, out16: out16)
+        layerNormForward(out: inPlace.p, mean: mean2.p, rstd: rstd2.p, inp: inPlace.c, weight: weight.c, bias: bias.c, rows: rows,
+                         channels: cols, eps: 1e-12, out16: inPlace16)
+        assertSameBits(bits(inPlace.c, rows: rows, cols: cols, ld: cols), bits(separate.c, rows: rows, cols: cols, ld: cols), "in place")
+        assertSameBits(UnsafeBufferPointer(start: inPlace16, count: rows * cols).map(UInt32.init),
+                       UnsafeBufferPointer(start: out16, count: rows * cols).map(UInt32.init), "bf16 copy")
+        assertSameBits(bits(mean2.c, rows: 1, cols: rows, ld: rows), bits(mean.c, rows: 1, cols: rows, ld: rows), "means")
+    }
+}
