@@ -42,6 +42,7 @@ public func quantizeStaticInt8(out: UnsafeMutablePointer<Int8>, inp: ConstBF16Bu
 }
 
 /// A linear layer's product on static int8 inputs: `c = postScale · ε(scales[j] · (Σₖ a[i, k] · w[j, k] + bias[j]))`
+/// (with `accumulate`, no epilogue and an fp32 `c`: `postScale · (c + scales[j] · (…))`, oneDNN's sum post-op)
 /// with exact int32 sums, for s8 `a` [m, k] (row stride `lda`) and the s8 weight `w` [n, k] (row stride
 /// `ldw`, or packed in `packed`); ε is the epilogue (GELU, or + an fp32 residual). `c` [m, n] (row stride
 /// `ldc`) is fp32, bf16 (nearest even) or s8 (nearest even, saturated to −128...127). The bias is added
@@ -73,7 +74,7 @@ public func gemmInt8(m: Int, n: Int, k: Int, a: UnsafePointer<Int8>, lda: Int, w
     }
     let profileStart = KernelProfile.start()
     defer {
-        KernelProfile.stop(profileStart, "gemmInt8 \(m)x\(k)->\(n)\(epilogue.profileSuffix)" + (accumulate ? " +residual in place" : ""),
+        KernelProfile.stop(profileStart, "gemmInt8 \(m)x\(k)->\(n)\(epilogue.profileSuffix(accumulating: accumulate))",
                            flops: 2 * Double(m * n * k))
     }
     if LowPrecision.backend == .onednn, OneDNN.hasExactInt8 {

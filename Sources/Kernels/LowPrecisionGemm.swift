@@ -40,6 +40,9 @@ public enum GemmEpilogue {
     /// `+ R`, an fp32 [m, n] matrix with row stride `ld`.
     case residual(ConstFloatBuffer, ld: Int)
 
+    /// The profile's label suffix of a product with this epilogue, or adding onto its output (`accumulate`).
+    func profileSuffix(accumulating: Bool) -> String { profileSuffix + (accumulating ? " +residual in place" : "") }
+
     var profileSuffix: String {
         switch self {
         case .none: return ""

@@ -18,14 +18,15 @@ public func matmulForwardBF16(out: FloatBuffer, inp: ConstFloatBuffer, scratch: 
 /// by the producer), the bias and `epilogue` applied by the matmul on its output tile, the output stored
 /// as fp32 or bf16 (`outType`) [rows, outFeatures]. `weight` is plain [outFeatures, inFeatures], or in the
 /// `packed` layout. With `accumulate` (fp32 `out`, no epilogue) the product and bias are added to what `out` holds
-/// (oneDNN's sum post-op): a residual added in place, the same sums as `.residual` bit for bit.
+/// (oneDNN's sum post-op): a residual added in place, the same sums as `.residual` (bit for bit on the reference
+/// backend and on oneDNN's implementations at the tested shapes, `ResidualInPlaceTests`).
 public func matmulForwardBF16(out: UnsafeMutableRawPointer, outType: MatrixElement, inp16: ConstBF16Buffer,
                               weight: ConstBF16Buffer, packed: PackedLayout?, bias: ConstFloatBuffer?, epilogue: GemmEpilogue,
                               accumulate: Bool = false, rows: Int, inFeatures: Int, outFeatures: Int) {
     let profileStart = KernelProfile.start()
     defer {
-        KernelProfile.stop(profileStart, "matmulForwardBF16 \(rows)x\(inFeatures)->\(outFeatures)\(epilogue.profileSuffix)"
-                           + (accumulate ? " +residual in place" : ""), flops: 2 * Double(rows * inFeatures * outFeatures))
+        KernelProfile.stop(profileStart, "matmulForwardBF16 \(rows)x\(inFeatures)->\(outFeatures)"
+                           + epilogue.profileSuffix(accumulating: accumulate), flops: 2 * Double(rows * inFeatures * outFeatures))
     }
     precondition(!accumulate || outType == .f32, "matmulForwardBF16: accumulating into a bf16 output")
     gemmBF16(transA: false, transB: true, m: rows, n: outFeatures, k: inFeatures, a: inp16, lda: inFeatures, b: weight,

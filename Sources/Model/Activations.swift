@@ -34,7 +34,8 @@ final class Activations {
     // Embeddings.
     private(set) var embeddingSum: FloatBuffer!      // [N, E] word + position + type: LayerNorm input (E ≤ C)
     private(set) var embeddingNormed: FloatBuffer!   // [N, E] dropout(LayerNorm(sum)); embeddingOutput itself unless projected
-    private(set) var embeddingOutput: FloatBuffer!   // [N, C] (projected) embeddings: layer 0 input
+    private(set) var embeddingOutput: FloatBuffer!   // [N, C] (projected) embeddings: layer 0 input; after a fused bf16 or
+                                                     // static int8 inference forward, that forward's residual stream
     private(set) var embeddingMean: FloatBuffer!     // [N]
     private(set) var embeddingRstd: FloatBuffer!     // [N]
     private(set) var positionIds: UnsafeMutablePointer<Int32>!  // [N]
@@ -76,7 +77,9 @@ final class Activations {
     /// attention probabilities, keeps no layer's activations once the next layer has read them, and runs no
     /// backward: until a training forward comes, the arena holds two layers' activations used in turn
     /// (`slot`), no probabilities and no gradient buffers (for 32 × 384 windows of a 3-layer MiniLM
-    /// student, `predict` peaks at 0.74 GB instead of 1.90 GB).
+    /// student, `predict` peaks at 0.74 GB instead of 1.90 GB). The fused bf16 and static int8 layers use less of a
+    /// slot still: its LayerNorm statistics, `residual2` (the int8 per-token product's scratch) and the last one's
+    /// `output` (their residual stream stays in `embeddingOutput`).
     /// A training forward whose attention runs fused (`fusedAttention`) saves its row statistics and dropout bits
     /// (`FusedTrainingAttention.savedFloats`) where the softmax would be: far less.
     func reserve(batch: Int, seqLen: Int, forTraining: Bool = true, fusedAttention: Bool = false) {

@@ -38,12 +38,12 @@ struct FusedLayerBuffers {
 ///   layer's input).
 ///
 /// The residual stream stays in one fp32 buffer, `stream`, from layer to layer: [N, C] fp32 written in place by the
-/// two matmuls and the two LayerNorms, where the unfused layer writes five buffers (`r₁`, `h`, `r₂`, `y` and the next
-/// layer's). At 8 × 384 those were 4.7 MB each, two layers' worth in turn, more than the cache holds between their
+/// two matmuls and the two LayerNorms, where this layer wrote four buffers before (`r₁`, `h`, `r₂`, `y`) beside its
+/// input, two layers' worth in turn. At 8 × 384 those were 4.7 MB each, more than the cache holds between their
 /// kernels: the LayerNorms and the residual matmuls read them back from memory and wrote fresh lines (on Zen 5, timed
 /// in turn run by run, the forward's median in place 0.96–1.00 of the separate buffers' at batch 8 and 1,
-/// docs/PRECISION.md). Each sum is the same fp32 addition as the residual post-op's, the operands swapped: the same
-/// bits (`ResidualInPlaceTests`).
+/// docs/PRECISION.md). Each sum is the same fp32 addition as the residual post-op's, the operands swapped (the same
+/// bits on the reference backend and at the shapes `ResidualInPlaceTests` runs on oneDNN).
 ///
 /// Every value is rounded to bf16 exactly where `encoderLayerForward` in bf16 rounds it (the matmul
 /// and attention-product inputs); the unfused path is its reference (`LowPrecisionModelTests`). The differences

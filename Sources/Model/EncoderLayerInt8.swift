@@ -13,9 +13,11 @@ import Kernels
 /// - LayerNorm 2 writes `y` and, unless this is the last layer, `y₈` for the next (`nextMultipliers`: its input
 ///   multipliers).
 ///
-/// The residual stream stays in place in `stream` as in the fused bf16 layer (`encoderLayerForwardFused`; the static
-/// int8 forward's median so 0.92–0.99 of the separate buffers' on Zen 5). On entry `stream` holds `x` and `buffers.hidden8` (`FusedLayerBuffers`)
-/// `x` quantised with this layer's `inputMultipliers`; on return `output` (or `stream` when it is nil) holds `y`.
+/// The residual stream stays in place in `stream` as in the fused bf16 layer (`encoderLayerForwardFused`; on Zen 5
+/// the static int8 forward's median is 0.92–0.99 of its time with separate buffers). On entry `stream` holds `x` and
+/// `buffers.hidden8` (`FusedLayerBuffers`) `x` quantised with this layer's `inputMultipliers`; on return `output` (or
+/// `stream` when it is nil) holds `y`. `acts` receives the LayerNorms' row statistics, and its `residual2` serves as
+/// the per-token product's scratch.
 func encoderLayerForwardInt8(stream: FloatBuffer, output: FloatBuffer?, acts a: LayerActivations, weights w: LayerWeights,
                              int8 q: Int8LayerWeights, nextMultipliers: ConstFloatBuffer?, buffers f: FusedLayerBuffers,
                              keyMask: UnsafePointer<Int32>, shape s: LayerShape) {

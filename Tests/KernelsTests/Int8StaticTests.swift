@@ -26,14 +26,9 @@ final class Int8StaticTests: XCTestCase {
         let scales = ColumnScales((0..<n).map { _ in random.uniform(1e-5, 4e-4) })
         let bias = TestBuffer(normal: n, &random, scale: 300), residual = TestBuffer(normal: m * ldr, &random, scale: 3)
         let u = 0x1p-24
-        LowPrecision.backend = .onednn
-        let layout = OneDNN.hasExactInt8 ? OneDNN.packedLayout(k: k, n: n, element: .s8) : nil
-        let packed = UnsafeMutableRawPointer.allocate(byteCount: max(64, layout?.bytes ?? 0), alignment: 64)
-        defer { packed.deallocate() }
-        w.withUnsafeBufferPointer { layout?.pack($0.baseAddress!, ld: ldw, into: packed) }
-        let cases: [(LowPrecisionBackend, PackedLayout?)] = [(.onednn, nil), (.reference, nil)] + (layout.map { [(.onednn, $0)] } ?? [])
+        let weights = PackedWeightCases(w, ld: ldw, k: k, n: n, element: .s8)
         var boundaryMisses = 0, s8Checked = 0
-        for (backend, packedLayout) in cases {
+        for (backend, packedLayout) in weights.cases {
             LowPrecision.backend = backend
             for epilogueKind in 0..<3 {
                 for cType in [MatrixElement.f32, .bf16, .s8] {
@@ -44,7 +39,7 @@ final class Int8StaticTests: XCTestCase {
                     defer { out.deallocate() }
                     a.withUnsafeBufferPointer { ap in
                         w.withUnsafeBufferPointer { wp in
-                            let weight = packedLayout == nil ? UnsafeRawPointer(wp.baseAddress!) : UnsafeRawPointer(packed)
+                            let weight = weights.weight(packedLayout, plain: wp.baseAddress!)
                             gemmInt8(m: m, n: n, k: k, a: ap.baseAddress!, lda: lda, w: weight, ldw: ldw, packed: packedLayout,
                                      scales: scales, bias: bias.c, epilogue: epilogue, postScale: postScale, c: out, cType: cType,
                                      ldc: ldc, threads: 2)
@@ -89,14 +84,14 @@ final class Int8StaticTests: XCTestCase {
                 }
             }
         }
-        XCTAssertEqual(s8Checked, cases.count * 3 * m * n)
+        XCTAssertEqual(s8Checked, weights.cases.count * 3 * m * n)
         XCTAssertLessThan(boundaryMisses, s8Checked / 1000, "s8 outputs off by a level far more often than ties explain")
         if OneDNN.hasExactInt8, OneDNN.isa.hasPrefix("avx512_core_amx") || OneDNN.isa.hasPrefix("avx512_core_bf16") {
-            XCTAssertNotNil(layout, "no packed s8 layout on \(OneDNN.isa)")
+            XCTAssertNotNil(weights.layout, "no packed s8 layout on \(OneDNN.isa)")
         }
         // oneDNN 2.6's brgemm kernels take the column scales only baked into the primitive (run-time scales fall
         // to gemm:jit or its reference code): the scaled products on packed weights must run on them.
-        if let layout {
+        if let layout = weights.layout {
             LowPrecision.backend = .onednn
             var d = MatmulDescription(m: 128, n: n, k: k, lda: k, ldb: k, ldc: n, transA: false, transB: true, a: .s8, b: .s8, c: .s8)
             (d.hasBias, d.epilogue, d.columnScales, d.postScale, d.packedB) = (true, .gelu, scales, 20, layout)

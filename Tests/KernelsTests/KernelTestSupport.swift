@@ -20,6 +20,35 @@ struct TestRandom {
     }
 }
 
+/// A weight [n, k] (row stride `ld`) packed once in oneDNN's layout where it has one (AMX, AVX-512 BF16; for s8, exact
+/// int8), and the cases a product test runs: oneDNN on the plain weight, the reference backend, and oneDNN on the
+/// packed weight where there is one. Leaves `LowPrecision.backend` as it found it.
+final class PackedWeightCases {
+    let packed: UnsafeMutableRawPointer
+    /// oneDNN's packed layout here, or nil (no oneDNN, no such layout, or plain preferred).
+    let layout: PackedLayout?
+    let cases: [(backend: LowPrecisionBackend, layout: PackedLayout?)]
+
+    init<Element>(_ weight: [Element], ld: Int, k: Int, n: Int, element: MatrixElement) {
+        let saved = LowPrecision.backend
+        defer { LowPrecision.backend = saved }
+        LowPrecision.backend = .onednn
+        let layout = OneDNN.packedLayout(k: k, n: n, element: element)
+        self.layout = layout
+        let packed = UnsafeMutableRawPointer.allocate(byteCount: max(64, layout?.bytes ?? 0), alignment: 64)
+        weight.withUnsafeBytes { layout?.pack($0.baseAddress!, ld: ld, into: packed) }
+        self.packed = packed
+        cases = [(.onednn, nil), (.reference, nil)] + (layout.map { [(.onednn, $0)] } ?? [])
+    }
+
+    /// The weight a case reads: the packed copy with a layout, else `plain`.
+    func weight(_ layout: PackedLayout?, plain: UnsafeRawPointer) -> UnsafeRawPointer {
+        layout == nil ? plain : UnsafeRawPointer(packed)
+    }
+
+    deinit { packed.deallocate() }
+}
+
 /// An owned Float buffer for tests (freed on deinit).
 final class TestBuffer {
     let count: Int

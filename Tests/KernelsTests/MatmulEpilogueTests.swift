@@ -24,13 +24,8 @@ final class MatmulEpilogueTests: XCTestCase {
         let u = 0x1p-24, gamma = Double(k + 2) * u / (1 - Double(k + 2) * u)
         var geluChecked = 0
         // The weight packed once in oneDNN's layout, where it has one (AMX, AVX-512 BF16): the third case.
-        LowPrecision.backend = .onednn
-        let layout = OneDNN.packedLayout(k: k, n: n)
-        let packed = UnsafeMutableRawPointer.allocate(byteCount: max(64, layout?.bytes ?? 0), alignment: 64)
-        defer { packed.deallocate() }
-        b.withUnsafeBufferPointer { layout?.pack($0.baseAddress!, ld: ldb, into: packed) }
-        let cases: [(LowPrecisionBackend, PackedLayout?)] = [(.onednn, nil), (.reference, nil)] + (layout.map { [(.onednn, $0)] } ?? [])
-        for (backend, packedLayout) in cases {
+        let weights = PackedWeightCases(b, ld: ldb, k: k, n: n, element: .bf16)
+        for (backend, packedLayout) in weights.cases {
             LowPrecision.backend = backend
             for epilogueKind in 0..<3 {
                 for cType in [MatrixElement.f32, .bf16] {
@@ -39,7 +34,7 @@ final class MatmulEpilogueTests: XCTestCase {
                     defer { out.deallocate() }
                     a.withUnsafeBufferPointer { ap in
                         b.withUnsafeBufferPointer { bp in
-                            let weight = packedLayout == nil ? bp.baseAddress! : UnsafePointer(packed.assumingMemoryBound(to: BF16.self))
+                            let weight = weights.weight(packedLayout, plain: bp.baseAddress!).assumingMemoryBound(to: BF16.self)
                             gemmBF16(transA: false, transB: true, m: m, n: n, k: k, a: ap.baseAddress!, lda: lda,
                                      b: weight, ldb: ldb, packedB: packedLayout, bias: bias.c, epilogue: epilogue, c: out,
                                      cType: cType, ldc: ldc, threads: 2)
@@ -79,10 +74,10 @@ final class MatmulEpilogueTests: XCTestCase {
                 }
             }
         }
-        XCTAssertEqual(geluChecked, cases.count * 2 * m * n)
+        XCTAssertEqual(geluChecked, weights.cases.count * 2 * m * n)
         // A CPU with AVX-512 BF16 (and so AMX machines) has a blocked layout; packing must not be a copy there.
         if OneDNN.isa.hasPrefix("avx512_core_bf16") || OneDNN.isa.hasPrefix("avx512_core_amx") {
-            XCTAssertNotNil(layout, "no packed layout on \(OneDNN.isa)")
+            XCTAssertNotNil(weights.layout, "no packed layout on \(OneDNN.isa)")
         }
     }
 

@@ -8,7 +8,12 @@ import XCTest
 /// same fp32 additions, the residual as the other operand), on oneDNN with plain and packed weights and on the
 /// reference backend, split over two workers.
 final class ResidualInPlaceTests: XCTestCase {
-    private let (m, n, k) = (300, 80, 96)  // 4.6 MFLOP: split over the workers (`splitOverWorkers`)
+    private let (m, n, k) = (300, 80, 96)  // 4.6 MFLOP: split over two workers (`splitOverWorkers`)
+    private var savedWorkers = 0
+
+    // Two workers on any machine: a row split needs 32 rows a worker.
+    override func setUp() { savedWorkers = Parallelism.workers; Parallelism.workers = 2 }
+    override func tearDown() { Parallelism.workers = savedWorkers }
 
     private func bits(_ p: UnsafePointer<Float>, rows: Int, cols: Int, ld: Int) -> [UInt32] {
         (0..<rows).flatMap { i in (0..<cols).map { p[i * ld + $0].bitPattern } }
@@ -33,18 +38,13 @@ final class ResidualInPlaceTests: XCTestCase {
         let w = (0..<n * ldw).map { _ in Int8(random.uniform(-127, 127.99).rounded(.down)) }
         let scales = ColumnScales((0..<n).map { _ in random.uniform(1e-5, 4e-4) })
         let bias = TestBuffer(normal: n, &random, scale: 300), residual = TestBuffer(normal: m * ldc, &random, scale: 3)
-        LowPrecision.backend = .onednn
-        let layout = OneDNN.hasExactInt8 ? OneDNN.packedLayout(k: k, n: n, element: .s8) : nil
-        let packed = UnsafeMutableRawPointer.allocate(byteCount: max(64, layout?.bytes ?? 0), alignment: 64)
-        defer { packed.deallocate() }
-        w.withUnsafeBufferPointer { layout?.pack($0.baseAddress!, ld: ldw, into: packed) }
-        let cases: [(LowPrecisionBackend, PackedLayout?)] = [(.onednn, nil), (.reference, nil)] + (layout.map { [(.onednn, $0)] } ?? [])
-        for (backend, packedLayout) in cases {
+        let weights = PackedWeightCases(w, ld: ldw, k: k, n: n, element: .s8)
+        for (backend, packedLayout) in weights.cases {
             LowPrecision.backend = backend
             let separate = TestBuffer(count: m * ldc), inPlace = TestBuffer(copying: residual)
             a.withUnsafeBufferPointer { ap in
                 w.withUnsafeBufferPointer { wp in
-                    let weight = packedLayout == nil ? UnsafeRawPointer(wp.baseAddress!) : UnsafeRawPointer(packed)
+                    let weight = weights.weight(packedLayout, plain: wp.baseAddress!)
                     gemmInt8(m: m, n: n, k: k, a: ap.baseAddress!, lda: lda, w: weight, ldw: ldw, packed: packedLayout, scales: scales,
                              bias: bias.c, epilogue: .residual(residual.c, ld: ldc), c: separate.p, cType: .f32, ldc: ldc, threads: 2)
                     gemmInt8(m: m, n: n, k: k, a: ap.baseAddress!, lda: lda, w: weight, ldw: ldw, packed: packedLayout, scales: scales,
@@ -64,18 +64,13 @@ final class ResidualInPlaceTests: XCTestCase {
         var random = TestRandom(seed: 92)
         let a = (0..<m * k).map { _ in bfloat16(random.normal()) }, w = (0..<n * k).map { _ in bfloat16(random.normal()) }
         let bias = TestBuffer(normal: n, &random), residual = TestBuffer(normal: m * n, &random, scale: 3)
-        LowPrecision.backend = .onednn
-        let layout = OneDNN.packedLayout(k: k, n: n)
-        let packed = UnsafeMutableRawPointer.allocate(byteCount: max(64, layout?.bytes ?? 0), alignment: 64)
-        defer { packed.deallocate() }
-        w.withUnsafeBufferPointer { layout?.pack($0.baseAddress!, ld: k, into: packed) }
-        let cases: [(LowPrecisionBackend, PackedLayout?)] = [(.onednn, nil), (.reference, nil)] + (layout.map { [(.onednn, $0)] } ?? [])
-        for (backend, packedLayout) in cases {
+        let weights = PackedWeightCases(w, ld: k, k: k, n: n, element: .bf16)
+        for (backend, packedLayout) in weights.cases {
             LowPrecision.backend = backend
             let separate = TestBuffer(count: m * n), inPlace = TestBuffer(copying: residual)
             a.withUnsafeBufferPointer { ap in
                 w.withUnsafeBufferPointer { wp in
-                    let weight = packedLayout == nil ? wp.baseAddress! : UnsafePointer(packed.assumingMemoryBound(to: BF16.self))
+                    let weight = weights.weight(packedLayout, plain: wp.baseAddress!).assumingMemoryBound(to: BF16.self)
                     matmulForwardBF16(out: UnsafeMutableRawPointer(separate.p), outType: .f32, inp16: ap.baseAddress!, weight: weight,
                                       packed: packedLayout, bias: bias.c, epilogue: .residual(residual.c, ld: n), rows: m,
                                       inFeatures: k, outFeatures: n)
@@ -110,18 +105,25 @@ final class ResidualInPlaceTests: XCTestCase {
         var random = TestRandom(seed: 94)
         let (rows, cols) = (600, 390)  // over the split threshold: two workers
         let x = TestBuffer(normal: rows * cols, &random, scale: 2), weight = TestBuffer(normal: cols, &random)
-        let bias = TestBuffer(normal: cols, &random)
-        let separate = TestBuffer(count: rows * cols), inPlace = TestBuffer(copying: x)
-        let mean = TestBuffer(count: rows), rstd = TestBuffer(count: rows), mean2 = TestBuffer(count: rows), rstd2 = TestBuffer(count: rows)
-        let out16 = UnsafeMutablePointer<BF16>.allocate(capacity: rows * cols), inPlace16 = UnsafeMutablePointer<BF16>.allocate(capacity: rows * cols)
-        defer { out16.deallocate(); inPlace16.deallocate() }
-        layerNormForward(out: separate.p, mean: mean.p, rstd: rstd.p, inp: x.c, weight: weight.c, bias: bias.c, rows: rows,
-                         channels: cols, eps: 1e-12, out16: out16)
-        layerNormForward(out: inPlace.p, mean: mean2.p, rstd: rstd2.p, inp: inPlace.c, weight: weight.c, bias: bias.c, rows: rows,
-                         channels: cols, eps: 1e-12, out16: inPlace16)
-        assertSameBits(bits(inPlace.c, rows: rows, cols: cols, ld: cols), bits(separate.c, rows: rows, cols: cols, ld: cols), "in place")
-        assertSameBits(UnsafeBufferPointer(start: inPlace16, count: rows * cols).map(UInt32.init),
-                       UnsafeBufferPointer(start: out16, count: rows * cols).map(UInt32.init), "bf16 copy")
-        assertSameBits(bits(mean2.c, rows: 1, cols: rows, ld: rows), bits(mean.c, rows: 1, cols: rows, ld: rows), "means")
+        let bias = TestBuffer(normal: cols, &random), multipliers = TestBuffer(count: cols)
+        for c in 0..<cols { multipliers.p[c] = random.uniform(10, 40) }
+        for rounded in ["bf16", "int8"] {
+            let separate = TestBuffer(count: rows * cols), inPlace = TestBuffer(copying: x)
+            let mean = TestBuffer(count: rows), rstd = TestBuffer(count: rows), mean2 = TestBuffer(count: rows), rstd2 = TestBuffer(count: rows)
+            let copy = UnsafeMutableRawPointer.allocate(byteCount: 2 * rows * cols, alignment: 64)
+            let copy2 = UnsafeMutableRawPointer.allocate(byteCount: 2 * rows * cols, alignment: 64)
+            defer { copy.deallocate(); copy2.deallocate() }
+            for (out, inp, m, r, c) in [(separate.p, x.c, mean.p, rstd.p, copy), (inPlace.p, inPlace.c, mean2.p, rstd2.p, copy2)] {
+                layerNormForward(out: out, mean: m, rstd: r, inp: inp, weight: weight.c, bias: bias.c, rows: rows, channels: cols,
+                                 eps: 1e-12, out16: rounded == "bf16" ? c.assumingMemoryBound(to: BF16.self) : nil,
+                                 out8: rounded == "int8" ? (c.assumingMemoryBound(to: Int8.self), multipliers.c) : nil)
+            }
+            assertSameBits(bits(inPlace.c, rows: rows, cols: cols, ld: cols), bits(separate.c, rows: rows, cols: cols, ld: cols),
+                           "\(rounded): in place")
+            let bytes = rounded == "bf16" ? 2 * rows * cols : rows * cols
+            XCTAssertEqual(memcmp(copy, copy2, bytes), 0, "\(rounded): the rounded copy")
+            assertSameBits(bits(mean2.c, rows: 1, cols: rows, ld: rows), bits(mean.c, rows: 1, cols: rows, ld: rows), "\(rounded): means")
+            assertSameBits(bits(rstd2.c, rows: 1, cols: rows, ld: rows), bits(rstd.c, rows: 1, cols: rows, ld: rows), "\(rounded): rstd")
+        }
     }
 }
