@@ -17,7 +17,7 @@ public func matmulForwardBF16(out: FloatBuffer, inp: ConstFloatBuffer, scratch: 
 /// Linear layer forward of the fused bf16 inference layer: the input already bf16 [rows, inFeatures] (made
 /// by the producer), the bias and `epilogue` applied by the matmul on its output tile, the output stored
 /// as fp32 or bf16 (`outType`) [rows, outFeatures]. `weight` is plain [outFeatures, inFeatures], or in the
-/// `packed` layout. With `accumulate` (fp32 `out`, no epilogue) the product and bias are added to what `out` holds
+/// `packed` layout. With `accumulate` (no epilogue; see `gemmBF16`) the product and bias are added to what `out` holds
 /// (oneDNN's sum post-op): a residual added in place, the same sums as `.residual` (bit for bit on the reference
 /// backend and on oneDNN's implementations at the tested shapes, `ResidualInPlaceTests`).
 public func matmulForwardBF16(out: UnsafeMutableRawPointer, outType: MatrixElement, inp16: ConstBF16Buffer,
@@ -28,7 +28,6 @@ public func matmulForwardBF16(out: UnsafeMutableRawPointer, outType: MatrixEleme
         KernelProfile.stop(profileStart, "matmulForwardBF16 \(rows)x\(inFeatures)->\(outFeatures)"
                            + epilogue.profileSuffix(accumulating: accumulate), flops: 2 * Double(rows * inFeatures * outFeatures))
     }
-    precondition(!accumulate || outType == .f32, "matmulForwardBF16: accumulating into a bf16 output")
     gemmBF16(transA: false, transB: true, m: rows, n: outFeatures, k: inFeatures, a: inp16, lda: inFeatures, b: weight,
              ldb: inFeatures, packedB: packed, accumulate: accumulate, bias: bias, epilogue: epilogue, c: out, cType: outType,
              ldc: outFeatures, threads: Parallelism.workers)

@@ -29,9 +29,26 @@ final class ResidualInPlaceTests: XCTestCase {
         }
     }
 
-    func testInt8ProductAddedInPlaceEqualsTheResidualEpilogue() {
+    /// For each backend case of `weights`: `product(layout, out, epilogue, accumulate)` once with the residual
+    /// epilogue into a fresh buffer and once accumulating onto a copy of `residual` ([m, ld]); the same bits, and not
+    /// the residual's.
+    private func assertAddedInPlaceEqualsTheEpilogue(_ weights: PackedWeightCases, residual: TestBuffer, ld: Int,
+                                                     _ product: (PackedLayout?, FloatBuffer, GemmEpilogue, Bool) -> Void) {
         let saved = LowPrecision.backend
         defer { LowPrecision.backend = saved }
+        for (backend, packedLayout) in weights.cases {
+            LowPrecision.backend = backend
+            let separate = TestBuffer(count: m * ld), inPlace = TestBuffer(copying: residual)
+            product(packedLayout, separate.p, .residual(residual.c, ld: ld), false)
+            product(packedLayout, inPlace.p, .none, true)
+            let what = "\(backend), packed \(packedLayout != nil)"
+            let added = bits(inPlace.c, rows: m, cols: n, ld: ld)
+            assertSameBits(added, bits(separate.c, rows: m, cols: n, ld: ld), what)
+            XCTAssertTrue(zip(added, bits(residual.c, rows: m, cols: n, ld: ld)).contains { $0 != $1 }, "\(what): the product was added")
+        }
+    }
+
+    func testInt8ProductAddedInPlaceEqualsTheResidualEpilogue() {
         var random = TestRandom(seed: 91)
         let lda = k + 5, ldw = k + 3, ldc = n + 2
         let a = (0..<m * lda).map { _ in Int8(random.uniform(-127, 127.99).rounded(.down)) }
@@ -39,50 +56,31 @@ final class ResidualInPlaceTests: XCTestCase {
         let scales = ColumnScales((0..<n).map { _ in random.uniform(1e-5, 4e-4) })
         let bias = TestBuffer(normal: n, &random, scale: 300), residual = TestBuffer(normal: m * ldc, &random, scale: 3)
         let weights = PackedWeightCases(w, ld: ldw, k: k, n: n, element: .s8)
-        for (backend, packedLayout) in weights.cases {
-            LowPrecision.backend = backend
-            let separate = TestBuffer(count: m * ldc), inPlace = TestBuffer(copying: residual)
+        assertAddedInPlaceEqualsTheEpilogue(weights, residual: residual, ld: ldc) { layout, out, epilogue, accumulate in
             a.withUnsafeBufferPointer { ap in
                 w.withUnsafeBufferPointer { wp in
-                    let weight = weights.weight(packedLayout, plain: wp.baseAddress!)
-                    gemmInt8(m: m, n: n, k: k, a: ap.baseAddress!, lda: lda, w: weight, ldw: ldw, packed: packedLayout, scales: scales,
-                             bias: bias.c, epilogue: .residual(residual.c, ld: ldc), c: separate.p, cType: .f32, ldc: ldc, threads: 2)
-                    gemmInt8(m: m, n: n, k: k, a: ap.baseAddress!, lda: lda, w: weight, ldw: ldw, packed: packedLayout, scales: scales,
-                             bias: bias.c, epilogue: .none, accumulate: true, c: inPlace.p, cType: .f32, ldc: ldc, threads: 2)
+                    gemmInt8(m: m, n: n, k: k, a: ap.baseAddress!, lda: lda, w: weights.weight(layout, plain: wp.baseAddress!), ldw: ldw,
+                             packed: layout, scales: scales, bias: bias.c, epilogue: epilogue, accumulate: accumulate, c: out,
+                             cType: .f32, ldc: ldc, threads: 2)
                 }
             }
-            let what = "\(backend), packed \(packedLayout != nil)"
-            assertSameBits(bits(inPlace.c, rows: m, cols: n, ld: ldc), bits(separate.c, rows: m, cols: n, ld: ldc), what)
-            XCTAssertTrue(zip(bits(inPlace.c, rows: m, cols: n, ld: ldc), bits(residual.c, rows: m, cols: n, ld: ldc)).contains { $0 != $1 },
-                          "\(what): the product was added")
         }
     }
 
     func testBF16ProductAddedInPlaceEqualsTheResidualEpilogue() {
-        let saved = LowPrecision.backend
-        defer { LowPrecision.backend = saved }
         var random = TestRandom(seed: 92)
         let a = (0..<m * k).map { _ in bfloat16(random.normal()) }, w = (0..<n * k).map { _ in bfloat16(random.normal()) }
         let bias = TestBuffer(normal: n, &random), residual = TestBuffer(normal: m * n, &random, scale: 3)
         let weights = PackedWeightCases(w, ld: k, k: k, n: n, element: .bf16)
-        for (backend, packedLayout) in weights.cases {
-            LowPrecision.backend = backend
-            let separate = TestBuffer(count: m * n), inPlace = TestBuffer(copying: residual)
+        assertAddedInPlaceEqualsTheEpilogue(weights, residual: residual, ld: n) { layout, out, epilogue, accumulate in
             a.withUnsafeBufferPointer { ap in
                 w.withUnsafeBufferPointer { wp in
-                    let weight = weights.weight(packedLayout, plain: wp.baseAddress!).assumingMemoryBound(to: BF16.self)
-                    matmulForwardBF16(out: UnsafeMutableRawPointer(separate.p), outType: .f32, inp16: ap.baseAddress!, weight: weight,
-                                      packed: packedLayout, bias: bias.c, epilogue: .residual(residual.c, ld: n), rows: m,
-                                      inFeatures: k, outFeatures: n)
-                    matmulForwardBF16(out: UnsafeMutableRawPointer(inPlace.p), outType: .f32, inp16: ap.baseAddress!, weight: weight,
-                                      packed: packedLayout, bias: bias.c, epilogue: .none, accumulate: true, rows: m,
+                    let weight = weights.weight(layout, plain: wp.baseAddress!).assumingMemoryBound(to: BF16.self)
+                    matmulForwardBF16(out: UnsafeMutableRawPointer(out), outType: .f32, inp16: ap.baseAddress!, weight: weight,
+                                      packed: layout, bias: bias.c, epilogue: epilogue, accumulate: accumulate, rows: m,
                                       inFeatures: k, outFeatures: n)
                 }
             }
-            let what = "\(backend), packed \(packedLayout != nil)"
-            assertSameBits(bits(inPlace.c, rows: m, cols: n, ld: n), bits(separate.c, rows: m, cols: n, ld: n), what)
-            XCTAssertTrue(zip(bits(inPlace.c, rows: m, cols: n, ld: n), bits(residual.c, rows: m, cols: n, ld: n)).contains { $0 != $1 },
-                          "\(what): the product was added")
         }
     }
 
