@@ -18,6 +18,27 @@ struct LayerActivations {
     var norm2Rstd: FloatBuffer      // [N]
 }
 
+/// What a fused bf16 or static int8 inference forward writes beside the residual stream (which stays in
+/// `Activations.embeddingOutput`): its LayerNorms' row statistics, overwritten layer by layer, and the static int8
+/// layer's [N, C] fp32 product scratch.
+struct FusedInferenceActivations {
+    var norm1Mean, norm1Rstd, norm2Mean, norm2Rstd: FloatBuffer  // [N] each
+    var product: FloatBuffer                                     // [N, C]
+}
+
+/// What an activation arena holds, from least to most; an arena grows to the largest kind a forward has needed.
+enum ArenaKind: Int, Comparable {
+    /// The buffers of fused bf16 and static int8 inference forwards: the embeddings' (the residual stream) and
+    /// `FusedInferenceActivations`.
+    case fusedInference
+    /// Also two layers' activations used in turn (any inference forward).
+    case inference
+    /// Every layer's activations, the saved attention and the backward's gradient buffers (a training forward).
+    case training
+
+    static func < (a: ArenaKind, b: ArenaKind) -> Bool { a.rawValue < b.rawValue }
+}
+
 /// Every buffer a forward saves for its backward, plus the backward's scratch, in one allocation sized
 /// for a token and attention capacity and reused across steps; it grows only when a bigger batch comes.
 final class Activations {
@@ -34,12 +55,18 @@ final class Activations {
     // Embeddings.
     private(set) var embeddingSum: FloatBuffer!      // [N, E] word + position + type: LayerNorm input (E ≤ C)
     private(set) var embeddingNormed: FloatBuffer!   // [N, E] dropout(LayerNorm(sum)); embeddingOutput itself unless projected
-    private(set) var embeddingOutput: FloatBuffer!   // [N, C] (projected) embeddings: layer 0 input; after a fused bf16 or
-                                                     // static int8 inference forward, that forward's residual stream
+    private(set) var embeddingOutput: FloatBuffer!   // [N, C] (projected) embeddings: layer 0 input; in a fused bf16 or
+                                                     // static int8 inference forward, its residual stream and output
     private(set) var embeddingMean: FloatBuffer!     // [N]
     private(set) var embeddingRstd: FloatBuffer!     // [N]
     private(set) var positionIds: UnsafeMutablePointer<Int32>!  // [N]
     private(set) var layers: [LayerActivations] = []
+    /// The fused inference layers' statistics and scratch: their own in a `fusedInference` arena, the first slot's
+    /// otherwise.
+    private(set) var fused: FusedInferenceActivations!
+    /// Whether the last forward left its output in the residual stream (`embeddingOutput`: a fused bf16 or static
+    /// int8 inference forward) rather than in the last layer's slot. `BertModel.encode` sets it.
+    var outputInStream = false
     private(set) var spanLogits: FloatBuffer!        // [N, 2] start | end per token
 
     // Backward scratch.
@@ -73,27 +100,27 @@ final class Activations {
         positionArena?.deallocate()
     }
 
-    /// Makes room for `batch` rows of `seqLen` tokens. An inference forward (`forTraining: false`) saves no
-    /// attention probabilities, keeps no layer's activations once the next layer has read them, and runs no
-    /// backward: until a training forward comes, the arena holds two layers' activations used in turn
-    /// (`slot`), no probabilities and no gradient buffers (for 32 × 384 windows of a 3-layer MiniLM
-    /// student, `predict` peaks at 0.74 GB instead of 1.90 GB). The fused bf16 and static int8 layers use less of a
-    /// slot still: its LayerNorm statistics, `residual2` (the int8 per-token product's scratch) and the last one's
-    /// `output` (their residual stream stays in `embeddingOutput`).
+    /// Makes room for `batch` rows of `seqLen` tokens for a forward that needs `kind` (the arena keeps the larger
+    /// kind it holds). An inference forward saves no attention probabilities, keeps no layer's activations once the
+    /// next layer has read them, and runs no backward: until a training forward comes, the arena holds two layers'
+    /// activations used in turn (`slot`), no probabilities and no gradient buffers (for 32 × 384 windows of a 3-layer
+    /// MiniLM student, `predict` peaks at 0.74 GB instead of 1.90 GB). The fused bf16 and static int8 layers need no
+    /// slot: their residual stream stays in `embeddingOutput` and they write only `fused` (at 32 × 384 the arena of
+    /// a MiniLM is then 3 [N, C] buffers, 0.06 GB, instead of 34, 0.64 GB).
     /// A training forward whose attention runs fused (`fusedAttention`) saves its row statistics and dropout bits
     /// (`FusedTrainingAttention.savedFloats`) where the softmax would be: far less.
-    func reserve(batch: Int, seqLen: Int, forTraining: Bool = true, fusedAttention: Bool = false) {
+    func reserve(batch: Int, seqLen: Int, kind needed: ArenaKind, fusedAttention: Bool = false) {
         let tokens = batch * seqLen
-        let probs = Self.savedAttentionFloats(batch: batch, heads: heads, seqLen: seqLen, forTraining: forTraining,
+        let probs = Self.savedAttentionFloats(batch: batch, heads: heads, seqLen: seqLen, forTraining: needed == .training,
                                               fusedAttention: fusedAttention)
-        let training = forTraining || hasBackwardBuffers
-        guard tokens > tokenCapacity || probs > probsCapacity || training != hasBackwardBuffers else { return }
-        allocate(tokens: max(tokens, tokenCapacity), probs: max(probs, probsCapacity), training: training)
+        let kind = max(needed, self.kind ?? needed)
+        guard tokens > tokenCapacity || probs > probsCapacity || kind != self.kind else { return }
+        allocate(tokens: max(tokens, tokenCapacity), probs: max(probs, probsCapacity), kind: kind)
     }
 
-    /// Whether the arena holds every layer's activations and the backward's gradient buffers (the `d…`
-    /// fields), as a training forward needs.
-    private(set) var hasBackwardBuffers = false
+    /// What the arena holds (nil before the first forward); `.training`: every layer's activations and the
+    /// backward's gradient buffers (the `d…` fields).
+    private(set) var kind: ArenaKind?
 
     /// The activations layer `l` writes: its own in a training arena, one of two used in turn otherwise.
     func slot(_ l: Int) -> LayerActivations { layers[l % layers.count] }
@@ -106,28 +133,38 @@ final class Activations {
                               : batch * heads * seqLen * seqLen
     }
 
+    /// Layer slots of an arena of `kind`.
+    static func slots(_ d: ModelDimensions, kind: ArenaKind) -> Int {
+        switch kind {
+        case .fusedInference: 0
+        case .inference: min(2, d.layers)
+        case .training: d.layers
+        }
+    }
+
     /// Floats of an arena for `N` tokens and `P` attention probabilities (`allocate` carves exactly these).
-    static func floats(_ d: ModelDimensions, tokens N: Int, probs P: Int, training: Bool) -> Int {
+    static func floats(_ d: ModelDimensions, tokens N: Int, probs P: Int, kind: ArenaKind) -> Int {
         let C = d.channels, I = d.intermediate
         let perLayer = 8 * N * C + P + 2 * N * I + 4 * N
-        let B = training ? N : 0  // tokens the gradient buffers hold
-        let slots = training ? d.layers : min(2, d.layers)
-        return 2 * N * C + N * d.projection + 2 * N + slots * perLayer + 2 * N + 7 * B * C + B * I + 2 * B
+        let B = kind == .training ? N : 0  // tokens the gradient buffers hold
+        let fused = kind == .fusedInference && d.layers > 0 ? 4 * N + N * C : 0
+        return 2 * N * C + N * d.projection + 2 * N + slots(d, kind: kind) * perLayer + fused + 2 * N + 7 * B * C + B * I + 2 * B
     }
 
     /// Bytes the arena holds now (floats and position ids).
     var bytes: Int {
-        4 * Self.floats(dimensions, tokens: tokenCapacity, probs: probsCapacity, training: hasBackwardBuffers) + 4 * tokenCapacity
+        guard let kind else { return 0 }
+        return 4 * Self.floats(dimensions, tokens: tokenCapacity, probs: probsCapacity, kind: kind) + 4 * tokenCapacity
     }
 
-    private func allocate(tokens N: Int, probs P: Int, training: Bool) {
+    private func allocate(tokens N: Int, probs P: Int, kind: ArenaKind) {
         allocations += 1
         arena?.deallocate()
         positionArena?.deallocate()
         let C = channels, I = intermediate
-        let B = training ? N : 0  // tokens the gradient buffers hold
-        let slots = training ? layerCount : min(2, layerCount)
-        let total = Self.floats(dimensions, tokens: N, probs: P, training: training)
+        let B = kind == .training ? N : 0  // tokens the gradient buffers hold
+        let slots = Self.slots(dimensions, kind: kind)
+        let total = Self.floats(dimensions, tokens: N, probs: P, kind: kind)
         var carver = ArenaCarver(zeroedCapacity: total)
         embeddingSum = carver.take(N * C)
         embeddingOutput = carver.take(N * C)
@@ -140,6 +177,13 @@ final class Activations {
                              norm1Rstd: carver.take(N), ffnPre: carver.take(N * I), ffnAct: carver.take(N * I),
                              residual2: carver.take(N * C), output: carver.take(N * C),
                              norm2Mean: carver.take(N), norm2Rstd: carver.take(N))
+        }
+        if let first = layers.first {
+            fused = FusedInferenceActivations(norm1Mean: first.norm1Mean, norm1Rstd: first.norm1Rstd, norm2Mean: first.norm2Mean,
+                                              norm2Rstd: first.norm2Rstd, product: first.residual2)
+        } else if layerCount > 0 {
+            fused = FusedInferenceActivations(norm1Mean: carver.take(N), norm1Rstd: carver.take(N), norm2Mean: carver.take(N),
+                                              norm2Rstd: carver.take(N), product: carver.take(N * C))
         }
         spanLogits = carver.take(2 * N)
         dHidden = carver.take(B * C)
@@ -155,11 +199,11 @@ final class Activations {
         positionIds = positionArena
         tokenCapacity = N
         probsCapacity = P
-        hasBackwardBuffers = training
+        self.kind = kind
     }
 
-    /// The output of the last encoder layer (or of the embeddings in a model without layers).
-    var lastHidden: FloatBuffer { layerCount == 0 ? embeddingOutput : slot(layerCount - 1).output }
+    /// The output of the last forward's last encoder layer (or of the embeddings in a model without layers).
+    var lastHidden: FloatBuffer { layerCount == 0 || outputInStream ? embeddingOutput : slot(layerCount - 1).output }
 }
 
 /// The sizes the activations depend on.

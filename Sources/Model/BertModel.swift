@@ -122,7 +122,10 @@ public final class BertModel {
                                                savesAttentionProbabilities: savesAttentionProbabilities)
         saved = nil
         let a = activations
-        a.reserve(batch: batch.batch, seqLen: batch.seqLen, forTraining: forTraining, fusedAttention: fusedAttention)
+        let fusedLayers = fusedWeights != nil || int8Weights != nil
+        a.reserve(batch: batch.batch, seqLen: batch.seqLen,
+                  kind: forTraining ? .training : fusedLayers ? .fusedInference : .inference, fusedAttention: fusedAttention)
+        a.outputInStream = fusedLayers
         let inputs16 = forTraining && lowPrecision != nil ? keptBF16Inputs(tokens: batch.tokenCount) : nil
         let trainingPacked = fusedAttention ? lowPrecision.flatMap { prepareTrainingPacked(from: $0) } : nil
         let N = batch.tokenCount, C = config.hiddenSize
@@ -146,10 +149,9 @@ public final class BertModel {
         batch.attentionMask.withUnsafeBufferPointer { mask in
             var input = UnsafePointer(a.embeddingOutput!)
             for (l, offsets) in layout.layers.enumerated() where l < capture?.deepestLayer ?? layout.layers.count {
-                // Fused and int8 layers keep the residual stream in the embeddings' output; the last writes `lastHidden`.
-                let last = l + 1 == layout.layers.count
+                // Fused and int8 layers keep the residual stream in the embeddings' output, the last layer's output too.
                 if let fusedWeights {
-                    encoderLayerForwardFused(stream: a.embeddingOutput, output: last ? a.slot(l).output : nil, acts: a.slot(l),
+                    encoderLayerForwardFused(stream: a.embeddingOutput, acts: a.fused,
                                              weights: LayerWeights(w, offsets), lowPrecision: fusedWeights[l],
                                              buffers: FusedLayerBuffers(lowPrecisionScratch), keyMask: mask.baseAddress!,
                                              shape: shape(batch))
@@ -157,7 +159,7 @@ public final class BertModel {
                 }
                 if let int8Weights {
                     let next = l + 1 < int8Weights.layers.count ? int8Weights.layers[l + 1].inputMultipliers : nil
-                    encoderLayerForwardInt8(stream: a.embeddingOutput, output: last ? a.slot(l).output : nil, acts: a.slot(l),
+                    encoderLayerForwardInt8(stream: a.embeddingOutput, acts: a.fused,
                                             weights: LayerWeights(w, offsets), int8: int8Weights.layers[l], nextMultipliers: next,
                                             buffers: FusedLayerBuffers(lowPrecisionScratch), keyMask: mask.baseAddress!,
                                             shape: shape(batch))

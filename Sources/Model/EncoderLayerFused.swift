@@ -50,9 +50,9 @@ struct FusedLayerBuffers {
 /// are the order of two fp32 additions and oneDNN's GELU for ours, each well under a bf16 rounding.
 ///
 /// The weights are packed once for oneDNN where it has a packed layout (`PackedWeights`), plain otherwise.
-/// On entry `stream` holds `x` and `buffers.hidden` holds `x` in bf16; on return `output` (or `stream` when it is
-/// nil) holds `y`, and `buffers.hidden` `y` in bf16. `acts` receives the LayerNorms' row statistics only.
-func encoderLayerForwardFused(stream: FloatBuffer, output: FloatBuffer?, acts a: LayerActivations, weights w: LayerWeights,
+/// On entry `stream` holds `x` and `buffers.hidden` holds `x` in bf16; on return `stream` holds `y`, and
+/// `buffers.hidden` `y` in bf16. `acts` receives the LayerNorms' row statistics only.
+func encoderLayerForwardFused(stream: FloatBuffer, acts a: FusedInferenceActivations, weights w: LayerWeights,
                               lowPrecision p: FusedLayerWeights, buffers f: FusedLayerBuffers,
                               keyMask: UnsafePointer<Int32>, shape s: LayerShape) {
     let N = s.tokens, C = s.channels, I = s.intermediate
@@ -70,6 +70,6 @@ func encoderLayerForwardFused(stream: FloatBuffer, output: FloatBuffer?, acts a:
     matmulForwardBF16(out: UnsafeMutableRawPointer(stream), outType: .f32, inp16: f.feedForward, weight: p.output.values,
                       packed: p.output.layout, bias: w.outputBias, epilogue: .none, accumulate: true, rows: N, inFeatures: I,
                       outFeatures: C)
-    layerNormForward(out: output ?? stream, mean: a.norm2Mean, rstd: a.norm2Rstd, inp: stream, weight: w.outputNormWeight,
+    layerNormForward(out: stream, mean: a.norm2Mean, rstd: a.norm2Rstd, inp: stream, weight: w.outputNormWeight,
                      bias: w.outputNormBias, rows: N, channels: C, eps: s.eps, out16: f.hidden)
 }

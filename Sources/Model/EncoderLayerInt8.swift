@@ -15,10 +15,10 @@ import Kernels
 ///
 /// The residual stream stays in place in `stream` as in the fused bf16 layer (`encoderLayerForwardFused`; on Zen 5
 /// the static int8 forward's median is 0.92–0.99 of its time with separate buffers). On entry `stream` holds `x` and
-/// `buffers.hidden8` (`FusedLayerBuffers`) `x` quantised with this layer's `inputMultipliers`; on return `output` (or
-/// `stream` when it is nil) holds `y`. `acts` receives the LayerNorms' row statistics, and its `residual2` serves as
-/// the per-token product's scratch.
-func encoderLayerForwardInt8(stream: FloatBuffer, output: FloatBuffer?, acts a: LayerActivations, weights w: LayerWeights,
+/// `buffers.hidden8` (`FusedLayerBuffers`) `x` quantised with this layer's `inputMultipliers`; on return `stream`
+/// holds `y`. `acts` receives the LayerNorms' row statistics, and its `product` serves as the per-token product's
+/// scratch.
+func encoderLayerForwardInt8(stream: FloatBuffer, acts a: FusedInferenceActivations, weights w: LayerWeights,
                              int8 q: Int8LayerWeights, nextMultipliers: ConstFloatBuffer?, buffers f: FusedLayerBuffers,
                              keyMask: UnsafePointer<Int32>, shape s: LayerShape) {
     let N = s.tokens, C = s.channels, I = s.intermediate, workers = Parallelism.workers
@@ -39,15 +39,15 @@ func encoderLayerForwardInt8(stream: FloatBuffer, output: FloatBuffer?, acts a: 
     case .perToken(let m, let multipliers, let weightSums):
         quantizeRowsInt8(out: f.hidden8, scales: f.rowScales, offsets: f.rowOffsets, inp: f.feedForward, multipliers: multipliers,
                          rows: N, cols: I)
-        product(m, f.hidden8, k: I, n: C, out: UnsafeMutableRawPointer(a.residual2), type: .f32)
-        dequantizeRowsInt8(c: a.residual2, rowScales: f.rowScales, rowOffsets: f.rowOffsets, weightSums: weightSums,
+        product(m, f.hidden8, k: I, n: C, out: UnsafeMutableRawPointer(a.product), type: .f32)
+        dequantizeRowsInt8(c: a.product, rowScales: f.rowScales, rowOffsets: f.rowOffsets, weightSums: weightSums,
                            bias: w.outputBias, residual: stream, rows: N, cols: C, out: stream)
     case .bf16(let m):
         matmulForwardBF16(out: UnsafeMutableRawPointer(stream), outType: .f32, inp16: f.feedForward, weight: m.values,
                           packed: m.layout, bias: w.outputBias, epilogue: .none, accumulate: true, rows: N, inFeatures: I,
                           outFeatures: C)
     }
-    layerNormForward(out: output ?? stream, mean: a.norm2Mean, rstd: a.norm2Rstd, inp: stream, weight: w.outputNormWeight,
+    layerNormForward(out: stream, mean: a.norm2Mean, rstd: a.norm2Rstd, inp: stream, weight: w.outputNormWeight,
                      bias: w.outputNormBias, rows: N, channels: C, eps: s.eps,
                      out8: nextMultipliers.map { (f.hidden8, $0) })
 }

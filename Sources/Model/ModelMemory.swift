@@ -10,19 +10,24 @@ import Kernels
 public enum ModelMemory {
     /// Bytes of the buffers a forward of `rows` × `seqLen` tokens allocates (`maskedPositions` > 0: an
     /// MLM forward's too), for a model shaped as `layout` in `precision`.
-    /// `savesAttentionProbabilities` as the model's (`BertModel.savesAttentionProbabilities`: attention distillation).
+    /// `savesAttentionProbabilities` as the model's (`BertModel.savesAttentionProbabilities`: attention distillation);
+    /// `staticInt8`: int8 with static scales (`BertModel.int8Calibration`). A bf16 or static int8 inference forward is
+    /// counted as the fused layers run it (`BertModel.fusedInference`, the default), unless it captures layers
+    /// (`capturing`: `encode(_:capturing:)`, which runs the unfused ones).
     public static func workingBytes(layout: ParameterLayout, rows: Int, seqLen: Int, training: Bool, precision: Precision,
-                                    maskedPositions: Int = 0, savesAttentionProbabilities: Bool = false) -> Int {
+                                    staticInt8: Bool = false, capturing: Bool = false, maskedPositions: Int = 0,
+                                    savesAttentionProbabilities: Bool = false) -> Int {
         let config = layout.config
         let tokens = rows * seqLen
         let fused = BertModel.runsFusedTrainingAttention(config: config, training: training, precision: precision, seqLen: seqLen,
                                                          savesAttentionProbabilities: savesAttentionProbabilities)
         let probs = Activations.savedAttentionFloats(batch: rows, heads: config.numAttentionHeads, seqLen: seqLen,
                                                      forTraining: training, fusedAttention: fused)
-        var bytes = 4 * Activations.floats(ModelDimensions(config: config), tokens: tokens, probs: probs, training: training)
-            + 4 * tokens
+        let fusedLayers = !training && !capturing && (precision == .bf16 || precision == .int8 && staticInt8)
+        let kind: ArenaKind = training ? .training : fusedLayers ? .fusedInference : .inference
+        var bytes = 4 * Activations.floats(ModelDimensions(config: config), tokens: tokens, probs: probs, kind: kind) + 4 * tokens
         if precision != .fp32 {
-            bytes += convertedWeightsBytes(layout: layout, precision: precision, training: training)
+            bytes += convertedWeightsBytes(layout: layout, precision: precision, training: training, staticInt8: staticInt8)
                 + LowPrecisionScratch.bytes(channels: config.hiddenSize, intermediate: config.intermediateSize, tokens: tokens)
         }
         if precision == .bf16, training {
@@ -41,9 +46,11 @@ public enum ModelMemory {
 extension ModelMemory {
     /// Bytes of the bf16/int8 copies of the matmul weights (0 in fp32): each model holds its own, even
     /// on a shared arena. A bf16 inference forward runs the fused layers on packed weights (the plain
-    /// copies freed), whose blocked layouts pad.
-    public static func convertedWeightsBytes(layout: ParameterLayout, precision: Precision, training: Bool) -> Int {
+    /// copies freed), whose blocked layouts pad; static int8 (`staticInt8`) its own (`StaticInt8Weights`).
+    public static func convertedWeightsBytes(layout: ParameterLayout, precision: Precision, training: Bool,
+                                             staticInt8: Bool = false) -> Int {
         guard precision != .fp32 else { return 0 }
+        if precision == .int8, staticInt8, !training { return StaticInt8Weights.bytes(layout: layout) }
         return precision == .bf16 && !training ? PackedWeights.bytes(layout: layout)
                                                : LowPrecisionWeights.bytes(layout: layout, precision: precision)
     }
@@ -52,7 +59,8 @@ extension ModelMemory {
 extension BertModel {
     /// Bytes the model's buffers beyond its weights and gradients hold now (see `ModelMemory`).
     public var workingBytes: Int {
-        activations.bytes + (lowPrecisionWeights?.bytes ?? 0) + (packedWeights?.bytes ?? 0) + lowPrecisionScratch.bytes
+        activations.bytes + (lowPrecisionWeights?.bytes ?? 0) + (packedWeights?.bytes ?? 0) + (staticInt8Weights?.bytes ?? 0)
+            + lowPrecisionScratch.bytes
             + (mlmActivations?.bytes ?? 0) + (bf16Inputs?.bytes ?? 0)
     }
 }

@@ -58,6 +58,8 @@ final class StaticInt8Weights {
     /// The backend they were made for (packed only for oneDNN).
     let backend = LowPrecision.backend
     private var allocations: [UnsafeMutableRawPointer] = []
+    /// Bytes of those allocations (the weights, scaled biases, multipliers and sums; `Self.bytes(layout:)`).
+    private(set) var bytes = 0
 
     init(parameters: ConstFloatBuffer, layout: ParameterLayout, calibration: Int8Calibration) throws {
         let C = layout.config.hiddenSize, I = layout.config.intermediateSize
@@ -85,6 +87,28 @@ final class StaticInt8Weights {
     }
 
     deinit { allocations.forEach { $0.deallocate() } }
+
+    /// Bytes the static int8 weights of a model shaped as `layout` allocate, from a calibration with the GELU
+    /// output's maxima (as `calibrate` writes them): with `perTokenSecondFeedForward`, every layer's second
+    /// feed-forward weight but the first's in s8, else all in bf16. The column-scale arrays (4 bytes an output
+    /// channel) are not counted.
+    static func bytes(layout: ParameterLayout) -> Int {
+        let C = layout.config.hiddenSize, I = layout.config.intermediateSize, layers = layout.layers.count
+        func s8(_ rows: Int, _ cols: Int) -> Int {
+            OneDNN.packedLayout(k: cols, n: rows, element: .s8).map { max(64, $0.bytes) } ?? rows * cols
+        }
+        func bf16(_ rows: Int, _ cols: Int) -> Int { OneDNN.packedLayout(k: cols, n: rows).map { max(64, $0.bytes) } ?? 2 * rows * cols }
+        func floats(_ count: Int) -> Int { 4 * max(1, count) }
+        let shared = s8(3 * C, C) + floats(3 * C) + s8(C, C) + floats(C) + s8(I, C) + floats(I) + 2 * floats(C)
+        let secondFeedForward = perTokenSecondFeedForward ? s8(C, I) + floats(I) + floats(C) : bf16(C, I)
+        return layers == 0 ? 0 : layers * shared + bf16(C, I) + (layers - 1) * secondFeedForward
+    }
+
+    /// Keeps `pointer` (`count` bytes) until the weights go.
+    private func keep(_ pointer: UnsafeMutableRawPointer, bytes count: Int) {
+        allocations.append(pointer)
+        bytes += count
+    }
 
     /// The scale of a symmetric 127-level quantisation of values within ±`range` (1 for an all-zero input).
     private static func scale(range: Float) -> Float { range > 0 ? range / 127 : 1 }
@@ -123,9 +147,9 @@ final class StaticInt8Weights {
             packed.pack(plain, ld: cols, into: destination)
             plain.deallocate()
             (values, layout) = (UnsafeRawPointer(destination), packed)
-            allocations.append(destination)
+            keep(destination, bytes: max(64, packed.bytes))
         } else {
-            allocations.append(UnsafeMutableRawPointer(plain))
+            keep(UnsafeMutableRawPointer(plain), bytes: rows * cols)
         }
         return Int8Matrix(values: values, layout: layout, scales: ColumnScales(scales), bias: scaledBias)
     }
@@ -145,20 +169,20 @@ final class StaticInt8Weights {
         let plain = BF16Buffer.allocate(capacity: rows * cols)
         convertToBF16(out: plain, inp: weight, count: rows * cols)
         guard let packed = OneDNN.packedLayout(k: cols, n: rows) else {
-            allocations.append(UnsafeMutableRawPointer(plain))
+            keep(UnsafeMutableRawPointer(plain), bytes: 2 * rows * cols)
             return FusedMatrix(values: plain, layout: nil)
         }
         let destination = UnsafeMutableRawPointer.allocate(byteCount: max(64, packed.bytes), alignment: 64)
         packed.pack(plain, ld: cols, into: destination)
         plain.deallocate()
-        allocations.append(destination)
+        keep(destination, bytes: max(64, packed.bytes))
         return FusedMatrix(values: UnsafePointer(destination.assumingMemoryBound(to: BF16.self)), layout: packed)
     }
 
     private func floats(_ values: [Float]) -> ConstFloatBuffer {
         let buffer = FloatBuffer.allocate(capacity: max(1, values.count))
         buffer.initialize(from: values, count: values.count)
-        allocations.append(UnsafeMutableRawPointer(buffer))
+        keep(UnsafeMutableRawPointer(buffer), bytes: 4 * max(1, values.count))
         return UnsafePointer(buffer)
     }
 }

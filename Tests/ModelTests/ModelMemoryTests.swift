@@ -1,7 +1,7 @@
 import Checkpoint
 import Foundation
 import Kernels
-import Model
+@testable import Model
 import TestSupport
 import XCTest
 
@@ -57,6 +57,69 @@ final class ModelMemoryTests: XCTestCase {
         let full = ModelMemory.workingBytes(layout: members[0].layout, rows: 2, seqLen: 16, training: false, precision: .bf16)
         XCTAssertEqual(members[0].workingBytes, full, "each member sees the arena and its own converted weights")
         XCTAssertEqual(members[1].workingBytes, full)
-        XCTAssertGreaterThan(full - converted, converted, "the arena is the larger part here")
+        XCTAssertTrue(members[0].activations === members[1].activations)
+        XCTAssertEqual(members[0].activations.allocations, 1, "one arena, allocated once for both")
+        XCTAssertGreaterThan(full - converted, 0)
+    }
+
+    /// Static int8 counts its own weights (packed s8, the first layer's second feed-forward weight bf16, scaled biases,
+    /// multipliers) and runs on the fused layers' arena.
+    func testStaticInt8CountsItsWeightsAndTheFusedArena() throws {
+        let load = { try ModelDirectory.load(TestPaths.fixture("model/tiny_qa_model"), spanHead: .require).model }
+        // Calibration runs training forwards on its model's arena: measured on a twin.
+        let model = try load()
+        model.int8Calibration = try load().calibrateInt8(batches: [try batch(rows: 2, seqLen: 16)], source: "test")
+        model.precision = .int8
+        _ = try model.forward(try batch(rows: 3, seqLen: 24), forTraining: false)
+        XCTAssertEqual(model.activations.kind, .fusedInference)
+        XCTAssertEqual(model.workingBytes, ModelMemory.workingBytes(layout: model.layout, rows: 3, seqLen: 24, training: false,
+                                                                    precision: .int8, staticInt8: true))
+        XCTAssertEqual(ModelMemory.convertedWeightsBytes(layout: model.layout, precision: .int8, training: false, staticInt8: true),
+                       StaticInt8Weights.bytes(layout: model.layout))
+        // At least one byte per weight element; at most the element plus, where packed, oneDNN's padding.
+        let c = model.config.hiddenSize, i = model.config.intermediateSize, layers = model.config.numHiddenLayers
+        XCTAssertGreaterThanOrEqual(StaticInt8Weights.bytes(layout: model.layout), layers * (4 * c * c + 2 * c * i))
+    }
+
+    /// A fused bf16 inference forward keeps its residual stream in the embeddings' output and needs no layer slots: the
+    /// arena is a few [N, C] buffers. A forward that needs more (the unfused layers, training) grows it once; the fused
+    /// forward then runs on the larger arena with the same results, and the arena does not shrink back.
+    func testTheFusedArenaIsCompactAndGrowsOnceForOtherForwards() throws {
+        let model = try ModelDirectory.load(TestPaths.fixture("model/tiny_qa_model"), spanHead: .require).model
+        model.precision = .bf16
+        let input = try batch(rows: 3, seqLen: 24)
+        let fused = try model.forward(input, forTraining: false)
+        let hidden = model.lastHiddenState()
+        let a = model.activations
+        XCTAssertEqual(a.kind, .fusedInference)
+        XCTAssertEqual(a.layers.count, 0)
+        let dims = a.dimensions, tokens = 3 * 24
+        let compact = Activations.floats(dims, tokens: tokens, probs: 0, kind: .fusedInference)
+        let twoSlots = Activations.floats(dims, tokens: tokens, probs: 0, kind: .inference)
+        XCTAssertEqual(twoSlots - compact, Activations.slots(dims, kind: .inference) * (8 * tokens * dims.channels + 2 * tokens * dims.intermediate + 4 * tokens)
+                           - (4 * tokens + tokens * dims.channels), "the slots against the statistics and one scratch")
+        XCTAssertEqual(ModelMemory.workingBytes(layout: model.layout, rows: 3, seqLen: 24, training: false, precision: .bf16,
+                                                capturing: true)
+                           - ModelMemory.workingBytes(layout: model.layout, rows: 3, seqLen: 24, training: false, precision: .bf16),
+                       4 * (twoSlots - compact), "the unfused layers' forward (a capture) is counted with its slots")
+
+        model.fusedInference = false
+        _ = try model.forward(input, forTraining: false)
+        XCTAssertEqual(a.kind, .inference)
+        XCTAssertEqual(a.allocations, 2)
+        model.fusedInference = true
+        let again = try model.forward(input, forTraining: false)
+        XCTAssertEqual(a.kind, .inference, "the arena does not shrink")
+        XCTAssertEqual(a.allocations, 2)
+        XCTAssertEqual(again.start, fused.start)
+        XCTAssertEqual(again.end, fused.end)
+        XCTAssertEqual(model.lastHiddenState(), hidden)
+
+        _ = try model.forward(input, dropoutSeed: 1, forTraining: true)
+        XCTAssertEqual(a.kind, .training)
+        let afterTraining = try model.forward(input, forTraining: false)
+        XCTAssertEqual(afterTraining.start, fused.start, "fused inference on a training arena")
+        XCTAssertEqual(model.lastHiddenState(), hidden)
+        XCTAssertEqual(a.allocations, 3)
     }
 }

@@ -99,9 +99,10 @@ public struct RunEstimate: Sendable {
                 return total + rate.seconds(flops: cost.forward(rows: 1, seqLen: padded), seqLen: padded, training: false)
             }
             let layout = ParameterLayout(config: config, heads: .span)
-            let converted = ModelMemory.convertedWeightsBytes(layout: layout, precision: precision, training: false)
+            let converted = ModelMemory.convertedWeightsBytes(layout: layout, precision: precision, training: false,
+                                                              staticInt8: staticInt8)
             let arena = ModelMemory.workingBytes(layout: layout, rows: rows, seqLen: maxSeqLen, training: false,
-                                                 precision: precision) - converted
+                                                 precision: precision, staticInt8: staticInt8) - converted
             bytes += count * converted + arena
             basis = rate.measured
         }

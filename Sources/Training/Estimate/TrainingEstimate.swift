@@ -76,7 +76,7 @@ extension RunEstimate {
             let teacherLayout = ParameterLayout(config: passTeacher.config, heads: [])
             estimate.peakBytes += 4 * teacherLayout.count + passTeacher.bufferBytes
                 + ModelMemory.workingBytes(layout: teacherLayout, rows: microRows, seqLen: settings.maxSequenceLength, training: false,
-                                           precision: precision)
+                                           precision: precision, capturing: true)
         }
         if !evaluationLengths.isEmpty {
             let evaluation = inference(models: [config], lengths: evaluationLengths, batchSize: 32,
