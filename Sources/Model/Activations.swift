@@ -122,8 +122,12 @@ final class Activations {
     /// backward's gradient buffers (the `d…` fields).
     private(set) var kind: ArenaKind?
 
-    /// The activations layer `l` writes: its own in a training arena, one of two used in turn otherwise.
-    func slot(_ l: Int) -> LayerActivations { layers[l % layers.count] }
+    /// The activations layer `l` writes: its own in a training arena, one of two used in turn in an inference one
+    /// (a fused inference arena has none).
+    func slot(_ l: Int) -> LayerActivations {
+        precondition(!layers.isEmpty, "a fused inference arena has no layer slots")
+        return layers[l % layers.count]
+    }
 
     /// Floats a forward saves per layer for the attention's backward: none in inference, the softmax, or what the
     /// fused attention keeps instead.

@@ -142,9 +142,9 @@ public final class BertModel {
         capture?.copyHidden(0, from: a.embeddingOutput)
         if fused { convertToBF16(out: FusedLayerBuffers(lowPrecisionScratch).hidden, inp: a.embeddingOutput, count: N * C) }
         if fusedAttention, let inputs16 { convertToBF16(out: inputs16.layer(0, tokens: N).input, inp: a.embeddingOutput, count: N * C) }
-        if let int8Weights {
+        if let int8Weights, let first = int8Weights.layers.first {
             quantizeStaticInt8(out: FusedLayerBuffers(lowPrecisionScratch).hidden8, inp: a.embeddingOutput,
-                               multipliers: int8Weights.layers[0].inputMultipliers, rows: N, channels: C)
+                               multipliers: first.inputMultipliers, rows: N, channels: C)
         }
         batch.attentionMask.withUnsafeBufferPointer { mask in
             var input = UnsafePointer(a.embeddingOutput!)

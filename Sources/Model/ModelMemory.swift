@@ -2,9 +2,9 @@ import Checkpoint
 import Kernels
 
 /// What a model's buffers beyond its weights take: the activation arena (a training forward keeps every
-/// layer's activations, the attention probabilities and the backward's gradient buffers; inference
-/// keeps two layers), the bf16/int8 copies of the matmul weights (packed for a bf16 inference forward) and
-/// their scratch, and the MLM head's buffers. The same formulas size the buffers, so the figures are what
+/// layer's activations, the attention probabilities and the backward's gradient buffers; an unfused inference
+/// forward two layers'; the fused bf16 and static int8 layers none), the bf16/int8 copies of the matmul weights
+/// (packed for a bf16 inference forward, static int8's own) and their scratch, and the MLM head's buffers. The same formulas size the buffers, so the figures are what
 /// the engine allocates; run-time estimates (`RunEstimate`) add them up before a run, and tests hold them
 /// to the buffers a real forward allocated.
 public enum ModelMemory {
@@ -27,7 +27,8 @@ public enum ModelMemory {
         let kind: ArenaKind = training ? .training : fusedLayers ? .fusedInference : .inference
         var bytes = 4 * Activations.floats(ModelDimensions(config: config), tokens: tokens, probs: probs, kind: kind) + 4 * tokens
         if precision != .fp32 {
-            bytes += convertedWeightsBytes(layout: layout, precision: precision, training: training, staticInt8: staticInt8)
+            bytes += convertedWeightsBytes(layout: layout, precision: precision, training: training, staticInt8: staticInt8,
+                                           capturing: capturing)
                 + LowPrecisionScratch.bytes(channels: config.hiddenSize, intermediate: config.intermediateSize, tokens: tokens)
         }
         if precision == .bf16, training {
@@ -46,13 +47,15 @@ public enum ModelMemory {
 extension ModelMemory {
     /// Bytes of the bf16/int8 copies of the matmul weights (0 in fp32): each model holds its own, even
     /// on a shared arena. A bf16 inference forward runs the fused layers on packed weights (the plain
-    /// copies freed), whose blocked layouts pad; static int8 (`staticInt8`) its own (`StaticInt8Weights`).
+    /// copies freed), whose blocked layouts pad; static int8 (`staticInt8`) its own (`StaticInt8Weights`). A forward
+    /// that captures layers (`capturing`) runs the unfused ones, on the plain copies.
     public static func convertedWeightsBytes(layout: ParameterLayout, precision: Precision, training: Bool,
-                                             staticInt8: Bool = false) -> Int {
+                                             staticInt8: Bool = false, capturing: Bool = false) -> Int {
         guard precision != .fp32 else { return 0 }
-        if precision == .int8, staticInt8, !training { return StaticInt8Weights.bytes(layout: layout) }
-        return precision == .bf16 && !training ? PackedWeights.bytes(layout: layout)
-                                               : LowPrecisionWeights.bytes(layout: layout, precision: precision)
+        let fused = !training && !capturing
+        if precision == .int8, staticInt8, fused { return StaticInt8Weights.bytes(layout: layout) }
+        return precision == .bf16 && fused ? PackedWeights.bytes(layout: layout)
+                                           : LowPrecisionWeights.bytes(layout: layout, precision: precision)
     }
 }
 

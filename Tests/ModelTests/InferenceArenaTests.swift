@@ -28,11 +28,14 @@ final class InferenceArenaTests: XCTestCase {
         return [try fixtureBatch(fixture), long]
     }
 
+    /// Also with a fused bf16 member (output left in the residual stream, no layer slots) beside an fp32 one (the
+    /// unfused layers, output in a slot), in either order.
     func testSharedArenaGivesEachMemberItsOwnLogits() throws {
-        for precision in [Precision.fp32, .bf16] {
+        for precisions: [Precision] in [[.fp32, .fp32], [.bf16, .bf16], [.bf16, .fp32], [.fp32, .bf16]] {
+            let precision = precisions.map(\.rawValue).joined(separator: "+")
             let shared = [try tinyModel(perturbed: false), try tinyModel(perturbed: true)]
             let alone = [try tinyModel(perturbed: false), try tinyModel(perturbed: true)]
-            for model in shared + alone { model.precision = precision }
+            for (i, model) in (shared + alone).enumerated() { model.precision = precisions[i % 2] }
             let arenas = InferenceArena.share(among: shared)
             XCTAssertEqual(arenas.count, 1, "two models of one shape share one arena")
             XCTAssertTrue(shared.allSatisfy(\.sharesInferenceArena))

@@ -53,13 +53,22 @@ final class ModelMemoryTests: XCTestCase {
         for member in members { member.precision = .bf16 }
         InferenceArena.share(among: members)
         for member in members { _ = try member.forward(try batch(rows: 2, seqLen: 16), forTraining: false) }
-        let converted = ModelMemory.convertedWeightsBytes(layout: members[0].layout, precision: .bf16, training: false)
         let full = ModelMemory.workingBytes(layout: members[0].layout, rows: 2, seqLen: 16, training: false, precision: .bf16)
         XCTAssertEqual(members[0].workingBytes, full, "each member sees the arena and its own converted weights")
         XCTAssertEqual(members[1].workingBytes, full)
         XCTAssertTrue(members[0].activations === members[1].activations)
         XCTAssertEqual(members[0].activations.allocations, 1, "one arena, allocated once for both")
-        XCTAssertGreaterThan(full - converted, 0)
+    }
+
+    /// A forward that captures layers runs the unfused ones, on the plain bf16 copies and two layer slots.
+    func testACapturingForwardIsCountedWithItsSlotsAndPlainWeights() throws {
+        let model = try ModelDirectory.load(TestPaths.fixture("model/tiny_qa_model"), spanHead: .require).model
+        model.precision = .bf16
+        let capture = try LayerCapture(config: model.config, hiddenLayers: [1], attentionLayers: [])
+        try model.encode(try batch(rows: 3, seqLen: 24), capturing: capture)
+        XCTAssertEqual(model.activations.kind, .inference)
+        XCTAssertEqual(model.workingBytes, ModelMemory.workingBytes(layout: model.layout, rows: 3, seqLen: 24, training: false,
+                                                                    precision: .bf16, capturing: true))
     }
 
     /// Static int8 counts its own weights (packed s8, the first layer's second feed-forward weight bf16, scaled biases,
@@ -96,15 +105,22 @@ final class ModelMemoryTests: XCTestCase {
         let dims = a.dimensions, tokens = 3 * 24
         let compact = Activations.floats(dims, tokens: tokens, probs: 0, kind: .fusedInference)
         let twoSlots = Activations.floats(dims, tokens: tokens, probs: 0, kind: .inference)
-        XCTAssertEqual(twoSlots - compact, Activations.slots(dims, kind: .inference) * (8 * tokens * dims.channels + 2 * tokens * dims.intermediate + 4 * tokens)
-                           - (4 * tokens + tokens * dims.channels), "the slots against the statistics and one scratch")
-        XCTAssertEqual(ModelMemory.workingBytes(layout: model.layout, rows: 3, seqLen: 24, training: false, precision: .bf16,
-                                                capturing: true)
-                           - ModelMemory.workingBytes(layout: model.layout, rows: 3, seqLen: 24, training: false, precision: .bf16),
-                       4 * (twoSlots - compact), "the unfused layers' forward (a capture) is counted with its slots")
+        let slot = 8 * tokens * dims.channels + 2 * tokens * dims.intermediate + 4 * tokens
+        XCTAssertEqual(twoSlots - compact, Activations.slots(dims, kind: .inference) * slot - (4 * tokens + tokens * dims.channels),
+                       "the slots against the statistics and one scratch")
+        func arena(capturing: Bool) -> Int {
+            ModelMemory.workingBytes(layout: model.layout, rows: 3, seqLen: 24, training: false, precision: .bf16, capturing: capturing)
+                - ModelMemory.convertedWeightsBytes(layout: model.layout, precision: .bf16, training: false, capturing: capturing)
+        }
+        XCTAssertEqual(arena(capturing: true) - arena(capturing: false), 4 * (twoSlots - compact),
+                       "the unfused layers' forward (a capture) is counted with its slots")
 
+        let twin = try ModelDirectory.load(TestPaths.fixture("model/tiny_qa_model"), spanHead: .require).model
+        twin.precision = .bf16
+        twin.fusedInference = false
         model.fusedInference = false
-        _ = try model.forward(input, forTraining: false)
+        XCTAssertEqual(try model.forward(input, forTraining: false), try twin.forward(input, forTraining: false),
+                       "the unfused layers read their own output after a fused forward")
         XCTAssertEqual(a.kind, .inference)
         XCTAssertEqual(a.allocations, 2)
         model.fusedInference = true
@@ -115,7 +131,9 @@ final class ModelMemoryTests: XCTestCase {
         XCTAssertEqual(again.end, fused.end)
         XCTAssertEqual(model.lastHiddenState(), hidden)
 
-        _ = try model.forward(input, dropoutSeed: 1, forTraining: true)
+        XCTAssertEqual(try model.forward(input, dropoutSeed: 1, forTraining: true),
+                       try twin.forward(input, dropoutSeed: 1, forTraining: true))
+        XCTAssertEqual(model.lastHiddenState(), twin.lastHiddenState())
         XCTAssertEqual(a.kind, .training)
         let afterTraining = try model.forward(input, forTraining: false)
         XCTAssertEqual(afterTraining.start, fused.start, "fused inference on a training arena")
