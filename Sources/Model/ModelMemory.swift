@@ -19,11 +19,11 @@ public enum ModelMemory {
                                     savesAttentionProbabilities: Bool = false) -> Int {
         let config = layout.config
         let tokens = rows * seqLen
-        let fused = BertModel.runsFusedTrainingAttention(config: config, training: training, precision: precision, seqLen: seqLen,
-                                                         savesAttentionProbabilities: savesAttentionProbabilities)
+        let fusedAttention = BertModel.runsFusedTrainingAttention(config: config, training: training, precision: precision,
+                                                                  seqLen: seqLen, savesAttentionProbabilities: savesAttentionProbabilities)
         let probs = Activations.savedAttentionFloats(batch: rows, heads: config.numAttentionHeads, seqLen: seqLen,
-                                                     forTraining: training, fusedAttention: fused)
-        let fusedLayers = !training && !capturing && (precision == .bf16 || precision == .int8 && staticInt8)
+                                                     forTraining: training, fusedAttention: fusedAttention)
+        let fusedLayers = runsFusedLayers(precision: precision, staticInt8: staticInt8, training: training, capturing: capturing)
         let kind: ArenaKind = training ? .training : fusedLayers ? .fusedInference : .inference
         var bytes = 4 * Activations.floats(ModelDimensions(config: config), tokens: tokens, probs: probs, kind: kind) + 4 * tokens
         if precision != .fp32 {
@@ -35,7 +35,7 @@ public enum ModelMemory {
             bytes += BF16TrainingInputs.bytes(channels: config.hiddenSize, intermediate: config.intermediateSize,
                                               layers: layout.layers.count, tokens: tokens)
             // The fused training layer's forward reads its weights packed, beside the plain ones.
-            if fused { bytes += PackedWeights.packedBytes(layout: layout) ?? 0 }
+            if fusedAttention { bytes += PackedWeights.packedBytes(layout: layout) ?? 0 }
         }
         if maskedPositions > 0 {
             bytes += 4 * MLMActivations.floats(channels: config.hiddenSize, vocab: config.vocabSize, masked: maskedPositions)
@@ -45,6 +45,12 @@ public enum ModelMemory {
 }
 
 extension ModelMemory {
+    /// Whether such a forward runs the fused inference layers (bf16, or int8 with static scales; not training, not
+    /// capturing layers), as `BertModel.encode` decides with `fusedInference` on.
+    static func runsFusedLayers(precision: Precision, staticInt8: Bool, training: Bool, capturing: Bool) -> Bool {
+        !training && !capturing && (precision == .bf16 || precision == .int8 && staticInt8)
+    }
+
     /// Bytes of the bf16/int8 copies of the matmul weights (0 in fp32): each model holds its own, even
     /// on a shared arena. A bf16 inference forward runs the fused layers on packed weights (the plain
     /// copies freed), whose blocked layouts pad; static int8 (`staticInt8`) its own (`StaticInt8Weights`). A forward
@@ -52,10 +58,10 @@ extension ModelMemory {
     public static func convertedWeightsBytes(layout: ParameterLayout, precision: Precision, training: Bool,
                                              staticInt8: Bool = false, capturing: Bool = false) -> Int {
         guard precision != .fp32 else { return 0 }
-        let fused = !training && !capturing
-        if precision == .int8, staticInt8, fused { return StaticInt8Weights.bytes(layout: layout) }
-        return precision == .bf16 && fused ? PackedWeights.bytes(layout: layout)
-                                           : LowPrecisionWeights.bytes(layout: layout, precision: precision)
+        guard runsFusedLayers(precision: precision, staticInt8: staticInt8, training: training, capturing: capturing) else {
+            return LowPrecisionWeights.bytes(layout: layout, precision: precision)
+        }
+        return precision == .int8 ? StaticInt8Weights.bytes(layout: layout) : PackedWeights.bytes(layout: layout)
     }
 }
 
